@@ -1,0 +1,73 @@
+"""The ``policylens`` command line: a thin layer over the library.
+
+Each command module in ``policylens/commands`` parses options, calls one library function and
+prints the result. Errors are turned into a message and an exit code here, in one place.
+Nothing heavy (jieba, pandas, pdfplumber) is imported at module level so ``--help`` is fast.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import sys
+
+import typer
+
+from policylens.errors import PolicylensError
+
+__all__ = ["app", "main"]
+
+# Each module defines ``register(app)``; listed here so a command is one line to wire up.
+COMMAND_MODULES = [
+    "score",
+    "lexicon",
+    "ingest",
+    "corpus",
+    "crawl",
+    "indicators",
+    "policies",
+    "run",
+]
+
+app = typer.Typer(
+    name="policylens",
+    help="Text mining for Chinese government policy documents: crawl, extract, count "
+    "digital-technology keywords and build the digital-economy environment index.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+@app.callback()
+def _root(
+    verbose: bool = typer.Option(False, "--verbose", "-v", help="Log progress details to stderr."),
+) -> None:
+    """Text mining for Chinese government policy documents."""
+    logging.basicConfig(
+        level=logging.INFO if verbose else logging.WARNING,
+        format="%(levelname)s %(name)s: %(message)s",
+    )
+
+
+for _name in COMMAND_MODULES:
+    try:
+        _module = importlib.import_module(f"policylens.commands.{_name}")
+    except ModuleNotFoundError as exc:  # a command not written yet
+        if exc.name != f"policylens.commands.{_name}":
+            raise
+        continue
+    _module.register(app)
+
+
+def main() -> None:
+    """Entry point: run the app and turn project errors into one line and an exit code."""
+    try:
+        app()
+    except PolicylensError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        sys.exit(exc.exit_code)
+    except KeyboardInterrupt:
+        typer.echo("interrupted; rerun the same command to resume", err=True)
+        sys.exit(130)

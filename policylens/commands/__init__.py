@@ -1,0 +1,1 @@
+"""policylens/commands."""
