@@ -62,7 +62,9 @@ _PATTERNS: dict[str, list[str]] = {
         r"(?:为|达到?|共)?\s*" + _NUM + r"\s*人(?!次)",
     ],
     "g5_base_stations": [
-        r"5G\s*基站(?:总数|总量|数量)?\s*(?:累计)?\s*(?:达到?|为|共)?\s*" + _NUM + r"\s*(?:个|座|站)",
+        r"5G\s*基站(?:总数|总量|数量)?\s*(?:累计)?\s*(?:达到?|为|共)?\s*"
+        + _NUM
+        + r"\s*(?:个|座|站)",
     ],
     "broadband_users_10k": [
         r"(?<!农村)(?<!乡村)宽带(?:接入)?用户(?:数|总数)?\s*(?:达到?|为)?\s*" + _NUM + r"\s*户",
@@ -201,7 +203,9 @@ def find_figure(text: str, name: str) -> BulletinFigure | None:
     return best
 
 
-def extract_figures(text: str, names: tuple[str, ...] | list[str] | None = None) -> dict[str, BulletinFigure]:
+def extract_figures(
+    text: str, names: tuple[str, ...] | list[str] | None = None
+) -> dict[str, BulletinFigure]:
     """Extract every figure the bulletin states.
 
     Args:

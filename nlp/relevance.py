@@ -109,7 +109,9 @@ class KeywordRelevance:
         self.min_hits = int(min_hits)
         # Longest first, so a hit on 数字经济 is not counted again as 数字化-like shorter terms.
         self._ordered = sorted(self.keywords, key=len, reverse=True)
-        self.name = f"keywords-v1(title or >={self.min_hits} hits and >={self.min_per_10k:g}/10k chars)"
+        self.name = (
+            f"keywords-v1(title or >={self.min_hits} hits and >={self.min_per_10k:g}/10k chars)"
+        )
 
     def body_hits(self, text: str) -> int:
         """Non-overlapping keyword occurrences in ``text`` (longest keyword wins)."""

@@ -1,0 +1,130 @@
+"""Text normalisation applied before counting.
+
+* NFKC: full-width forms become ASCII (Ｂ２Ｂ -> B2B, （ -> (), Kangxi radicals from PDFs
+  become ordinary characters (⽂ -> 文).
+* Zero-width characters and soft hyphens are removed.
+* Whitespace next to a CJK character is removed: PDF line wraps ("区块\\n链") and spaced text
+  ("EB 级存储" -> "EB级存储").
+* Other whitespace runs (between Latin words) become one space.
+
+NFKC over a whole document is the slowest step (about 20 MB/s), so only the runs of
+characters that NFKC can change are normalised. Full-width punctuation that NFKC would turn
+into ASCII punctuation outside jieba's word characters (，。：；（） ...) and wide spaces are
+kept as they are: they separate words either way, and KWIC lines read better with them. Up
+to those characters the result equals full NFKC (tested).
+Pure functions: text in, text out.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import lru_cache
+
+__all__ = ["normalize_text", "fold_case", "count_han"]
+
+# CJK ideographs (incl. extension A and compatibility) and CJK symbols/punctuation.
+_CJK = "\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+_CJK_CHAR = re.compile(f"[{_CJK}]")
+_WHITESPACE = re.compile(r"\s+")
+_INVISIBLE = "\u00ad\u200b\u200c\u200d\u200e\u200f\u2060\u2061\u2062\u2063\u2064\ufeff"
+_WORD_PUNCT = "+#&._%-"  # ASCII punctuation inside jieba's word blocks
+_ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
+
+
+@lru_cache(maxsize=1)
+def _nfkc_patterns() -> tuple[re.Pattern[str], re.Pattern[str]]:
+    """Patterns for the runs NFKC may change.
+
+    Returns ``(simple, marks)``: ``simple`` finds runs of changed BMP characters and astral
+    characters; ``marks`` finds runs of combining marks and Hangul jamo, which compose with
+    the character before them.
+    """
+    changed, combining = [], []
+    for cp in range(0x10000):
+        if 0xD800 <= cp < 0xE000:
+            continue
+        ch = chr(cp)
+        nfkc = unicodedata.normalize("NFKC", ch)
+        if ch in _INVISIBLE or (nfkc != ch and not _separator_either_way(nfkc)):
+            changed.append(cp)
+        elif unicodedata.combining(ch) or 0x1100 <= cp <= 0x11FF:
+            combining.append(cp)
+
+    def char_class(cps: list[int]) -> str:
+        parts, start = [], None
+        for i, cp in enumerate(cps):
+            if start is None:
+                start = cp
+            if i + 1 == len(cps) or cps[i + 1] != cp + 1:
+                parts.append(
+                    re.escape(chr(start)) + ("-" + re.escape(chr(cp)) if cp != start else "")
+                )
+                start = None
+        return "".join(parts)
+
+    return (
+        re.compile(f"[{char_class(changed)}\U00010000-\U0010ffff]+"),
+        re.compile(f"[{char_class(combining)}]+"),
+    )
+
+
+def _separator_either_way(nfkc: str) -> bool:
+    """True for a one-character NFKC image that is a space or non-word ASCII punctuation."""
+    return len(nfkc) == 1 and (
+        nfkc.isspace() or (nfkc.isascii() and not nfkc.isalnum() and nfkc not in _WORD_PUNCT)
+    )
+
+
+def _nfkc(match: re.Match[str]) -> str:
+    run = unicodedata.normalize("NFKC", match.group())
+    return "".join(ch for ch in run if ch not in _INVISIBLE)
+
+
+def _space(match: re.Match[str]) -> str:
+    start, end = match.span()
+    text = match.string
+    if (start and _CJK_CHAR.match(text, start - 1)) or _CJK_CHAR.match(text, end):
+        return ""
+    return " "
+
+
+def normalize_text(text: str) -> str:
+    """Return ``text`` normalised for counting (see module docstring).
+
+    Args:
+        text: any text (e.g. extracted from a PDF).
+
+    Returns:
+        The normalised text; Latin letters keep their case (see :func:`fold_case`).
+    """
+    simple, marks = _nfkc_patterns()
+    text = simple.sub(_nfkc, text)
+    if marks.search(text):  # rare in Chinese text: compose each mark run with its base
+        pieces, pos = [], 0
+        for match in marks.finditer(text):
+            base = max(pos, match.start() - 1)
+            pieces += [text[pos:base], unicodedata.normalize("NFKC", text[base : match.end()])]
+            pos = match.end()
+        text = "".join(pieces) + text[pos:]
+    return _WHITESPACE.sub(_space, text)
+
+
+def fold_case(text: str) -> str:
+    """Lower-case Latin letters without changing the text's length (offsets stay valid)."""
+    lowered = text.lower()
+    return lowered if len(lowered) == len(text) else text.translate(_ASCII_LOWER)
+
+
+def count_han(text: str) -> int:
+    """Number of Han characters in ``text`` (vectorised: a regex is 5x slower)."""
+    import numpy as np
+
+    codes = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32)
+    return int(
+        np.count_nonzero(
+            ((codes >= 0x4E00) & (codes <= 0x9FFF))
+            | ((codes >= 0x3400) & (codes <= 0x4DBF))
+            | ((codes >= 0xF900) & (codes <= 0xFAFF))
+        )
+    )

@@ -1,0 +1,317 @@
+"""A jieba tokenizer that segments lexicon terms the way a careful reader would.
+
+Plain ``jieba`` with ``add_word`` undercounts (曙光云计算中心 -> 云/计算中心) and a very high user
+frequency overcounts (加大数据 -> 加/大数据). This tokenizer decides each occurrence of a lexicon
+term from its neighbours instead of from one global frequency:
+
+An occurrence is **blocked** (not a token) when a dictionary word *straddles* one of its
+boundaries and cannot itself be split at that boundary into two real words, and the rest of
+the term is covered by words of two or more characters. So 加大|数据 blocks 大数据 (加大 cannot
+be split into 加|大 words), 特征|信息 blocks 征信, 移动互联网 blocks 移动互联, 开放|银行卡 blocks
+开放银行; but 数据分析 does not block 大数据 in 大数据分析 (数据|分析 are both words, and 大 is
+left alone), nor 计算中心 block 云计算, nor 金融服务 block 数字金融.
+
+Every other occurrence is kept as a token, and jieba's dynamic programming segments the rest
+of the block around it (overlapping terms compete on jieba's frequencies). Latin terms
+(B2B, Fintech) must stand alone in their run of letters and digits (B2B2C is not B2B).
+
+jieba segments each run of Han characters and alphanumerics between punctuation
+independently, so a block without any term substring cannot produce a term: counting only
+needs to segment the blocks that contain one (:meth:`PolicyTokenizer.term_tokens`).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+from collections.abc import Iterable, Iterator
+from math import log
+from pathlib import Path
+
+__all__ = ["PolicyTokenizer", "BLOCK", "default_cache_dir"]
+
+logger = logging.getLogger(__name__)
+
+# jieba's own block pattern (re_han_default): segmentation never crosses these boundaries.
+BLOCK = re.compile("[\u4e00-\u9fd5a-zA-Z0-9+#&._%\\-]+")
+_ALNUM = re.compile("[a-z0-9]")
+_SPACE = re.compile(r"\s")
+_MAX_WORD = 9  # longest dictionary word considered as a blocker
+_BLOCK_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789+#&._%-")
+
+
+def _in_block(ch: str) -> bool:
+    return ch in _BLOCK_CHARS or "\u4e00" <= ch <= "\u9fd5"
+
+
+def default_cache_dir() -> Path:
+    """Where jieba's prefix-dictionary cache is kept (``$XDG_CACHE_HOME/policylens``)."""
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "policylens"
+
+
+class PolicyTokenizer:
+    """Segment text with jieba plus lexicon terms and boundary-aware term decisions.
+
+    The tokenizer owns its ``jieba.Tokenizer``; nothing global is touched. Input text must
+    already be normalised and case-folded (see :mod:`nlp.normalize`).
+
+    Args:
+        terms: the lexicon's terms (any case; stored lower-case).
+        cache_dir: where jieba caches its prefix dictionary (default
+            :func:`default_cache_dir`); the first start builds it (~1.5 s), later ones load it.
+        min_blocker_freq: dictionary words rarer than this never block a term: jieba's
+            dictionary holds noise entries such as 光云 (6), 业大 (27) and 医大 (17), which
+            would block 曙光云计算, 工业大数据 and 三医大数据; real blockers such as 互联网络
+            (133), 应征 (140) and 银行卡 (216) are commoner.
+    """
+
+    def __init__(
+        self,
+        terms: Iterable[str],
+        *,
+        cache_dir: str | os.PathLike[str] | None = None,
+        min_blocker_freq: int = 100,
+    ):
+        import jieba
+
+        self.terms = frozenset(t.lower() for t in terms)
+        self.min_blocker_freq = min_blocker_freq
+        self._jieba = jieba.Tokenizer()
+        folder = Path(cache_dir) if cache_dir else default_cache_dir()
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            self._jieba.tmp_dir = str(folder)
+        except OSError:  # read-only home: jieba falls back to the temp dir
+            logger.info("cannot create %s; jieba caches in the temp dir", folder)
+        self._jieba.initialize()
+        self._freq = self._jieba.FREQ
+        self._logtotal = log(self._jieba.total)
+        for term in self.terms:
+            # The frequency only matters where our own decision does not apply (it never
+            # does for blocks with a term); a modest value keeps jieba's statistics intact.
+            self._jieba.add_word(term, freq=max(self._freq.get(term) or 0, 10))
+        from jieba import finalseg
+
+        self._hmm_cut = finalseg.cut
+        import ahocorasick
+
+        self._automaton = ahocorasick.Automaton()
+        for term in self.terms:
+            self._automaton.add_word(term, len(term))
+        self._automaton.make_automaton()
+
+    # ------------------------------------------------------------------ public API
+    def cut(self, text: str) -> Iterator[str]:
+        """Yield every token of ``text``, like ``jieba.Tokenizer.cut`` (HMM on)."""
+        pos = 0
+        for match in BLOCK.finditer(text):
+            yield from self._non_block(text[pos : match.start()])
+            yield from self.cut_block(match.group())
+            pos = match.end()
+        yield from self._non_block(text[pos:])
+
+    def cut_block(self, block: str) -> list[str]:
+        """Segment one block (a run of Han characters and alphanumerics)."""
+        kept = self.kept_terms(block)
+        route = self._route(block, self._jieba.get_DAG(block), kept)
+        return [block[s:e] for s, e in self._emit(block, route)]
+
+    def term_tokens(self, block: str) -> list[tuple[int, str]]:
+        """The ``(offset, term)`` tokens of one block, in order, without segmenting it all.
+
+        Equal to the terms among :meth:`cut_block`'s tokens: kept occurrences are hard
+        constraints of the segmentation.
+        """
+        return [(s, block[s:e]) for s, e in self.kept_terms(block)]
+
+    def term_tokens_in_text(self, text: str) -> list[tuple[int, str]]:
+        """The ``(offset, term)`` tokens of a whole normalised, case-folded text.
+
+        Only blocks holding a term as a substring are examined: segmentation never crosses
+        a block boundary, so no other block can produce a term. The result equals the terms
+        among :meth:`cut`'s tokens.
+        """
+        hits: list[tuple[int, str]] = []
+        done_until = -1
+        for end, length in self._automaton.iter(text):
+            start = end + 1 - length
+            if start < done_until:
+                continue  # its block was already examined
+            block_start = start
+            while block_start and _in_block(text[block_start - 1]):
+                block_start -= 1
+            block = BLOCK.match(text, block_start).group()
+            hits.extend((block_start + s, block[s:e]) for s, e in self.kept_terms(block))
+            done_until = block_start + len(block)
+        return hits
+
+    def kept_terms(self, block: str) -> list[tuple[int, int]]:
+        """The term occurrences of ``block`` that stand as tokens, as sorted ``(start, end)``.
+
+        Blocked occurrences are dropped (see the module docstring); of overlapping kept ones
+        the leftmost wins, then the longest (人工智能机器人 -> 人工智能/机器人).
+        """
+        occurrences = self._occurrences(block)
+        if not occurrences:
+            return []
+        survivors = [o for o in occurrences if not self._blocked(block, o, ())]
+        # Second pass: a surviving term may block an overlapping one (大数据 blocks 数据挖掘
+        # in 大数据挖掘); a blocked term blocks nothing (加大数据挖掘 keeps 数据挖掘).
+        survivors = [
+            o for o in survivors if not self._blocked(block, o, [x for x in survivors if x != o])
+        ]
+        kept: list[tuple[int, int]] = []
+        for start, end in sorted(survivors, key=lambda o: (o[0], o[0] - o[1])):
+            if not kept or start >= kept[-1][1]:
+                kept.append((start, end))
+        return kept
+
+    # ------------------------------------------------------------------ internals
+    @staticmethod
+    def _non_block(text: str) -> Iterator[str]:
+        # jieba yields whitespace runs and every other character on its own.
+        for piece in re.split(r"(\r\n|\s)", text):
+            if not piece:
+                continue
+            if _SPACE.match(piece):
+                yield piece
+            else:
+                yield from piece
+
+    def _occurrences(self, block: str) -> list[tuple[int, int]]:
+        """Every ``(start, end)`` where a term occurs in ``block`` as a substring."""
+        return [(end + 1 - length, end + 1) for end, length in self._automaton.iter(block)]
+
+    def _is_word(self, word: str) -> bool:
+        return len(word) >= 2 and bool(self._freq.get(word))
+
+    def _is_blocker(self, word: str) -> bool:
+        return len(word) >= 2 and (self._freq.get(word) or 0) >= self.min_blocker_freq
+
+    def _blocked(
+        self,
+        block: str,
+        occurrence: tuple[int, int],
+        other_terms: Iterable[tuple[int, int]],
+    ) -> bool:
+        s, e = occurrence
+        if _ALNUM.match(block[s]) and s > 0 and _ALNUM.match(block[s - 1]):
+            return True  # a Latin term inside a longer run of letters/digits
+        if _ALNUM.match(block[e - 1]) and e < len(block) and _ALNUM.match(block[e]):
+            return True
+        straddlers = []
+        freq, n = self._freq, len(block)
+        for i in range(max(0, s - _MAX_WORD + 1), e):
+            # Walk jieba's prefix dictionary: it holds every prefix of every word.
+            j = i + 2
+            while j <= n and block[i:j] in freq:
+                if (i < s < j or i < e < j) and self._is_blocker(block[i:j]):
+                    if block[i:j] not in self.terms:
+                        straddlers.append((i, j))
+                j += 1
+        straddlers += [o for o in other_terms if o[0] < s < o[1] or o[0] < e < o[1]]
+        blockers = [w for w in straddlers if not self._splits_cleanly(block, w, s, e)]
+        if not blockers:
+            return False
+        left = [None] + [w for w in blockers if w[0] < s]
+        right = [None] + [w for w in blockers if w[1] > e]
+        for lw in left:
+            for rw in right:
+                if lw is None and rw is None:
+                    continue
+                lo = min(lw[1], e) if lw else s
+                hi = max(rw[0], s) if rw else e
+                if lw and rw and lw[1] > rw[0]:
+                    continue  # the two blockers overlap each other
+                if lo >= hi or self._coverable(block, lo, hi):
+                    return True
+        return False
+
+    def _splits_cleanly(self, block: str, word: tuple[int, int], s: int, e: int) -> bool:
+        """Can the straddling word be cut at the term's boundary into two real words?"""
+        i, j = word
+        cuts = [c for c in (s, e) if i < c < j]
+        if len(cuts) != 1:
+            return False  # it contains the whole term: it wins
+        c = cuts[0]
+        left, right = block[i:c], block[c:j]
+        return (self._is_word(left) or left in self.terms) and (
+            self._is_word(right) or right in self.terms
+        )
+
+    def _coverable(self, block: str, lo: int, hi: int) -> bool:
+        """Can ``block[lo:hi]`` be split into dictionary words of two or more characters?"""
+        reach = {lo}
+        for i in range(lo, hi):
+            if i not in reach:
+                continue
+            for j in range(i + 2, hi + 1):
+                if self._is_word(block[i:j]):
+                    reach.add(j)
+        return hi in reach
+
+    def _route(
+        self, block: str, dag: dict[int, list[int]], kept: list[tuple[int, int]]
+    ) -> dict[int, tuple[float, int]]:
+        """jieba's max-probability route with the kept terms as fixed tokens.
+
+        No word may cross into a kept term, and no other term occurrence is a word.
+        """
+        freq, logtotal, terms = self._freq, self._logtotal, self.terms
+        n = len(block)
+        kept_end = dict(kept)
+        route: dict[int, tuple[float, int]] = {n: (0.0, 0)}
+        barrier = n  # start of the next kept term to the right
+        for idx in range(n - 1, -1, -1):
+            if idx in kept_end:
+                end = kept_end[idx]
+                route[idx] = (route[end][0], end - 1)
+                barrier = idx
+                continue
+            best = None
+            for x in dag[idx]:
+                word = block[idx : x + 1]
+                if x >= barrier or (x > idx and word in terms):
+                    continue
+                candidate = (log(freq.get(word) or 1) - logtotal + route[x + 1][0], x)
+                if best is None or candidate > best:
+                    best = candidate
+            if best is None:  # every word here was excluded: one character
+                best = (log(freq.get(block[idx]) or 1) - logtotal + route[idx + 1][0], idx)
+            route[idx] = best
+        return route
+
+    def _emit(self, block: str, route: dict[int, tuple[float, int]]) -> list[tuple[int, int]]:
+        """Turn the route into spans, running jieba's HMM over runs of single characters."""
+        spans: list[tuple[int, int]] = []
+        buf_start = None
+        x, n = 0, len(block)
+        while x < n:
+            y = route[x][1] + 1
+            if y - x == 1:
+                if buf_start is None:
+                    buf_start = x
+            else:
+                if buf_start is not None:
+                    spans.extend(self._flush(block, buf_start, x))
+                    buf_start = None
+                spans.append((x, y))
+            x = y
+        if buf_start is not None:
+            spans.extend(self._flush(block, buf_start, n))
+        return spans
+
+    def _flush(self, block: str, start: int, end: int) -> list[tuple[int, int]]:
+        buf = block[start:end]
+        if len(buf) == 1 or self._freq.get(buf):
+            return [(i, i + 1) for i in range(start, end)]
+        spans, pos = [], start
+        for token in self._hmm_cut(buf):
+            if token in self.terms:  # the HMM may not invent a term the rules dropped
+                spans.extend((i, i + 1) for i in range(pos, pos + len(token)))
+            else:
+                spans.append((pos, pos + len(token)))
+            pos += len(token)
+        return spans
