@@ -1,0 +1,123 @@
+"""Guess a document's kind: magic bytes first, then file extension, then content type."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from pathlib import PurePosixPath
+
+__all__ = ["detect_kind", "ARCHIVE_KINDS", "ATTACHMENT_KINDS"]
+
+ARCHIVE_KINDS = frozenset({"zip", "rar", "7z", "gz", "tar"})
+# Extensions of links reported as attachments of an HTML page.
+ATTACHMENT_KINDS = frozenset(
+    {"pdf", "doc", "docx", "wps", "xls", "xlsx", "et", "zip", "rar", "7z", "ofd", "txt", "ppt", "pptx"}
+)
+
+_EXT_ALIASES = {"htm": "html", "shtml": "html", "xhtml": "html", "jhtml": "html", "markdown": "md"}
+_CONTENT_TYPES = {
+    "application/pdf": "pdf",
+    "text/html": "html",
+    "application/xhtml+xml": "html",
+    "text/plain": "txt",
+    "text/markdown": "md",
+    "application/msword": "doc",
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document": "docx",
+    "application/vnd.ms-excel": "xls",
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": "xlsx",
+    "application/zip": "zip",
+    "application/x-zip-compressed": "zip",
+    "application/x-rar-compressed": "rar",
+    "application/vnd.rar": "rar",
+    "application/x-7z-compressed": "7z",
+    "application/ofd": "ofd",
+}
+_OLE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # MS Office 97 / WPS container
+
+
+def _extension(filename: str | None) -> str:
+    if not filename:
+        return ""
+    # URLs may carry a query string; only the path's suffix matters.
+    name = filename.split("?", 1)[0].split("#", 1)[0]
+    ext = PurePosixPath(name.replace("\\", "/")).suffix.lower().lstrip(".")
+    return _EXT_ALIASES.get(ext, ext)
+
+
+def _zip_kind(data: bytes) -> str:
+    """Tell an Office/OFD zip from a plain archive by its member names."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as zf:
+            names = zf.namelist()
+    except (zipfile.BadZipFile, ValueError, OSError):
+        return "zip"
+    if any(n.startswith("word/") for n in names):
+        return "docx"
+    if any(n.startswith("xl/") for n in names):
+        return "xlsx"
+    if any(n.startswith("ppt/") for n in names):
+        return "pptx"
+    if "OFD.xml" in names:
+        return "ofd"
+    return "zip"
+
+
+def _looks_like_html(head: bytes) -> bool:
+    low = head.lstrip(b"\xef\xbb\xbf \t\r\n").lower()
+    return low.startswith((b"<!doctype html", b"<html", b"<head", b"<meta", b"<!--")) or (
+        b"<html" in low[:2048] or b"<body" in low[:4096]
+    )
+
+
+def _looks_binary(head: bytes) -> bool:
+    """True for bytes no text file would contain (many control characters)."""
+    if not head:
+        return False
+    if head.startswith((b"\xff\xfe", b"\xfe\xff", b"\xef\xbb\xbf")):
+        return False
+    controls = sum(1 for b in head if b < 32 and b not in (9, 10, 12, 13, 27))
+    return controls / len(head) > 0.05
+
+
+def detect_kind(data: bytes, filename: str | None = None, content_type: str | None = None) -> str:
+    """Return the document kind of ``data``.
+
+    Magic bytes win over the file name, which wins over the HTTP content type.
+
+    Args:
+        data: the document bytes (only the start is inspected, except for zip containers).
+        filename: a file name or URL, used when the bytes are not conclusive.
+        content_type: an HTTP ``Content-Type`` value (parameters allowed).
+
+    Returns:
+        ``"pdf"``, ``"html"``, ``"docx"``, ``"doc"``, ``"wps"``, ``"xls"``, ``"xlsx"``,
+        ``"txt"``, ``"md"``, ``"zip"``, ``"rar"``, ``"7z"``, ``"ofd"``, ``"empty"``,
+        ``"binary"`` (unknown non-text bytes) or another lower-case extension.
+    """
+    ext = _extension(filename)
+    ctype = (content_type or "").split(";", 1)[0].strip().lower()
+    if not data:
+        return "empty"
+    head = data[:8192]
+    if head[:1024].lstrip().startswith(b"%PDF") or b"%PDF-" in head[:1024]:
+        return "pdf"
+    if head.startswith(b"PK\x03\x04") or head.startswith(b"PK\x05\x06"):
+        return _zip_kind(data)
+    if head.startswith(b"Rar!\x1a\x07"):
+        return "rar"
+    if head.startswith(b"7z\xbc\xaf\x27\x1c"):
+        return "7z"
+    if head.startswith(b"\x1f\x8b"):
+        return "gz"
+    if head.startswith(_OLE):
+        # The OLE container is shared by .doc, .xls, .ppt and WPS files; the name decides.
+        return ext if ext in ("doc", "wps", "xls", "et", "ppt", "dps") else "doc"
+    if _looks_binary(head):
+        return "binary"
+    if _looks_like_html(head) or ext == "html" or ctype in ("text/html", "application/xhtml+xml"):
+        return "html"
+    if ext in ("txt", "md", "csv"):
+        return ext
+    if ctype in _CONTENT_TYPES and _CONTENT_TYPES[ctype] in ("txt", "md"):
+        return _CONTENT_TYPES[ctype]
+    return "txt"

@@ -1,0 +1,122 @@
+"""Records passed out of the extraction layer: options in, one ``Extraction`` out per document."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+
+__all__ = [
+    "FLAGS",
+    "Attachment",
+    "Extraction",
+    "ExtractOptions",
+    "failed",
+    "with_flag",
+]
+
+# Every quality flag an Extraction may carry (kept in one place so callers can rely on names).
+FLAGS = (
+    "needs_ocr",
+    "bad_font_encoding",
+    "short_text",
+    "unsupported_format",
+    "encrypted",
+    "truncated",
+    "timeout",
+    "too_large",
+    "crashed",
+    "empty",
+    "undecodable",
+    "corrupt",
+)
+
+
+@dataclass(frozen=True)
+class Attachment:
+    """A link to a document file found in an HTML page.
+
+    Attributes:
+        url: absolute URL when the page URL was known, else the link as written.
+        text: the link text (often the file name).
+        kind: lower-case extension such as ``"pdf"``, ``"docx"``, ``"zip"``.
+    """
+
+    url: str
+    text: str
+    kind: str
+
+
+@dataclass(frozen=True)
+class Extraction:
+    """Clean text and quality information for one document.
+
+    ``text`` is ``""`` whenever nothing usable came out; ``flags`` then says why and
+    ``warnings`` says what failed and what the user can do.
+    """
+
+    text: str
+    title: str | None = None
+    method: str = ""
+    flags: tuple[str, ...] = ()
+    warnings: tuple[str, ...] = ()
+    meta: dict[str, str] = field(default_factory=dict)
+    attachments: tuple[Attachment, ...] = ()
+    encoding: str | None = None
+    pages: int | None = None
+
+    @property
+    def ok(self) -> bool:
+        """True when some text was extracted."""
+        return bool(self.text)
+
+
+@dataclass(frozen=True)
+class ExtractOptions:
+    """Limits and engine choice for one extraction.
+
+    Attributes:
+        timeout_s: wall-clock limit per document (only enforced when ``isolate``).
+        max_memory_mb: address-space cap of the worker process (only when ``isolate``).
+        max_pages: PDF pages beyond this are ignored (flag ``truncated``).
+        max_bytes: larger inputs are refused (flag ``too_large``).
+        isolate: run each extraction in a worker process so a bad file cannot hurt the caller.
+        pdf_engine: ``"auto"`` (pypdfium2 when it agrees with pdfplumber), ``"pdfplumber"``
+            or ``"pypdfium2"``.
+        test_delay_s: testing hook, the worker sleeps this long before extracting.
+    """
+
+    timeout_s: float = 120.0
+    max_memory_mb: int = 2048
+    max_pages: int = 2000
+    max_bytes: int = 200 * 1024 * 1024
+    isolate: bool = True
+    pdf_engine: str = "auto"
+    test_delay_s: float = 0.0
+
+    def __post_init__(self) -> None:
+        from policylens.errors import UsageError
+
+        if self.pdf_engine not in ("auto", "pdfplumber", "pypdfium2"):
+            raise UsageError(
+                f"unknown pdf_engine {self.pdf_engine!r}",
+                where="ExtractOptions.pdf_engine",
+                hint="use auto, pdfplumber or pypdfium2",
+            )
+        for name in ("timeout_s", "max_memory_mb", "max_pages", "max_bytes"):
+            if getattr(self, name) <= 0:
+                raise UsageError(
+                    f"{name} must be positive, got {getattr(self, name)!r}",
+                    where=f"ExtractOptions.{name}",
+                    hint="give a positive number",
+                )
+
+
+def failed(flag: str, warning: str, *, method: str = "", **fields) -> Extraction:
+    """Build an Extraction with no text, one flag and one warning."""
+    return Extraction(text="", method=method, flags=(flag,), warnings=(warning,), **fields)
+
+
+def with_flag(ex: Extraction, flag: str, warning: str | None = None) -> Extraction:
+    """Return a copy of ``ex`` with one more flag (and warning), without duplicates."""
+    flags = ex.flags if flag in ex.flags else ex.flags + (flag,)
+    warnings = ex.warnings + ((warning,) if warning else ())
+    return replace(ex, flags=flags, warnings=warnings)

@@ -1,0 +1,258 @@
+"""PDF text: pdfplumber (reference) and pypdfium2 (fast path), then layout clean-up.
+
+``auto`` extracts with pypdfium2 and keeps that text only when it is clean (almost no U+FFFD)
+and, on a sample page, contains the same characters as pdfplumber's text; otherwise the whole
+document goes through pdfplumber.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import re
+from collections import Counter
+
+from .cleanup import drop_running_lines, join_broken_lines, normalize_text
+from .model import Extraction, ExtractOptions, failed
+
+__all__ = ["extract_pdf", "pdfplumber_pages", "pypdfium2_pages", "pages_to_text", "same_chars"]
+
+log = logging.getLogger(__name__)
+
+_CID = re.compile(r"\(cid:\d+\)")
+_WS = re.compile(r"\s+")
+# pdfplumber settings: x_tolerance 3 pt keeps letter-spaced Chinese in one word most of the
+# time; the remaining CJK gaps are removed by normalize_text. y_tolerance 3 is the default.
+_PLUMBER_KW = {"x_tolerance": 3, "y_tolerance": 3}
+_TITLE_TAILS = ("公报", "报告", "通知", "意见", "办法", "规划", "方案", "纲要", "决定", "条例", "细则", "规定")
+
+
+class _Encrypted(Exception):
+    """The PDF needs a password (the empty password did not open it)."""
+
+
+class _Damaged(Exception):
+    """The PDF cannot be parsed."""
+
+
+def pypdfium2_pages(data: bytes, max_pages: int) -> tuple[list[str], int, dict[str, str]]:
+    """Extract raw page texts with pypdfium2.
+
+    Returns:
+        (texts of the first ``max_pages`` pages, total page count, document metadata).
+
+    Raises:
+        _Encrypted, _Damaged: when the document cannot be opened.
+    """
+    import pypdfium2 as pdfium
+
+    try:
+        pdf = pdfium.PdfDocument(data)
+    except pdfium.PdfiumError as exc:
+        if "password" in str(exc).lower():
+            raise _Encrypted(str(exc)) from exc
+        raise _Damaged(str(exc)) from exc
+    try:
+        total = len(pdf)
+        try:
+            meta = {k: str(v) for k, v in pdf.get_metadata_dict().items() if v}
+        except Exception:  # metadata is optional; a broken Info dict must not stop extraction
+            meta = {}
+        texts = []
+        for i in range(min(total, max_pages)):
+            page = pdf[i]
+            textpage = page.get_textpage()
+            texts.append(textpage.get_text_range())
+            textpage.close()
+            page.close()
+        return texts, total, meta
+    finally:
+        pdf.close()
+
+
+def pdfplumber_pages(
+    data: bytes, max_pages: int, only: int | None = None
+) -> tuple[list[str], int, dict[str, str]]:
+    """Extract raw page texts with pdfplumber (doubled fake-bold characters removed).
+
+    Args:
+        data: PDF bytes.
+        max_pages: pages after this many are skipped.
+        only: extract just this page index (used to sample-check pypdfium2).
+
+    Returns:
+        (page texts, total page count, document metadata).
+
+    Raises:
+        _Encrypted, _Damaged: when the document cannot be opened.
+    """
+    import pdfplumber
+    from pdfminer.pdfdocument import PDFPasswordIncorrect
+
+    try:
+        pdf = pdfplumber.open(io.BytesIO(data), password="")
+    except Exception as exc:  # pdfplumber wraps pdfminer errors in several types
+        if isinstance(exc, PDFPasswordIncorrect) or "password" in repr(exc).lower():
+            raise _Encrypted(repr(exc)) from exc
+        raise _Damaged(repr(exc)) from exc
+    with pdf:
+        try:
+            pages = pdf.pages
+        except Exception as exc:
+            raise _Damaged(repr(exc)) from exc
+        meta = {k: str(v) for k, v in (pdf.metadata or {}).items() if isinstance(v, (str, int))}
+        texts = []
+        for i, page in enumerate(pages):
+            if i >= max_pages:
+                break
+            if only is not None and i != only:
+                continue
+            try:
+                texts.append(page.dedupe_chars().extract_text(**_PLUMBER_KW) or "")
+            finally:
+                # Frees the page's parsed objects: memory stays flat on long documents.
+                page.close()
+        return texts, len(pages), meta
+
+
+def same_chars(a: str, b: str, tolerance: float = 0.01) -> bool:
+    """True when two texts hold the same characters, ignoring whitespace and order.
+
+    ``tolerance`` is the share of characters allowed to differ.
+    """
+    ca, cb = Counter(_WS.sub("", a)), Counter(_WS.sub("", b))
+    diff = sum(((ca - cb) + (cb - ca)).values())
+    return diff <= tolerance * max(1, sum(ca.values()), sum(cb.values()))
+
+
+def _bad_share(text: str) -> float:
+    """Share of replacement, private-use and cid glyphs among non-space characters."""
+    chars = _WS.sub("", _CID.sub("\ufffd", text))
+    if not chars:
+        return 0.0
+    bad = sum(1 for c in chars if c == "\ufffd" or "\ue000" <= c <= "\uf8ff")
+    return bad / len(chars)
+
+
+def pages_to_text(pages: list[str]) -> str:
+    """Turn raw page texts into clean body text (headers/footers dropped, lines re-joined)."""
+    per_page = [normalize_text(_CID.sub("", p)).split("\n") for p in pages]
+    kept = drop_running_lines(per_page)
+    lines = [ln for page in kept for ln in page if ln.strip()]
+    return normalize_text("\n".join(join_broken_lines(lines)))
+
+
+def _guess_title(text: str) -> str | None:
+    lines = [ln for ln in text.split("\n")[:4] if ln.strip()]
+    if not lines or len(lines[0]) > 80:
+        return None
+    title = lines[0]
+    if len(lines) > 1 and len(lines[1]) <= 12 and lines[1].endswith(_TITLE_TAILS):
+        title += lines[1]
+    return title
+
+
+def _open_any(data: bytes, options: ExtractOptions) -> tuple[list[str], int, dict[str, str], str]:
+    """Run the chosen engine; in auto mode check pypdfium2 against pdfplumber."""
+    engine = options.pdf_engine
+    if engine == "pdfplumber":
+        return (*pdfplumber_pages(data, options.max_pages), "pdfplumber")
+    try:
+        texts, total, meta = pypdfium2_pages(data, options.max_pages)
+    except _Damaged:
+        if engine == "pypdfium2":
+            raise
+        # pdfminer is more lenient with some broken files.
+        return (*pdfplumber_pages(data, options.max_pages), "pdfplumber")
+    if engine == "pypdfium2":
+        return texts, total, meta, "pypdfium2"
+    joined = "".join(texts)
+    if not _WS.sub("", joined):
+        return texts, total, meta, "pypdfium2"  # no text layer: pdfplumber would find none either
+    if _bad_share(joined) > 0.005:
+        log.info("pypdfium2 text has replacement glyphs; using pdfplumber")
+        return (*pdfplumber_pages(data, options.max_pages), "pdfplumber")
+    sample = max(range(min(len(texts), 3)), key=lambda i: len(texts[i]))
+    plumber_sample = pdfplumber_pages(data, options.max_pages, only=sample)[0]
+    if plumber_sample and same_chars(texts[sample], plumber_sample[0]):
+        return texts, total, meta, "pypdfium2"
+    log.info("pypdfium2 and pdfplumber disagree on page %d; using pdfplumber", sample + 1)
+    return (*pdfplumber_pages(data, options.max_pages), "pdfplumber")
+
+
+def extract_pdf(data: bytes, options: ExtractOptions | None = None) -> Extraction:
+    """Extract the text of a PDF document.
+
+    Never raises for a bad document: encrypted, damaged, scanned or badly encoded PDFs give
+    an Extraction with a flag and a warning.
+
+    Args:
+        data: the PDF bytes.
+        options: engine and page cap.
+
+    Returns:
+        An Extraction with ``pages`` set and ``method`` naming the engine used.
+    """
+    options = options or ExtractOptions(isolate=False)
+    try:
+        texts, total, meta, method = _open_any(data, options)
+    except _Encrypted:
+        return failed(
+            "encrypted",
+            "PDF is password-protected (the empty password did not open it); "
+            "get an unprotected copy or remove the password with qpdf",
+            method="pdf",
+        )
+    except _Damaged as exc:
+        flag = "truncated" if b"%%EOF" not in data[-2048:] else "corrupt"
+        return failed(
+            flag,
+            f"PDF could not be parsed ({'file is cut short' if flag == 'truncated' else exc}); "
+            "download the file again or open and re-save it",
+            method="pdf",
+        )
+    flags: list[str] = []
+    warnings: list[str] = []
+    raw = "".join(texts)
+    visible = _WS.sub("", _CID.sub("", raw))
+    if _CID.search(raw) and _bad_share(raw) > 0.1:
+        flags.append("bad_font_encoding")
+        warnings.append(
+            "PDF fonts have no Unicode mapping (text came out as (cid:NNN)); "
+            "the text is unusable without OCR"
+        )
+    text = pages_to_text(texts) if visible else ""
+    if "bad_font_encoding" in flags and _bad_share(raw) > 0.5:
+        text = ""
+    if not visible or len(visible) < 10 * len(texts):
+        text = ""
+        if "bad_font_encoding" not in flags:
+            flags.append("needs_ocr")
+            warnings.append(
+                f"PDF has no text layer ({len(visible)} characters on {len(texts)} pages, "
+                "probably scanned); run OCR (e.g. ocrmypdf) and extract again"
+            )
+    elif len(visible) < 200 and len(data) > 200_000:
+        flags.append("short_text")
+        warnings.append(
+            f"only {len(visible)} characters from a {len(data) // 1024} KB PDF; "
+            "the rest may be images, check the file"
+        )
+    if total > options.max_pages:
+        flags.append("truncated")
+        warnings.append(
+            f"only the first {options.max_pages} of {total} pages were read; "
+            "raise max_pages to read them all"
+        )
+    info = {}
+    if meta.get("Title"):
+        info["pdf_title"] = meta["Title"].strip()
+    return Extraction(
+        text=text,
+        title=_guess_title(text),
+        method=method,
+        flags=tuple(flags),
+        warnings=tuple(warnings),
+        meta=info,
+        pages=total,
+    )
