@@ -76,6 +76,8 @@ class PolicyTokenizer:
     ):
         import jieba
 
+        # jieba logs every dictionary load at DEBUG through its own stderr handler.
+        logging.getLogger("jieba").setLevel(logging.WARNING)
         self.terms = frozenset(t.lower() for t in terms)
         self.min_blocker_freq = min_blocker_freq
         self._jieba = jieba.Tokenizer()

@@ -1,0 +1,296 @@
+"""Scoring documents against a lexicon: the notebook API behind ``policylens score``.
+
+    >>> from policylens.api import count_text, score_files
+    >>> count_text("建设大数据中心，发展移动互联网").terms
+    {'大数据': 1, '移动互联网': 1}
+    >>> score_files(["report.pdf", "notice.html"])      # a pandas DataFrame
+
+Build a :class:`Scorer` once to score many texts: it holds the jieba dictionary.
+"""
+
+from __future__ import annotations
+
+import glob
+import logging
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+from lexicons import Lexicon, load_lexicon
+from nlp.counter import KeywordCounter, TermCounts
+from policylens.errors import PolicylensError
+
+__all__ = [
+    "Scorer",
+    "DocumentScore",
+    "ScoreError",
+    "ScoreReport",
+    "SUPPORTED_SUFFIXES",
+    "count_text",
+    "score_files",
+    "expand_paths",
+]
+
+logger = logging.getLogger(__name__)
+
+SUPPORTED_SUFFIXES = (".txt", ".md", ".html", ".htm", ".shtml", ".pdf", ".docx", ".doc", ".wps")
+# Formats parsed in-process; the others (PDF, Office) run in an isolated worker with a timeout.
+_INLINE_SUFFIXES = (".txt", ".md", ".html", ".htm", ".shtml")
+
+
+@dataclass(frozen=True)
+class DocumentScore:
+    """The counts for one document, with where it came from."""
+
+    path: str
+    counts: TermCounts
+    title: str | None = None
+    method: str = ""
+    flags: tuple[str, ...] = ()
+    doc_id: int | None = None
+
+    def to_dict(self) -> dict:
+        data = {"path": self.path, **self.counts.to_dict()}
+        if self.title:
+            data["title"] = self.title
+        if self.doc_id is not None:
+            data["doc_id"] = self.doc_id
+        if self.flags:
+            data["flags"] = list(self.flags)
+        return data
+
+
+@dataclass(frozen=True)
+class ScoreError:
+    """A document that could not be scored: what went wrong and what to do."""
+
+    path: str
+    error: str
+
+    def to_dict(self) -> dict:
+        return {"path": self.path, "error": self.error}
+
+
+@dataclass
+class ScoreReport:
+    """Scores of several documents plus the ones that failed."""
+
+    lexicon: Lexicon
+    documents: list[DocumentScore] = field(default_factory=list)
+    errors: list[ScoreError] = field(default_factory=list)
+
+    def to_dict(self) -> dict:
+        """The JSON contract of ``policylens score --format json``."""
+        return {
+            "lexicon": {
+                "name": self.lexicon.name,
+                "version": self.lexicon.version,
+                "terms": len(self.lexicon),
+            },
+            "documents": [d.to_dict() for d in self.documents],
+            "errors": [e.to_dict() for e in self.errors],
+        }
+
+    def to_frame(self, *, terms: bool = False):
+        """One row per document: measures, one column per category (and per term if asked).
+
+        The failed documents are in ``frame.attrs["errors"]``.
+        """
+        import pandas as pd
+
+        rows = []
+        for doc in self.documents:
+            c = doc.counts
+            row = {
+                "path": doc.path,
+                "title": doc.title,
+                "chars": c.chars,
+                "words": c.words,
+                "total": c.total,
+                "per_10k_chars": c.per_10k_chars,
+                "share_of_words": c.share_of_words,
+                "log1p": c.log1p,
+                **c.categories,
+            }
+            if terms:
+                row.update({t: c.terms.get(t, 0) for t in self.lexicon.terms})
+            row["lexicon"] = self.lexicon.name
+            row["lexicon_version"] = self.lexicon.version
+            rows.append(row)
+        columns = ["path", "title", "chars", "words", "total", "per_10k_chars"]
+        columns += ["share_of_words", "log1p", *self.lexicon.categories]
+        if terms:
+            columns += list(self.lexicon.terms)
+        frame = pd.DataFrame(rows, columns=columns + ["lexicon", "lexicon_version"])
+        frame.attrs["errors"] = [e.to_dict() for e in self.errors]
+        return frame
+
+
+class Scorer:
+    """Counts a lexicon's terms in texts and documents.
+
+    Args:
+        lexicon: a loaded lexicon, a path to one, or ``None`` for the shipped Table 4 list.
+    """
+
+    def __init__(self, lexicon: Lexicon | str | Path | None = None):
+        self.lexicon = lexicon if isinstance(lexicon, Lexicon) else load_lexicon(lexicon)
+        self.counter = KeywordCounter(self.lexicon)
+
+    def count(self, text: str, *, kwic: int = 0, words: bool = True) -> TermCounts:
+        """Count the terms in a string (see :meth:`nlp.counter.KeywordCounter.count`)."""
+        return self.counter.count(text, kwic=kwic, words=words)
+
+    def score_paths(
+        self,
+        paths: Iterable[str | Path],
+        *,
+        kwic: int = 0,
+        progress: Callable[[str], None] | None = None,
+    ) -> ScoreReport:
+        """Score files, folders (recursively) and glob patterns.
+
+        Every problem with one path (missing, empty, binary, corrupt, scanned) becomes an
+        entry in ``errors``; the other documents are still scored.
+
+        Args:
+            paths: files, folders or glob patterns.
+            kwic: keyword-in-context lines to keep per document.
+            progress: called with each path as it is scored.
+        """
+        report = ScoreReport(self.lexicon)
+        files, errors = expand_paths(paths)
+        report.errors.extend(errors)
+        for path in files:
+            if progress:
+                progress(str(path))
+            result = self._score_file(path, kwic)
+            (report.errors if isinstance(result, ScoreError) else report.documents).append(result)
+        return report
+
+    def score_text(
+        self,
+        text: str,
+        *,
+        path: str,
+        title: str | None = None,
+        kwic: int = 0,
+        doc_id: int | None = None,
+        flags: tuple[str, ...] = (),
+    ) -> DocumentScore:
+        """Score an already extracted text (e.g. a corpus document)."""
+        return DocumentScore(
+            path=path, counts=self.count(text, kwic=kwic), title=title, doc_id=doc_id, flags=flags
+        )
+
+    def _score_file(self, path: Path, kwic: int) -> DocumentScore | ScoreError:
+        from corpus.extract import ExtractOptions, extract_file
+
+        isolate = path.suffix.lower() not in _INLINE_SUFFIXES
+        try:
+            extraction = extract_file(path, ExtractOptions(isolate=isolate))
+        except PolicylensError as exc:
+            return ScoreError(str(path), str(exc))
+        if not extraction.text.strip():
+            reason = "; ".join(extraction.warnings) or "no text could be extracted"
+            flags = f" [{', '.join(extraction.flags)}]" if extraction.flags else ""
+            return ScoreError(str(path), f"{reason}{flags}")
+        counts = self.count(extraction.text, kwic=kwic)
+        return DocumentScore(
+            path=str(path),
+            counts=counts,
+            title=extraction.title,
+            method=extraction.method,
+            flags=extraction.flags,
+        )
+
+
+def expand_paths(paths: Iterable[str | Path]) -> tuple[list[Path], list[ScoreError]]:
+    """Turn files, folders and glob patterns into document files.
+
+    Returns:
+        The files (sorted within each argument, duplicates dropped) and one error per
+        argument that named nothing usable.
+    """
+    files: list[Path] = []
+    errors: list[ScoreError] = []
+    seen: set[Path] = set()
+    for raw in paths:
+        raw = str(raw)
+        path = Path(raw)
+        if path.is_dir():
+            found = sorted(
+                p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in SUPPORTED_SUFFIXES
+            )
+            if not found:
+                errors.append(
+                    ScoreError(
+                        raw,
+                        "folder holds no documents "
+                        f"({', '.join(SUPPORTED_SUFFIXES)}); point at a folder with documents",
+                    )
+                )
+        elif path.exists():
+            found = [path]
+        elif glob.has_magic(raw):
+            found = sorted(Path(p) for p in glob.glob(raw, recursive=True) if Path(p).is_file())
+            if not found:
+                errors.append(ScoreError(raw, "the pattern matches no file; check the pattern"))
+        else:
+            errors.append(ScoreError(raw, "file not found; check the path"))
+            found = []
+        for item in found:
+            if item not in seen:
+                seen.add(item)
+                files.append(item)
+    return files, errors
+
+
+@lru_cache(maxsize=4)
+def _default_scorer(lexicon_path: str | None) -> Scorer:
+    return Scorer(lexicon_path)
+
+
+def count_text(
+    text: str, lexicon: Lexicon | str | Path | None = None, *, kwic: int = 0, words: bool = True
+) -> TermCounts:
+    """Count a lexicon's terms in one string.
+
+    Args:
+        text: the text (normalised here).
+        lexicon: a Lexicon, a lexicon file, or ``None`` for the shipped Table 4 list.
+        kwic: keyword-in-context lines to keep.
+        words: also count words (needed for ``share_of_words``).
+
+    Returns:
+        The :class:`~nlp.counter.TermCounts` dataclass.
+    """
+    if isinstance(lexicon, Lexicon):
+        scorer = Scorer(lexicon)
+    else:
+        scorer = _default_scorer(None if lexicon is None else str(lexicon))
+    return scorer.count(text, kwic=kwic, words=words)
+
+
+def score_files(
+    paths: Iterable[str | Path] | str | Path,
+    lexicon: Lexicon | str | Path | None = None,
+    *,
+    terms: bool = False,
+):
+    """Score document files and return a pandas DataFrame, one row per document.
+
+    Args:
+        paths: a file, folder or glob pattern, or several.
+        lexicon: a Lexicon, a lexicon file, or ``None`` for the shipped Table 4 list.
+        terms: add one column per lexicon term.
+
+    Returns:
+        A DataFrame with the measures and one column per category; documents that failed
+        are listed in ``frame.attrs["errors"]``.
+    """
+    if isinstance(paths, (str, Path)):
+        paths = [paths]
+    scorer = lexicon if isinstance(lexicon, Scorer) else Scorer(lexicon)
+    return scorer.score_paths(paths).to_frame(terms=terms)

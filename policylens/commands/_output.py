@@ -1,0 +1,35 @@
+"""Shared helpers for printing command results (rich tables, JSON, CSV)."""
+
+from __future__ import annotations
+
+import json
+import sys
+from enum import Enum
+
+__all__ = ["OutputFormat", "print_json", "console", "err_console"]
+
+
+class OutputFormat(str, Enum):
+    table = "table"
+    json = "json"
+    csv = "csv"
+
+
+def console():
+    """stdout console; when piped, 140 columns rather than rich's default 80."""
+    from rich.console import Console
+
+    probe = Console()
+    return Console(width=None if probe.is_terminal else 140)
+
+
+def err_console():
+    from rich.console import Console
+
+    return Console(stderr=True)
+
+
+def print_json(data) -> None:
+    """Write ``data`` as UTF-8 JSON (Chinese kept readable) to stdout."""
+    sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
+    sys.stdout.flush()
