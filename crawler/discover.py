@@ -1,0 +1,409 @@
+"""Link discovery on list pages and article pages (pure: bytes in, records out).
+
+Handles the layouts met on Chinese government portals: static ``_N.shtml`` / ``index_N.html``
+pages, the JavaScript ``createPageHTML(total, current, prefix, ext)`` call (0- and 1-based),
+"下一页" links, JSON list APIs, UCAP article pages with ``<meta name="ArticleTitle">`` etc.
+Body text is not extracted here: that is ``corpus.extract``'s job.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from urllib.parse import urlsplit
+
+from crawler.urls import absolute_url
+
+__all__ = [
+    "Link",
+    "PageInfo",
+    "ATTACHMENT_EXTENSIONS",
+    "ARTICLE_URL",
+    "decode_html",
+    "parse_html",
+    "list_links",
+    "json_list_links",
+    "attachment_kind",
+    "sniff_type",
+    "normalise_date",
+]
+
+ATTACHMENT_EXTENSIONS = (".pdf", ".doc", ".docx", ".wps", ".xls", ".xlsx", ".et", ".ofd",
+                         ".zip", ".rar", ".7z")
+# Article URL shapes met on government CMSs (UCAP, TRS, VSB, Epoint, plain ids).
+ARTICLE_URL = re.compile(
+    r"/\d{6}/[0-9a-f]{32}\.s?html?$"          # UCAP: /c123456/202401/<32 hex>.shtml
+    r"|/t\d{8}_\d+\.s?html?$"                  # TRS: /202401/t20240101_123.html
+    r"|/content_\d+(?:\.s?html?)?$"            # /content_44689
+    r"|/art_\d+_\d+\.html$"                    # /art/2024/1/1/art_1_2.html
+    r"|/info/\d+/\d+\.htm$"                    # VSB: /info/1084/325767.htm
+    r"|/content/post_\d+\.html$"               # gkmlpt
+    r"|/\d{4}/\d{1,2}/\d{1,2}/[\w-]+\.s?html?$"  # /2026/2/10/<id>.shtml
+    r"|/\d{6,}\.s?html?$|/\d{6,}\.jhtml$",      # /10017864.jhtml
+    re.I,
+)
+NEXT_PAGE_TEXT = re.compile(r"^\s*(下一页|下页|后页|next\s*page|next)\s*[>›»]*\s*$", re.I)
+_CREATE_PAGE = re.compile(r"createPageHTML\s*\(([^)]*)\)")
+_META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_-]+)""", re.I)
+_XML_DECL = re.compile(r"^\s*<\?xml[^>]*>")
+_DATE = re.compile(r"((?:19|20)\d\d)\s*[-年/.]\s*(\d{1,2})(?:\s*[-月/.]\s*(\d{1,2}))?")
+_URL_MONTH = re.compile(r"/((?:19|20)\d\d)(0[1-9]|1[0-2])/")
+_META_NAMES = {"articletitle": "title", "pubdate": "pub_date", "contentsource": "source",
+               "sitename": "site_name", "columnname": "column_name", "firstimage": None}
+
+
+@dataclass(frozen=True)
+class Link:
+    """A URL found on a page, with what the crawler should do with it.
+
+    ``kind`` is ``list`` (another list page), ``article`` or ``attachment``; ``page_no`` is the
+    list page number (1 = the column page); ``probe`` marks a guessed ``_N.shtml`` page whose
+    404 ends the list quietly.
+    """
+
+    url: str
+    kind: str
+    text: str = ""
+    page_no: int = 0
+    probe: bool = False
+    pub_date: str | None = None
+
+
+@dataclass
+class PageInfo:
+    """What a parsed HTML page offers: metadata and anchors (absolute, canonical URLs)."""
+
+    url: str
+    encoding: str
+    charset_guessed: bool
+    title: str = ""
+    meta: dict[str, str] = field(default_factory=dict)
+    anchors: list[tuple[str, str]] = field(default_factory=list)  # (url, text)
+    create_page: tuple[int, int, str, str] | None = None  # total, current, prefix, ext
+    date_text: str | None = None
+
+    @property
+    def pub_date(self) -> str | None:
+        """The publication date: meta PubDate, else a date in the URL, else in the page text."""
+        for value in (self.meta.get("pub_date"), self.date_text):
+            date = normalise_date(value)
+            if date:
+                return date
+        match = _URL_MONTH.search(urlsplit(self.url).path)
+        if match:
+            return f"{match.group(1)}-{match.group(2)}"
+        return None
+
+    def attachments(self) -> list[Link]:
+        """Links to downloadable documents (pdf, doc(x), wps, xls(x), archives)."""
+        found = []
+        for url, text in self.anchors:
+            if attachment_kind(url):
+                found.append(Link(url=url, kind="attachment", text=text))
+        return found
+
+
+def normalise_date(value: str | None) -> str | None:
+    """``2026-04-21 18:05`` / ``2026年4月21日`` -> ``2026-04-21``; ``2026年4月`` -> ``2026-04``."""
+    if not value:
+        return None
+    match = _DATE.search(value)
+    if not match:
+        return None
+    year, month, day = match.group(1), int(match.group(2)), match.group(3)
+    if not 1 <= month <= 12:
+        return None
+    if day and 1 <= int(day) <= 31:
+        return f"{year}-{month:02d}-{int(day):02d}"
+    return f"{year}-{month:02d}"
+
+
+def decode_html(content: bytes, content_type: str = "") -> tuple[str, str, bool]:
+    """Decode an HTML page: header charset, else ``<meta charset>``, else UTF-8, else a guess.
+
+    Returns:
+        ``(text, encoding, guessed)``: ``guessed`` is True when no usable charset was declared
+        and the bytes were not UTF-8, so the encoding was detected statistically.
+    """
+    declared = None
+    match = re.search(r"charset\s*=\s*[\"']?([A-Za-z0-9_-]+)", content_type or "", re.I)
+    if match:
+        declared = match.group(1)
+    else:
+        meta = _META_CHARSET.search(content[:4096])
+        if meta:
+            declared = meta.group(1).decode("ascii", "replace")
+    if declared:
+        encoding = declared.lower()
+        if encoding in ("gb2312", "gbk", "gb_2312-80", "x-gbk"):
+            encoding = "gb18030"  # a superset; pages labelled gb2312 often hold GBK characters
+        try:
+            return content.decode(encoding), encoding, False
+        except (LookupError, UnicodeDecodeError):
+            pass
+    try:
+        return content.decode("utf-8"), "utf-8", False
+    except UnicodeDecodeError:
+        pass
+    from charset_normalizer import from_bytes
+
+    best = from_bytes(content[:200_000]).best()
+    encoding = best.encoding if best else "gb18030"
+    if encoding in ("gb2312", "gbk", "big5") or not best:
+        encoding = "gb18030" if encoding != "big5" else encoding
+    return content.decode(encoding, errors="replace"), encoding, True
+
+
+def parse_html(content: bytes, url: str, content_type: str = "") -> PageInfo:
+    """Parse an HTML page into metadata and anchors.
+
+    Args:
+        content: the raw bytes as served.
+        url: the page's final URL (relative links resolve against it or ``<base href>``).
+        content_type: the Content-Type header (its charset wins).
+    """
+    import lxml.html
+
+    text, encoding, guessed = decode_html(content, content_type)
+    info = PageInfo(url=url, encoding=encoding, charset_guessed=guessed)
+    text = _XML_DECL.sub("", text, count=1)
+    if not text.strip():
+        return info
+    try:
+        root = lxml.html.document_fromstring(text)
+    except (ValueError, lxml.etree.ParserError):
+        return info
+    base = url
+    for href in root.xpath("//base/@href")[:1]:
+        base = absolute_url(url, href) or url
+    titles = root.xpath("//title/text()")
+    info.title = " ".join(titles[0].split()) if titles else ""
+    for node in root.xpath("//meta[@name][@content]"):
+        key = _META_NAMES.get(node.get("name", "").strip().lower())
+        if key:
+            value = " ".join(node.get("content", "").split())
+            if value and "<" not in value:  # templates leak placeholders like <PUBLISHTIME>
+                info.meta[key] = value
+    if "title" not in info.meta and info.title:
+        info.meta["title"] = info.title
+    for node in root.xpath("//a[@href]"):
+        target = absolute_url(base, node.get("href"))
+        if target:
+            label = " ".join((node.text_content() or "").split())
+            title_attr = " ".join((node.get("title") or "").split())
+            if title_attr and len(title_attr) > len(label):
+                label = title_attr  # lists truncate the visible text; the title holds it all
+            info.anchors.append((target, label))
+    for script in root.xpath("//script/text()"):
+        if "createPageHTML" in script:
+            info.create_page = _parse_create_page(script)
+            if info.create_page:
+                break
+    if "pub_date" not in info.meta:
+        body_text = " ".join(root.xpath("//body//text()[contains(., '发布') or contains(., '日期')"
+                                        " or contains(., '时间')]")[:20])
+        info.date_text = body_text or None
+    return info
+
+
+def _parse_create_page(script: str) -> tuple[int, int, str, str] | None:
+    """Read ``createPageHTML(total, current, "prefix", "ext")`` (extra arguments ignored)."""
+    for match in _CREATE_PAGE.finditer(script):
+        args = [a.strip().strip("'\"") for a in match.group(1).split(",")]
+        numbers = [int(a) for a in args if a.isdigit()]
+        strings = [a for a in args if a and not a.isdigit()]
+        exts = [s for s in strings if s.lower() in ("html", "shtml", "htm", "jhtml")]
+        names = [s for s in strings if s not in exts and re.fullmatch(r"[\w.-]+", s)]
+        if len(numbers) >= 2 and exts:
+            prefix = names[-1] if names else "index"
+            return numbers[0], numbers[1], prefix, exts[0]
+    return None
+
+
+def attachment_kind(url: str) -> str | None:
+    """The extension (``pdf``, ``docx`` ...) when ``url`` points at a downloadable document."""
+    path = urlsplit(url).path.lower()
+    for ext in ATTACHMENT_EXTENSIONS:
+        if path.endswith(ext):
+            return ext[1:]
+    return None
+
+
+def _matches(pattern: str | None, value: str) -> bool:
+    return pattern is None or re.search(pattern, value) is not None
+
+
+def _page_number(url: str, seed: str) -> int | None:
+    """The page number of ``url`` if it is a ``_N`` sibling of the column page ``seed``."""
+    seed_path = urlsplit(seed).path
+    path = urlsplit(url).path
+    folder, _, name = seed_path.rpartition("/")
+    stem, dot, ext = name.rpartition(".")
+    if not dot:
+        stem, ext = name, ""
+    if not stem:
+        stem = "index"
+    pattern = re.escape(f"{folder}/{stem}_") + r"(\d+)" + (re.escape("." + ext) if ext else "")
+    match = re.fullmatch(pattern, path)
+    if match:
+        n = int(match.group(1))
+        return n + 1 if stem == "index" else n  # TRS index_1.html is the 2nd page
+    if stem != "index":
+        match = re.fullmatch(re.escape(folder) + r"/index_(\d+)\.s?html?", path)
+        if match:
+            return int(match.group(1)) + 1
+    return None
+
+
+def list_links(page: PageInfo, *, seed: str, page_no: int, max_pages: int,
+               link_pattern: str | None, title_pattern: str | None,
+               article_pattern: re.Pattern | None = ARTICLE_URL,
+               probing: bool | None = None) -> list[Link]:
+    """Links to follow from one HTML list page of a column.
+
+    Args:
+        page: the parsed list page.
+        seed: the column's first list page URL (pagination siblings are derived from it).
+        page_no: this page's number (1 for the column page).
+        max_pages: list pages to walk at most.
+        link_pattern: regex the article URL must match (None: any).
+        title_pattern: regex the anchor text must match (None: any).
+        article_pattern: URL shape an article must have when no pattern is given
+            (used for policy columns, which take every article).
+        probing: guess the next ``_N.shtml`` page when no pagination is visible (default: on
+            the column page only; the engine passes True for pages that were guesses too).
+    """
+    if probing is None:
+        probing = page_no == 1
+    links: list[Link] = []
+    seen: set[str] = {page.url, seed}
+    pagination_found = False
+
+    def add_list(url: str, number: int, probe: bool = False) -> None:
+        nonlocal pagination_found
+        pagination_found = True
+        if url not in seen and 1 < number <= max_pages:
+            seen.add(url)
+            links.append(Link(url=url, kind="list", page_no=number, probe=probe))
+
+    if page.create_page and page_no == 1:
+        total, current, prefix, ext = page.create_page
+        folder = page.url.rsplit("/", 1)[0]
+        first = 1 if current == 0 else 2  # 0-based: page i -> prefix_i; 1-based starts at _2
+        last = total - 1 if current == 0 else total
+        for i in range(first, last + 1):
+            add_list(f"{folder}/{prefix}_{i}.{ext}", i + 1 if current == 0 else i)
+    for url, text in page.anchors:
+        if url in seen:
+            continue
+        number = _page_number(url, seed)
+        if number is not None:
+            add_list(url, number)
+            continue
+        if NEXT_PAGE_TEXT.match(text or ""):
+            add_list(url, page_no + 1)
+            continue
+        if not _matches(title_pattern, text) or not _matches(link_pattern, url):
+            continue
+        kind = "attachment" if attachment_kind(url) else "article"
+        if (kind == "article" and link_pattern is None and title_pattern is None
+                and article_pattern is not None and not article_pattern.search(urlsplit(url).path)):
+            continue  # a policy column takes every article, but not the navigation
+        seen.add(url)
+        month = _URL_MONTH.search(urlsplit(url).path)
+        links.append(Link(url=url, kind=kind, text=text,
+                          pub_date=f"{month.group(1)}-{month.group(2)}" if month else None))
+    if probing and not pagination_found and page.url.endswith(".shtml") and page_no < max_pages:
+        # UCAP lists paginate with JavaScript: guess the next page; its 404 ends the list.
+        if any(link.kind != "list" for link in links):
+            parts = urlsplit(seed)
+            folder, _, name = parts.path.rpartition("/")
+            stem = name.rsplit(".", 1)[0]
+            url = f"{parts.scheme}://{parts.netloc}{folder}/{stem}_{page_no + 1}.shtml"
+            if url not in seen:
+                links.append(Link(url=url, kind="list", page_no=page_no + 1, probe=True))
+    return links
+
+
+_JSON_URL_KEYS = ("url", "link", "linkurl", "href", "infourl", "docpuburl", "pageurl",
+                  "puburl", "docurl", "articleurl", "detailurl")
+_JSON_TITLE_KEYS = ("title", "doctitle", "infotitle", "name", "articletitle", "subject")
+_JSON_DATE_KEYS = ("pubdate", "publishdate", "infodate", "docreltime", "date", "time",
+                   "publishtime", "createtime", "releasedate")
+
+
+def _json_items(node, depth: int = 0) -> list[dict] | None:
+    """Find the first list of objects that carry a URL-like field (breadth-first-ish)."""
+    if depth > 6:
+        return None
+    if isinstance(node, list) and node and all(isinstance(i, dict) for i in node):
+        keys = {k.lower() for k in node[0]}
+        if keys & set(_JSON_URL_KEYS):
+            return node
+    children = node.values() if isinstance(node, dict) else node if isinstance(node, list) else []
+    for child in children:
+        if isinstance(child, (dict, list)):
+            found = _json_items(child, depth + 1)
+            if found is not None:
+                return found
+    return None
+
+
+def json_list_links(content: bytes, url: str, *, link_pattern: str | None,
+                    title_pattern: str | None) -> tuple[list[Link], int]:
+    """Article links from a JSON list API page.
+
+    Returns:
+        ``(links, items)``: the links that pass the patterns and how many items the page held
+        (0 ends the pagination).
+
+    Raises:
+        ValueError: the body is not JSON.
+    """
+    data = json.loads(content.decode("utf-8-sig", errors="replace"))
+    items = _json_items(data) or []
+    links = []
+    for item in items:
+        lowered = {k.lower(): v for k, v in item.items()}
+        href = next((lowered[k] for k in _JSON_URL_KEYS if isinstance(lowered.get(k), str)), None)
+        target = absolute_url(url, href) if href else None
+        if not target:
+            continue
+        title = next((lowered[k] for k in _JSON_TITLE_KEYS if isinstance(lowered.get(k), str)), "")
+        title = re.sub(r"<[^>]+>", "", title).strip()  # search APIs highlight with <em>
+        if not _matches(title_pattern, title) or not _matches(link_pattern, target):
+            continue
+        date = next((str(lowered[k]) for k in _JSON_DATE_KEYS if lowered.get(k)), None)
+        kind = "attachment" if attachment_kind(target) else "article"
+        links.append(Link(url=target, kind=kind, text=title, pub_date=normalise_date(date)))
+    return links, len(items)
+
+
+def sniff_type(content: bytes) -> str:
+    """What the bytes are, by magic number: pdf, ole (doc/xls/wps), zip (docx/xlsx), rar, 7z,
+    ofd, html or unknown."""
+    head = content[:1024]
+    if head.startswith(b"%PDF") or b"%PDF-" in head[:1024]:
+        return "pdf"
+    if head.startswith(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"):
+        return "ole"
+    if head.startswith(b"PK\x03\x04") or head.startswith(b"PK\x05\x06"):
+        return "zip"
+    if head.startswith(b"Rar!"):
+        return "rar"
+    if head.startswith(b"7z\xbc\xaf\x27\x1c"):
+        return "7z"
+    lowered = head.lstrip().lower()
+    if lowered.startswith((b"<!doctype html", b"<html", b"<head", b"<?xml", b"<body")) \
+            or b"<html" in lowered[:512]:
+        return "html"
+    return "unknown"
+
+
+# Which sniffed types an extension may hold (a .doc that is really a .docx is fine).
+EXPECTED_TYPES = {
+    "pdf": {"pdf"}, "doc": {"ole", "zip"}, "docx": {"zip", "ole"}, "wps": {"ole", "zip"},
+    "xls": {"ole", "zip"}, "xlsx": {"zip", "ole"}, "et": {"ole", "zip"}, "ofd": {"zip"},
+    "zip": {"zip"}, "rar": {"rar"}, "7z": {"7z"},
+}

@@ -1,0 +1,281 @@
+"""One HTTP fetch, done carefully: manual redirects, bounded retries, size caps, deadlines.
+
+``fetch()`` never raises for network trouble: it returns a ``FetchResult`` whose ``error`` names
+the kind of failure (``timeout``, ``http_404``, ``too_large``, ``challenge`` ...), so the engine
+can log, count and go on.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import hashlib
+import logging
+import random
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from urllib.parse import urlsplit
+
+from crawler.models import CrawlSettings
+from crawler.urls import UnsafeURL, absolute_url, check_url
+
+__all__ = ["FetchResult", "Fetcher", "RETRY_STATUSES", "detect_challenge", "new_session"]
+
+log = logging.getLogger(__name__)
+
+RETRY_STATUSES = frozenset({408, 429, 500, 502, 503, 504, 522, 524})
+_CHUNK = 64 * 1024
+
+
+@dataclass
+class FetchResult:
+    """The outcome of one fetch (after redirects and retries)."""
+
+    url: str
+    final_url: str
+    status: int = 0
+    headers: dict[str, str] = field(default_factory=dict)
+    content: bytes = b""
+    error: str | None = None  # None on success (2xx or 304)
+    message: str = ""
+    attempts: int = 0
+    redirects: int = 0
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+    @property
+    def not_modified(self) -> bool:
+        return self.error is None and self.status == 304
+
+    @property
+    def sha256(self) -> str:
+        return hashlib.sha256(self.content).hexdigest()
+
+
+def detect_challenge(status: int, headers: dict[str, str], body_head: bytes) -> str | None:
+    """Name the bot challenge a response is, or None.
+
+    瑞数 (Ruishu) answers 412 with a ``$_ts`` script; 加速乐 sets a ``__jsluid`` cookie and
+    answers 521 with a cookie-setting script; WAFs answer 403. We never try to pass one.
+    """
+    head = body_head[:20000]
+    small = len(body_head) < 20000
+    cookies = headers.get("set-cookie", "")
+    if status == 412 or (b"$_ts" in head and (status >= 400 or small)):
+        return "ruishu (412 / $_ts)"
+    if "__jsluid" in cookies and (status == 521 or (small and b"document.cookie" in head)):
+        return "jiasule (__jsluid)"
+    if status == 403:
+        return "forbidden (403)"
+    return None
+
+
+def new_session(user_agent: str):
+    """A ``requests.Session`` with one connection and no automatic retries."""
+    import requests
+    from requests.adapters import HTTPAdapter
+
+    session = requests.Session()
+    adapter = HTTPAdapter(pool_connections=1, pool_maxsize=1, max_retries=0)
+    session.mount("http://", adapter)
+    session.mount("https://", adapter)
+    session.headers.update({
+        "User-Agent": user_agent,
+        "Accept": "text/html,application/xhtml+xml,application/json;q=0.9,*/*;q=0.8",
+        "Accept-Language": "zh-CN,zh;q=0.9",
+    })
+    return session
+
+
+class Fetcher:
+    """Fetches URLs for one host over one session.
+
+    Args:
+        session: a ``requests.Session`` (see ``new_session``).
+        settings: limits, timeouts and retry policy.
+        domains: the source's domains (redirects elsewhere are refused).
+        before_request: called before every request; the politeness slot waits here.
+        stop: an event that aborts waits when set.
+    """
+
+    def __init__(self, session, settings: CrawlSettings, domains: tuple[str, ...],
+                 before_request: Callable[[], None] | None = None,
+                 stop: threading.Event | None = None):
+        self.session = session
+        self.settings = settings
+        self.domains = domains
+        self.before_request = before_request or (lambda: None)
+        self.stop = stop or threading.Event()
+
+    def fetch(self, url: str, *, max_bytes: int, etag: str | None = None,
+              last_modified: str | None = None, referer: str | None = None) -> FetchResult:
+        """Fetch ``url`` following at most ``max_redirects`` redirects, each hop re-checked.
+
+        Returns:
+            A ``FetchResult``; ``error`` is None for 2xx and 304.
+        """
+        settings = self.settings
+        result = FetchResult(url=url, final_url=url)
+        seen = {url}
+        current = url
+        while True:
+            try:
+                host = (urlsplit(current).hostname or "").lower()
+                check_url(current, self.domains, max_length=settings.max_url_length,
+                          allow_private=settings.allow_private_network
+                          or host in settings.private_hosts)
+            except UnsafeURL as exc:
+                kind = exc.kind
+                if result.redirects and kind == "offsite":
+                    kind = "offsite_redirect"
+                return self._fail(result, kind, exc.message, current)
+            headers = {}
+            if referer:
+                headers["Referer"] = referer
+            if current == url:  # validators belong to the URL we stored them for
+                if etag:
+                    headers["If-None-Match"] = etag
+                if last_modified:
+                    headers["If-Modified-Since"] = last_modified
+            self._request_with_retries(current, headers, max_bytes, result)
+            if result.error or result.status not in (301, 302, 303, 307, 308):
+                return result
+            location = result.headers.get("location", "")
+            target = absolute_url(current, location)
+            if not target:
+                return self._fail(result, "bad_redirect", f"unusable Location {location!r}", current)
+            if target in seen:
+                return self._fail(result, "redirect_loop", f"redirect loop back to {target}", current)
+            result.redirects += 1
+            if result.redirects > settings.max_redirects:
+                return self._fail(result, "too_many_redirects",
+                                  f"more than {settings.max_redirects} redirects", current)
+            seen.add(target)
+            current = target
+            result.final_url = target
+
+    def _fail(self, result: FetchResult, kind: str, message: str, where: str) -> FetchResult:
+        result.error = kind
+        result.message = f"{where}: {message}"
+        result.content = b""
+        return result
+
+    def _request_with_retries(self, url: str, headers: dict, max_bytes: int,
+                              result: FetchResult) -> None:
+        """One hop: request with retries; fills ``result`` (status, headers, content or error)."""
+        settings = self.settings
+        for attempt in range(settings.max_retries + 1):
+            if self.stop.is_set():
+                self._fail(result, "interrupted", "crawl stopped", url)
+                return
+            result.attempts += 1
+            result.error = None
+            retry_after = self._request_once(url, headers, max_bytes, result)
+            retryable = (result.error in ("timeout", "connection", "truncated")
+                         or result.status in RETRY_STATUSES and result.error is not None)
+            if not retryable or attempt == settings.max_retries:
+                return
+            wait = settings.backoff_base * (2 ** attempt) * (1 + random.random() * 0.25)
+            if retry_after is not None:
+                if retry_after > settings.max_backoff:
+                    result.message += f" (Retry-After {retry_after:.0f}s is too long; giving up)"
+                    return
+                wait = max(wait, retry_after)
+            wait = min(wait, settings.max_backoff)
+            log.info("retry %d/%d for %s in %.2fs after %s", attempt + 1, settings.max_retries,
+                     url, wait, result.error)
+            if self.stop.wait(wait):
+                return
+
+    def _request_once(self, url: str, headers: dict, max_bytes: int,
+                      result: FetchResult) -> float | None:
+        """Send one request and read the body within the caps; return Retry-After seconds."""
+        import requests
+
+        settings = self.settings
+        self.before_request()
+        host = (url.split("/", 3)[2]).split(":")[0].lower()
+        verify = host not in settings.insecure_hosts
+        deadline = time.monotonic() + settings.request_deadline
+        try:
+            response = self.session.get(
+                url, headers=headers, stream=True, allow_redirects=False, verify=verify,
+                timeout=(settings.connect_timeout, settings.read_timeout))
+        except requests.exceptions.SSLError as exc:
+            self._fail(result, "tls", str(exc)[:300], url)
+            return None
+        except requests.exceptions.Timeout as exc:
+            self._fail(result, "timeout", str(exc)[:300], url)
+            return None
+        except (requests.exceptions.ConnectionError, requests.exceptions.ChunkedEncodingError) as exc:
+            self._fail(result, "connection", str(exc)[:300], url)
+            return None
+        except requests.exceptions.RequestException as exc:
+            self._fail(result, "request", str(exc)[:300], url)
+            return None
+        with response:
+            result.status = response.status_code
+            result.headers = {k.lower(): v for k, v in response.headers.items()}
+            if result.status in (301, 302, 303, 307, 308, 304):
+                return None
+            declared = result.headers.get("content-length", "")
+            if declared.isdigit() and int(declared) > max_bytes:
+                self._fail(result, "too_large", f"Content-Length {declared} > cap {max_bytes}", url)
+                return None
+            body, error = self._read_body(response, max_bytes, deadline)
+            if error:
+                self._fail(result, error[0], error[1], url)
+                return self._retry_after(result)
+            result.content = body
+        challenge = detect_challenge(result.status, result.headers, result.content)
+        if challenge:
+            self._fail(result, "challenge", f"bot challenge: {challenge}", url)
+            return None
+        if result.status >= 400:
+            self._fail(result, f"http_{result.status}", f"HTTP {result.status}", url)
+            return self._retry_after(result)
+        if result.status >= 300 or result.status < 200:
+            self._fail(result, f"http_{result.status}", f"unexpected HTTP {result.status}", url)
+        return None
+
+    def _read_body(self, response, max_bytes: int, deadline: float):
+        """Read the decoded body in chunks; stop at the cap or the deadline."""
+        import requests
+
+        chunks = []
+        size = 0
+        try:
+            for chunk in response.iter_content(_CHUNK):
+                size += len(chunk)
+                if size > max_bytes:
+                    return None, ("too_large", f"body exceeds cap of {max_bytes} bytes")
+                if time.monotonic() > deadline:
+                    return None, ("timeout", "overall deadline for the response passed")
+                chunks.append(chunk)
+        except requests.exceptions.ConnectionError as exc:
+            if "timed out" in str(exc).lower():
+                return None, ("timeout", str(exc)[:300])
+            return None, ("truncated", f"body cut short: {str(exc)[:200]}")
+        except requests.exceptions.ChunkedEncodingError as exc:
+            return None, ("truncated", f"body cut short: {str(exc)[:200]}")
+        except requests.exceptions.ContentDecodingError as exc:
+            return None, ("decoding", f"bad Content-Encoding: {str(exc)[:200]}")
+        except requests.exceptions.RequestException as exc:
+            return None, ("connection", str(exc)[:300])
+        return b"".join(chunks), None
+
+    @staticmethod
+    def _retry_after(result: FetchResult) -> float | None:
+        value = result.headers.get("retry-after", "").strip()
+        if not value:
+            return None
+        if value.isdigit():
+            return float(value)
+        try:
+            when = email.utils.parsedate_to_datetime(value)
+        except (TypeError, ValueError):
+            return None
+        return max(0.0, when.timestamp() - time.time())

@@ -1,0 +1,163 @@
+"""Records passed between crawler stages: what was fetched, how the run is configured, the report.
+
+All records are frozen dataclasses so a stage can hand them on without fear of mutation.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+__all__ = [
+    "FetchedResource",
+    "CrawlSettings",
+    "CrawlConfig",
+    "CrawlReport",
+    "ProgressEvent",
+    "DOC_TYPES",
+]
+
+DOC_TYPES = ("work_report", "five_year_plan", "statistical_bulletin", "policy")
+
+
+@dataclass(frozen=True)
+class FetchedResource:
+    """One fetched article page or attachment, with its provenance.
+
+    ``content`` holds the decoded (gunzipped) bytes exactly as served. ``filename`` is a safe
+    basename (never a path) derived from Content-Disposition or the URL. ``kind`` is
+    ``"article"`` or ``"attachment"``; ``change`` is ``"new"`` or ``"changed"``.
+    """
+
+    url: str
+    final_url: str
+    status: int
+    headers: dict[str, str]
+    content: bytes
+    content_type: str
+    fetched_at: str
+    source_id: str
+    region: str
+    doc_type: str
+    referer: str | None
+    etag: str | None
+    last_modified: str | None
+    sha256: str
+    kind: str = "article"
+    filename: str | None = None
+    title: str | None = None
+    pub_date: str | None = None
+    change: str = "new"
+
+
+@dataclass(frozen=True)
+class CrawlSettings:
+    """Politeness, safety and limits. Defaults here; a ``[settings]`` table and flags override.
+
+    Every field can be set in the sources file's ``[settings]`` table under the same name.
+    """
+
+    user_agent: str = ""  # empty: policylens.settings.USER_AGENT
+    min_delay: float = 1.0  # floor for the per-host delay (seconds)
+    jitter: float = 0.5  # the delay is multiplied by a random factor in [1, 1 + jitter]
+    connect_timeout: float = 10.0
+    read_timeout: float = 30.0
+    request_deadline: float = 120.0  # overall time for one response body
+    max_retries: int = 3
+    backoff_base: float = 2.0  # seconds; doubled at each retry
+    max_backoff: float = 120.0  # a Retry-After longer than this gives up
+    max_redirects: int = 5
+    max_html_bytes: int = 10 * 1024 * 1024
+    max_attachment_bytes: int = 200 * 1024 * 1024
+    max_url_length: int = 2083
+    max_fetches_per_host: int = 20000  # per run: a guard against crawler traps
+    max_links_per_page: int = 2000
+    max_parallel_hosts: int = 8
+    block_cooldown: float = 6 * 3600.0  # a host that answered with a bot challenge rests this long
+    allow_private_network: bool = False
+    private_hosts: tuple[str, ...] = ()  # hosts allowed on private addresses (intranet mirrors)
+    insecure_hosts: tuple[str, ...] = ()  # hosts whose TLS certificate is not verified (logged)
+    revisit_documents: bool = True  # re-check known articles/attachments with conditional GETs
+    obey_robots: bool = True
+
+    def __post_init__(self) -> None:
+        from policylens.errors import ConfigError
+
+        for name in ("min_delay", "jitter", "connect_timeout", "read_timeout", "request_deadline",
+                     "backoff_base", "max_backoff", "block_cooldown"):
+            value = getattr(self, name)
+            if not isinstance(value, (int, float)) or isinstance(value, bool) or value < 0:
+                raise ConfigError(f"settings.{name} must be a number >= 0, got {value!r}")
+        for name in ("max_retries", "max_redirects", "max_html_bytes", "max_attachment_bytes",
+                     "max_url_length", "max_fetches_per_host", "max_links_per_page",
+                     "max_parallel_hosts"):
+            value = getattr(self, name)
+            if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+                raise ConfigError(f"settings.{name} must be an integer >= 0, got {value!r}")
+        if self.max_parallel_hosts < 1:
+            raise ConfigError("settings.max_parallel_hosts must be at least 1")
+
+
+@dataclass(frozen=True)
+class CrawlConfig:
+    """One crawl: which sources, where the state lives, and the settings.
+
+    Args:
+        data_dir: the data directory; the state lives in ``<data_dir>/corpus.sqlite``.
+        sources: the selected ``Source`` records (see ``crawler.sources``).
+        settings: politeness, safety and limits.
+        since: ISO date ``YYYY-MM-DD``; older articles are skipped.
+        max_pages: overrides every column's ``max_pages`` (list pages walked) when set.
+    """
+
+    data_dir: Path
+    sources: tuple = ()
+    settings: CrawlSettings = field(default_factory=CrawlSettings)
+    since: str | None = None
+    max_pages: int | None = None
+
+
+@dataclass(frozen=True)
+class ProgressEvent:
+    """Sent to the ``progress`` callback after every fetch."""
+
+    done: int
+    pending: int
+    url: str
+    outcome: str
+
+
+@dataclass(frozen=True)
+class CrawlReport:
+    """What one crawl run did. ``exit_code`` is 0 when all went well, 1 when something failed."""
+
+    run_id: int
+    started_at: str
+    finished_at: str
+    duration_s: float
+    resumed: bool
+    sources: tuple[str, ...]
+    pages_fetched: int
+    list_pages: int
+    documents: dict[str, int]  # new / changed / unchanged
+    attachments: dict[str, int]  # new / changed / unchanged
+    skipped: dict[str, int]  # robots / since / challenge-host ...
+    errors: dict[str, int]  # kind -> count
+    warnings: dict[str, int]
+    hosts_blocked: tuple[str, ...]
+    pending: int  # URLs left for the next run (blocked hosts, caps)
+    failures: tuple[tuple[str, str, str], ...] = ()  # (url, kind, message), first 100
+
+    @property
+    def exit_code(self) -> int:
+        """0 when nothing failed and no host blocked us, else 1."""
+        return 1 if (self.errors or self.hosts_blocked) else 0
+
+    def to_dict(self) -> dict:
+        """Return a JSON-serialisable dict (the run record)."""
+        from dataclasses import asdict
+
+        data = asdict(self)
+        data["failures"] = [list(f) for f in self.failures]
+        data["exit_code"] = self.exit_code
+        return data

@@ -1,0 +1,114 @@
+"""Glue: crawl the sources and store every new or changed document in the corpus.
+
+This is the one place where ``crawler`` meets ``corpus``; both stay independent libraries.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+from collections.abc import Callable
+from dataclasses import replace
+from pathlib import Path
+
+from crawler import (
+    CrawlConfig,
+    CrawlReport,
+    FetchedResource,
+    ProgressEvent,
+    load_sources,
+    run_crawl,
+    select_sources,
+)
+from policylens.errors import UsageError
+from policylens.settings import resolve_data_dir
+
+__all__ = ["build_config", "crawl_into_corpus", "corpus_sink"]
+
+log = logging.getLogger(__name__)
+
+
+def build_config(data_dir=None, *, sources_file=None, source_ids=None, regions=None,
+                 since: str | None = None, max_pages: int | None = None,
+                 allow_private_network: bool = False, settings_overrides: dict | None = None
+                 ) -> CrawlConfig:
+    """Layer the configuration: code defaults, the sources file's ``[settings]``, then arguments.
+
+    Raises:
+        ConfigError: the sources file is malformed.
+        UsageError: a bad ``since``/``max_pages`` value or an unknown source id/region.
+    """
+    if since is not None and not re.fullmatch(r"\d{4}-\d{2}-\d{2}", since):
+        raise UsageError(f"--since must be a date YYYY-MM-DD, got {since!r}")
+    if max_pages is not None and max_pages < 1:
+        raise UsageError(f"--max-pages must be at least 1, got {max_pages}")
+    registry = load_sources(sources_file)
+    settings = registry.settings
+    if settings_overrides:
+        settings = replace(settings, **settings_overrides)
+    if allow_private_network:
+        settings = replace(settings, allow_private_network=True)
+    sources = select_sources(registry, list(source_ids or []), list(regions or []))
+    return CrawlConfig(data_dir=Path(resolve_data_dir(data_dir)), sources=sources,
+                       settings=settings, since=since, max_pages=max_pages)
+
+
+def corpus_sink(corpus) -> Callable[[FetchedResource], object]:
+    """A sink that adds each fetched resource to an open ``corpus.store.Corpus``.
+
+    The corpus deduplicates on the raw bytes, so handing a document over twice (after a
+    crash) stores it once.
+    """
+
+    def sink(resource: FetchedResource):
+        overrides = {"doc_type": resource.doc_type, "region": resource.region,
+                     "title": resource.title if resource.kind == "article" else None}
+        if resource.pub_date and len(resource.pub_date) == 10:
+            overrides["pub_date"] = resource.pub_date
+        kwargs = dict(source=resource.url, filename=resource.filename,
+                      content_type=resource.content_type, fetched_at=resource.fetched_at)
+        try:
+            return corpus.add(resource.content, overrides=overrides, **kwargs)
+        except UsageError as exc:  # e.g. a region name the corpus registry does not know
+            log.warning("%s: metadata refused (%s); storing without region", resource.url, exc)
+            overrides.pop("region", None)
+            return corpus.add(resource.content, overrides=overrides, **kwargs)
+
+    return sink
+
+
+def crawl_into_corpus(data_dir=None, *, sources_file=None, source_ids=None, regions=None,
+                      since: str | None = None, max_pages: int | None = None,
+                      allow_private_network: bool = False,
+                      settings_overrides: dict | None = None,
+                      progress: Callable[[ProgressEvent], None] | None = None,
+                      stop: threading.Event | None = None) -> CrawlReport:
+    """Crawl the selected sources into ``<data_dir>/corpus.sqlite``.
+
+    Args:
+        data_dir: the data directory (``--data-dir``, ``$POLICYLENS_DATA``, ``./policylens-data``).
+        sources_file: a sources TOML file; None uses the packaged Xinjiang registry.
+        source_ids: source ids to crawl (None: all).
+        regions: region names (substring match) to crawl (None: all).
+        since: skip articles published before this date (``YYYY-MM-DD``).
+        max_pages: list pages to walk per column (overrides the registry).
+        allow_private_network: fetch hosts on loopback/private addresses (tests, intranets).
+        settings_overrides: ``CrawlSettings`` fields to override (e.g. ``{"min_delay": 0}``).
+        progress: called after every fetch with a ``ProgressEvent``.
+        stop: an event that stops the crawl early (the run is resumed next time).
+
+    Returns:
+        The ``CrawlReport`` (``report.exit_code`` is 0 or 1).
+
+    Raises:
+        ConfigError, UsageError, CrawlError, CorpusError: see ``build_config`` and ``run_crawl``.
+    """
+    from corpus.store import Corpus
+
+    config = build_config(data_dir, sources_file=sources_file, source_ids=source_ids,
+                          regions=regions, since=since, max_pages=max_pages,
+                          allow_private_network=allow_private_network,
+                          settings_overrides=settings_overrides)
+    with Corpus.open(config.data_dir) as corpus:
+        return run_crawl(config, corpus_sink(corpus), progress=progress, stop=stop)
