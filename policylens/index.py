@@ -192,7 +192,8 @@ def compute_index(
         members = list(spec.subindices[sid].indicators)
         part = sum(normalized[i] * weights[i] for i in members)
         scores[sid] = 100.0 * part  # NaN when any member is missing: never silently zero
-    if len(computed) == len(spec.subindices):
+    # A full index needs two or more sub-indices; with one, it would only repeat it.
+    if len(spec.subindices) > 1 and len(computed) == len(spec.subindices):
         scores["index"] = sum(scores[s] * sub_w[s] for s in computed)
     rank_by = "index" if "index" in scores.columns else computed[0]
     scores["rank"] = scores[rank_by].rank(ascending=False, method="min").astype("Int64")

@@ -172,8 +172,15 @@ class RegionIndicators:
                 "excluded": self.excluded_policies,
             },
         }
+        emphasis = self.values["technology_emphasis"]
+        row["technology_emphasis"] = {
+            **self.technology_emphasis,
+            "value": emphasis.value,  # the measure fed to the index (or a supplied value)
+            "status": emphasis.status,
+            "note": emphasis.note,
+        }
         for key, value in self.values.items():
-            if key != "policy_count":
+            if key not in ("policy_count", "technology_emphasis"):
                 row[key] = value.to_dict()
         row["notes"] = self.notes
         return row

@@ -64,7 +64,7 @@ def test_equal_weights_by_hand():
     assert env["C"] == pytest.approx(50.0, abs=1e-9)
     assert list(result.scores.index) == ["C", "A", "B"]
     assert list(result.scores["rank"]) == [1, 2, 3]
-    assert result.scores["index"]["C"] == pytest.approx(50.0, abs=1e-9)  # one sub-index = full
+    assert not result.has_full_index  # one sub-index: no separate full index
     assert any(n.startswith("policy_count: no spread") for n in result.notes)
 
 
