@@ -1,0 +1,151 @@
+"""``policylens crawl``: fetch the registered government sites into the corpus."""
+
+from __future__ import annotations
+
+import typer
+
+__all__ = ["register"]
+
+FORMATS = ("table", "json", "csv")
+
+
+def register(app: typer.Typer) -> None:
+    """Add the ``crawl`` command to ``app``."""
+    app.command("crawl")(crawl)
+
+
+def crawl(
+    source: list[str] = typer.Option(None, "--source", "-s", help="Source id to crawl (repeatable)."),
+    region: list[str] = typer.Option(None, "--region", "-r",
+                                     help="Region name to crawl, e.g. 乌鲁木齐 (repeatable)."),
+    sources: str = typer.Option(None, "--sources", help="Sources TOML file (default: packaged "
+                                                        "Xinjiang registry)."),
+    since: str = typer.Option(None, "--since", help="Skip articles published before YYYY-MM-DD."),
+    max_pages: int = typer.Option(None, "--max-pages", help="List pages to walk per column."),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Show what would be crawled; fetch nothing."),
+    allow_private_network: bool = typer.Option(
+        False, "--allow-private-network",
+        help="Allow hosts on loopback/private addresses (tests, intranet mirrors)."),
+    data_dir: str = typer.Option(None, "--data-dir", help="Data directory (default "
+                                                          "$POLICYLENS_DATA or ./policylens-data)."),
+    fmt: str = typer.Option("table", "--format", "-f", help="Output: table, json or csv."),
+) -> None:
+    """Crawl government portals; new and changed documents go into the corpus.
+
+    Exit code 0 when all went well, 1 when some fetches failed or a site blocked us,
+    2 for configuration errors. Rerun the same command to resume an interrupted crawl.
+    """
+    from policylens.crawl_pipeline import build_config, crawl_into_corpus
+    from policylens.errors import UsageError
+
+    if fmt not in FORMATS:
+        raise UsageError(f"--format must be one of {', '.join(FORMATS)}, got {fmt!r}")
+    options = dict(sources_file=sources, source_ids=source, regions=region, since=since,
+                   max_pages=max_pages, allow_private_network=allow_private_network)
+    config = build_config(data_dir, **options)
+    if dry_run:
+        _print_plan(config, fmt)
+        return
+    handler = _log_to_file(config.data_dir)
+    try:
+        report = _run_with_progress(lambda progress: crawl_into_corpus(
+            config.data_dir, progress=progress, **options))
+    finally:
+        import logging
+
+        logging.getLogger().removeHandler(handler)
+        handler.close()
+    _print_report(report, fmt)
+    raise typer.Exit(report.exit_code)
+
+
+def _log_to_file(data_dir):
+    import logging
+
+    data_dir.mkdir(parents=True, exist_ok=True)
+    handler = logging.FileHandler(data_dir / "crawl.log", encoding="utf-8")
+    handler.setLevel(logging.INFO)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    root = logging.getLogger()
+    root.addHandler(handler)
+    for name in ("crawler", "policylens.crawl_pipeline"):
+        logging.getLogger(name).setLevel(logging.INFO)
+    return handler
+
+
+def _run_with_progress(run):
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    console = Console(stderr=True)
+    with Progress(TextColumn("crawling"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                  TextColumn("{task.fields[url]}", style="dim"), console=console,
+                  transient=True, disable=not console.is_terminal) as bar:
+        task = bar.add_task("crawl", total=None, url="")
+
+        def progress(event) -> None:
+            bar.update(task, completed=event.done, total=event.done + event.pending,
+                       url=event.url[-60:])
+
+        return run(progress)
+
+
+def _print_plan(config, fmt: str) -> None:
+    rows = [{"source": s.id, "region": s.region, "doc_type": c.doc_type,
+             "max_pages": config.max_pages or c.max_pages, "delay": max(s.delay,
+                                                                        config.settings.min_delay),
+             "list": c.list, "url": c.url}
+            for s in config.sources for c in s.columns]
+    _emit(rows, fmt, title=f"dry run: {len(config.sources)} sources, {len(rows)} columns "
+                           "(nothing fetched)")
+
+
+def _print_report(report, fmt: str) -> None:
+    if fmt == "json":
+        import json
+
+        typer.echo(json.dumps(report.to_dict(), ensure_ascii=False, indent=2))
+        return
+    rows = [
+        {"item": "pages fetched", "value": report.pages_fetched},
+        {"item": "list pages", "value": report.list_pages},
+        *({"item": f"documents {k}", "value": v} for k, v in report.documents.items()),
+        *({"item": f"attachments {k}", "value": v} for k, v in report.attachments.items()),
+        *({"item": f"skipped ({k})", "value": v} for k, v in report.skipped.items()),
+        *({"item": f"error {k}", "value": v} for k, v in report.errors.items()),
+        *({"item": f"warning {k}", "value": v} for k, v in report.warnings.items()),
+        {"item": "hosts blocked", "value": ", ".join(report.hosts_blocked) or "none"},
+        {"item": "left for next run", "value": report.pending},
+        {"item": "duration (s)", "value": report.duration_s},
+    ]
+    resumed = " (resumed)" if report.resumed else ""
+    _emit(rows, fmt, title=f"crawl run {report.run_id}{resumed}")
+    if fmt == "table" and report.failures:
+        typer.echo("first failures (see crawl.log in the data directory):", err=True)
+        for url, kind, _message in report.failures[:10]:
+            typer.echo(f"  {kind}: {url}", err=True)
+
+
+def _emit(rows: list[dict], fmt: str, title: str) -> None:
+    if fmt == "json":
+        import json
+
+        typer.echo(json.dumps(rows, ensure_ascii=False, indent=2))
+    elif fmt == "csv":
+        import csv
+        import sys
+
+        if rows:
+            writer = csv.DictWriter(sys.stdout, fieldnames=list(rows[0]))
+            writer.writeheader()
+            writer.writerows(rows)
+    else:
+        from rich.console import Console
+        from rich.table import Table
+
+        table = Table(title=title)
+        for key in rows[0] if rows else ["item"]:
+            table.add_column(key)
+        for row in rows:
+            table.add_row(*(str(v) for v in row.values()))
+        Console().print(table)
