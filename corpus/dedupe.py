@@ -1,0 +1,182 @@
+"""Exact and near-duplicate detection.
+
+Exact duplicates share the SHA-256 of the raw bytes or of the normalised text. Near duplicates
+(the same policy reposted by several sites with different page chrome) are found by TF-IDF
+cosine similarity over character n-grams, which needs no word segmentation for Chinese.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import re
+import unicodedata
+from dataclasses import dataclass
+
+__all__ = [
+    "DEFAULT_THRESHOLD",
+    "NearDuplicateIndex",
+    "NearMatch",
+    "normalize_for_hash",
+    "sha256_bytes",
+    "text_sha256",
+]
+
+DEFAULT_THRESHOLD = 0.9
+_FEATURES = 2**18  # hashed n-gram space: collisions are rare at this size for one document
+_INVISIBLE = re.compile("[\u200b\u200c\u200d\u2060\ufeff\u00ad]")
+_SPACE = re.compile(r"\s+")
+
+
+def sha256_bytes(data: bytes) -> str:
+    """Hex SHA-256 of raw bytes."""
+    return hashlib.sha256(data).hexdigest()
+
+
+def normalize_for_hash(text: str) -> str:
+    """NFKC, invisible characters and all whitespace removed: line wrapping does not count."""
+    text = unicodedata.normalize("NFKC", text or "")
+    return _SPACE.sub("", _INVISIBLE.sub("", text))
+
+
+def text_sha256(text: str) -> str:
+    """Hex SHA-256 of ``normalize_for_hash(text)``."""
+    return hashlib.sha256(normalize_for_hash(text).encode("utf-8")).hexdigest()
+
+
+@dataclass(frozen=True)
+class NearMatch:
+    """The most similar indexed document and its cosine similarity."""
+
+    doc_id: int
+    score: float
+
+
+class NearDuplicateIndex:
+    """An in-memory TF-IDF index of character n-grams over the canonical documents.
+
+    Rows are hashed n-gram counts (``HashingVectorizer``), so adding a document refits nothing.
+    Document frequencies are kept up to date as rows come and go, and the cosine similarity
+    under the current IDF weights is computed with two sparse matrix-vector products per query
+    (dot products and row norms), so a query costs one pass over the stored n-grams.
+
+    Args:
+        threshold: cosine similarity at or above which a text is a near duplicate.
+        ngram_range: character n-gram sizes.
+        max_chars: only the first ``max_chars`` normalised characters are compared (bounds cost).
+    """
+
+    _BLOCK_ROWS = 32  # rows kept unstacked before they are frozen into a CSR block
+    _MAX_BLOCKS = 8  # blocks are merged into one beyond this
+
+    def __init__(
+        self,
+        threshold: float = DEFAULT_THRESHOLD,
+        ngram_range: tuple[int, int] = (2, 3),
+        max_chars: int = 12000,
+    ):
+        if not 0.0 < threshold <= 1.0:
+            raise ValueError(f"threshold must be in (0, 1], got {threshold}")
+        import numpy as np
+        from sklearn.feature_extraction.text import HashingVectorizer
+
+        self.threshold = threshold
+        self.max_chars = max_chars
+        self._vectorizer = HashingVectorizer(
+            analyzer="char",
+            ngram_range=ngram_range,
+            n_features=_FEATURES,
+            alternate_sign=False,
+            norm=None,
+            lowercase=False,
+        )
+        self._ids: list[int] = []  # row order
+        self._active: list[bool] = []
+        self._blocks: list = []  # frozen CSR blocks, in row order
+        self._pending: list = []  # newest rows, not yet stacked
+        self._df = np.zeros(_FEATURES, dtype=np.int32)
+        self._n = 0
+        self._last = None  # (text, vector) of the latest query
+        self._squares: list = []  # block.power(2), cached per frozen block
+        self.last_id = 0  # highest document id seen (to catch up with other writers)
+
+    def __len__(self) -> int:
+        return self._n
+
+    def __contains__(self, doc_id: int) -> bool:
+        return any(i == doc_id and a for i, a in zip(self._ids, self._active, strict=True))
+
+    def _vector(self, text: str):
+        # A store queries then adds the same text: vectorise it once.
+        if self._last is not None and self._last[0] is text:
+            return self._last[1]
+        vector = self._vectorizer.transform([normalize_for_hash(text)[: self.max_chars]])
+        self._last = (text, vector)
+        return vector
+
+    def add(self, doc_id: int, text: str) -> None:
+        """Index one canonical document."""
+        row = self._vector(text)
+        self._ids.append(doc_id)
+        self._active.append(True)
+        self._pending.append(row)
+        self._df[row.indices] += 1
+        self._n += 1
+        self.last_id = max(self.last_id, doc_id)
+        if len(self._pending) >= self._BLOCK_ROWS:
+            self._freeze()
+
+    def _freeze(self) -> None:
+        import scipy.sparse as sp
+
+        if self._pending:
+            self._blocks.append(sp.vstack(self._pending, format="csr"))
+            self._pending = []
+        if len(self._blocks) > self._MAX_BLOCKS:
+            self._blocks = [sp.vstack(self._blocks, format="csr")]
+        self._squares = [block.power(2) for block in self._blocks]
+
+    def remove(self, doc_id: int) -> None:
+        """Drop a document (superseded by a new version); unknown ids are ignored."""
+        for i, (known, active) in enumerate(zip(self._ids, self._active, strict=True)):
+            if known == doc_id and active:
+                self._active[i] = False
+                self._df[self._row(i).indices] -= 1
+                self._n -= 1
+
+    def _row(self, i: int):
+        for block in self._blocks:
+            if i < block.shape[0]:
+                return block[i]
+            i -= block.shape[0]
+        return self._pending[i]
+
+    def best_match(self, text: str) -> NearMatch | None:
+        """Return the most similar indexed document when its similarity reaches the threshold."""
+        if not self._n or not normalize_for_hash(text):
+            return None
+        import numpy as np
+        import scipy.sparse as sp
+
+        query = self._vector(text)
+        df = self._df.astype(np.float64)
+        df[query.indices] += 1
+        idf2 = (np.log((1 + self._n + 1) / (1 + df)) + 1.0) ** 2  # scikit-learn's smoothed IDF
+        weighted_query = np.zeros(df.shape[0])
+        weighted_query[query.indices] = query.data * idf2[query.indices]
+        query_norm = float(np.sqrt(np.dot(query.data**2, idf2[query.indices])))
+        blocks, squares = list(self._blocks), list(self._squares)
+        if self._pending:
+            recent = sp.vstack(self._pending, format="csr")
+            blocks.append(recent)
+            squares.append(recent.power(2))
+        dots = np.concatenate([block @ weighted_query for block in blocks])
+        norms = np.sqrt(np.concatenate([square @ idf2 for square in squares]))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            scores = np.where(norms > 0, dots / (norms * query_norm), 0.0)
+        scores[~np.asarray(self._active)] = -1.0
+        best = int(scores.argmax())
+        score = float(scores[best])
+        if math.isnan(score) or score + 1e-9 < self.threshold:
+            return None
+        return NearMatch(self._ids[best], round(min(score, 1.0), 6))

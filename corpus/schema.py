@@ -1,0 +1,145 @@
+"""The corpus database schema and its migrations.
+
+The schema version lives in ``PRAGMA user_version``. Each migration is a list of statements run
+in one transaction together with the version bump, so a database is always at a whole version.
+Other stores (the crawler's frontier) may keep their own tables in the same file; they must not
+use ``user_version`` nor tables named ``documents*``.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+
+from policylens.errors import CorpusError
+
+__all__ = ["SCHEMA_VERSION", "MIGRATIONS", "migrate", "configure"]
+
+DOC_TYPES_SQL = "('work_report', 'five_year_plan', 'statistical_bulletin', 'policy', 'other')"
+
+MIGRATIONS: dict[int, list[str]] = {
+    1: [
+        f"""
+        CREATE TABLE documents (
+            id            INTEGER PRIMARY KEY,
+            raw_sha256    TEXT NOT NULL,
+            text_sha256   TEXT NOT NULL,
+            title         TEXT,
+            region_code   TEXT,
+            region        TEXT,
+            year          INTEGER,
+            doc_type      TEXT NOT NULL DEFAULT 'other' CHECK (doc_type IN {DOC_TYPES_SQL}),
+            issuer        TEXT,
+            doc_number    TEXT,
+            pub_date      TEXT,
+            source        TEXT NOT NULL,
+            filename      TEXT,
+            content_type  TEXT,
+            raw_path      TEXT NOT NULL,
+            raw_size      INTEGER NOT NULL,
+            fetched_at    TEXT,
+            ingested_at   TEXT NOT NULL,
+            method        TEXT,
+            flags         TEXT NOT NULL DEFAULT '[]',
+            warnings      TEXT NOT NULL DEFAULT '[]',
+            meta          TEXT NOT NULL DEFAULT '{{}}',
+            meta_inferred TEXT NOT NULL DEFAULT '[]',
+            chars         INTEGER NOT NULL,
+            text          TEXT NOT NULL,
+            duplicate_of  INTEGER REFERENCES documents(id),
+            similarity    REAL,
+            version       INTEGER NOT NULL DEFAULT 1,
+            supersedes    INTEGER REFERENCES documents(id),
+            is_latest     INTEGER NOT NULL DEFAULT 1
+        )
+        """,
+        "CREATE INDEX documents_raw_sha ON documents(raw_sha256)",
+        "CREATE INDEX documents_text_sha ON documents(text_sha256)",
+        "CREATE INDEX documents_filters ON documents(region_code, year, doc_type)",
+        # At most one latest version per source: the invariant versioning relies on.
+        "CREATE UNIQUE INDEX documents_latest_source ON documents(source) WHERE is_latest = 1",
+        # Every source that delivered a document's content, including exact duplicates.
+        """
+        CREATE TABLE documents_sources (
+            doc_id  INTEGER NOT NULL REFERENCES documents(id),
+            source  TEXT NOT NULL,
+            seen_at TEXT NOT NULL,
+            PRIMARY KEY (doc_id, source)
+        )
+        """,
+        """
+        CREATE VIRTUAL TABLE documents_fts USING fts5(
+            title, text, content='documents', content_rowid='id', tokenize='trigram'
+        )
+        """,
+        """
+        CREATE TRIGGER documents_fts_insert AFTER INSERT ON documents BEGIN
+            INSERT INTO documents_fts(rowid, title, text) VALUES (new.id, new.title, new.text);
+        END
+        """,
+        """
+        CREATE TRIGGER documents_fts_delete AFTER DELETE ON documents BEGIN
+            INSERT INTO documents_fts(documents_fts, rowid, title, text)
+            VALUES ('delete', old.id, old.title, old.text);
+        END
+        """,
+        """
+        CREATE TRIGGER documents_fts_update AFTER UPDATE OF title, text ON documents BEGIN
+            INSERT INTO documents_fts(documents_fts, rowid, title, text)
+            VALUES ('delete', old.id, old.title, old.text);
+            INSERT INTO documents_fts(rowid, title, text) VALUES (new.id, new.title, new.text);
+        END
+        """,
+    ],
+}
+SCHEMA_VERSION = max(MIGRATIONS)
+
+
+def configure(conn: sqlite3.Connection, busy_timeout_ms: int = 30000) -> None:
+    """WAL journal (readers never block the writer), a busy timeout for a second writer
+    process (the crawler), and foreign keys on."""
+    conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
+    conn.execute("PRAGMA journal_mode = WAL")
+    conn.execute("PRAGMA synchronous = NORMAL")
+    conn.execute("PRAGMA foreign_keys = ON")
+
+
+def migrate(conn: sqlite3.Connection, where: str = "corpus") -> int:
+    """Bring the database to ``SCHEMA_VERSION``; safe to call on every open.
+
+    Args:
+        conn: a connection in autocommit mode (``isolation_level=None``).
+        where: the database path, for error messages.
+
+    Returns:
+        The schema version now in the file.
+
+    Raises:
+        CorpusError: the file was written by a newer policylens, or a migration failed.
+    """
+    current = conn.execute("PRAGMA user_version").fetchone()[0]
+    if current > SCHEMA_VERSION:
+        raise CorpusError(
+            f"database schema version {current} is newer than this policylens ({SCHEMA_VERSION})",
+            where=where,
+            hint="upgrade policylens or use another --data-dir",
+        )
+    for version in range(current + 1, SCHEMA_VERSION + 1):
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            # Another process may have migrated while we waited for the lock.
+            if conn.execute("PRAGMA user_version").fetchone()[0] >= version:
+                conn.execute("COMMIT")
+                continue
+            for statement in MIGRATIONS[version]:
+                conn.execute(statement)
+            conn.execute(f"PRAGMA user_version = {version}")
+            conn.execute("COMMIT")
+        except sqlite3.Error as exc:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise CorpusError(
+                f"schema migration to version {version} failed: {exc}",
+                where=where,
+                hint="check the file is a policylens corpus and not read-only",
+            ) from exc
+    return SCHEMA_VERSION
