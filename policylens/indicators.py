@@ -451,7 +451,7 @@ def indicators_from_corpus(
     from policylens.errors import IndicatorError
 
     with Corpus.open(data_dir) as corpus:
-        documents = corpus.documents(include_duplicates=False)
+        documents = corpus.documents(include_duplicates=False, with_text=True)
     if year is None:
         year = latest_year(documents)
         if year is None:

@@ -1,0 +1,193 @@
+"""``policylens indicators`` and ``policylens index``: indicators per region and the index."""
+
+from __future__ import annotations
+
+import typer
+
+__all__ = ["register"]
+
+FORMATS = ("table", "json", "csv")
+
+
+def register(app: typer.Typer) -> None:
+    """Add the ``indicators`` and ``index`` commands to ``app``."""
+    app.command("indicators")(indicators)
+    app.command("index")(index)
+
+
+_YEAR = typer.Option(None, "--year", "-y", help="Index year (default: latest year in the corpus).")
+_REGIONS = typer.Option("xinjiang", "--regions", help="Region set: xinjiang, provinces or a TOML file.")
+_DATA = typer.Option(None, "--data-dir", help="Data directory (default $POLICYLENS_DATA or "
+                                              "./policylens-data).")
+_LEXICON = typer.Option(None, "--lexicon", help="Lexicon file (default: Table 4, 76 terms).")
+_SUPPLY = typer.Option(None, "--supply", help="CSV of values: region,year,indicator,value,source.")
+_MEASURE = typer.Option("count", "--emphasis-measure",
+                        help="Emphasis measure fed to the index: count, per_10k_chars, "
+                             "share_of_words or log1p.")
+_KEYWORDS = typer.Option(None, "--relevance-keywords",
+                         help="Keyword file for the policy relevance rule.")
+_FORMAT = typer.Option("table", "--format", "-f", help="Output: table, json or csv.")
+
+
+def indicators(
+    year: int = _YEAR,
+    regions: str = _REGIONS,
+    fmt: str = _FORMAT,
+    data_dir: str = _DATA,
+    lexicon: str = _LEXICON,
+    supply: str = _SUPPLY,
+    emphasis_measure: str = _MEASURE,
+    relevance_keywords: str = _KEYWORDS,
+) -> None:
+    """Indicators per region for one year, each with provenance (extracted/supplied/missing)."""
+    _check_format(fmt)
+    table = _table(data_dir, regions, year, lexicon, supply, emphasis_measure, relevance_keywords)
+    if fmt == "json":
+        from policylens.commands._output import print_json
+
+        print_json(table.to_dict())
+    elif fmt == "csv":
+        _print_csv(table.flat_rows())
+    else:
+        _print_indicator_table(table)
+
+
+def index(
+    year: int = _YEAR,
+    regions: str = _REGIONS,
+    fmt: str = _FORMAT,
+    data_dir: str = _DATA,
+    lexicon: str = _LEXICON,
+    supply: str = _SUPPLY,
+    emphasis_measure: str = _MEASURE,
+    relevance_keywords: str = _KEYWORDS,
+    weights: str = typer.Option(None, "--weights", help="Weights TOML (default: equal weights)."),
+    normalize_weights: bool = typer.Option(False, "--normalize-weights",
+                                           help="Rescale weights that do not sum to 1."),
+    method: str = typer.Option("minmax", "--method", help="minmax (weights file) or entropy (熵值法)."),
+    out: str = typer.Option(None, "--out", "-o",
+                            help="Write CSV, XLSX, JSON, PNG and HTML into this folder."),
+) -> None:
+    """The digital-economy index: min–max normalisation, weights, sub-indices (0–100)."""
+    from policylens.pipeline import build_index
+
+    _check_format(fmt)
+    table = _table(data_dir, regions, year, lexicon, supply, emphasis_measure, relevance_keywords)
+    result = build_index(table, weights=weights, normalize_weights=normalize_weights, method=method)
+    if out:
+        from policylens.commands._output import err_console
+        from policylens.report import write_outputs
+
+        files = write_outputs(result, out, table=table)
+        for warning in files.warnings:
+            err_console().print(f"[yellow]warning:[/] {warning}")
+        err_console().print(f"wrote {', '.join(p.name for p in files.paths())} to {out}")
+    if fmt == "json":
+        from policylens.commands._output import print_json
+        from policylens.report import index_to_dict
+
+        print_json(index_to_dict(result, table))
+    elif fmt == "csv":
+        import sys
+
+        from policylens.report import scores_frame
+
+        scores_frame(result).to_csv(sys.stdout, index_label="region")
+    else:
+        _print_index_table(result, table)
+
+
+def _check_format(fmt: str) -> None:
+    from policylens.errors import UsageError
+
+    if fmt not in FORMATS:
+        raise UsageError(f"--format must be one of {', '.join(FORMATS)}, got {fmt!r}")
+
+
+def _table(data_dir, regions, year, lexicon, supply, measure, keywords):
+    from rich.progress import Progress
+
+    from policylens.commands._output import err_console
+    from policylens.indicators import IndicatorConfig
+    from policylens.pipeline import build_indicators
+
+    config = IndicatorConfig(emphasis_measure=measure)
+    with Progress(console=err_console(), transient=True) as bar:
+        task = bar.add_task("indicators", total=None)
+        table = build_indicators(
+            data_dir, regions=regions, year=year, lexicon=lexicon, supply=supply,
+            relevance_keywords=keywords, config=config,
+            progress=lambda name: bar.update(task, description=f"indicators: {name}"),
+        )
+    return table
+
+
+def _fmt(value, digits: int = 2) -> str:
+    if value is None:
+        return "—"
+    return f"{value:,.{digits}f}" if isinstance(value, float) and not value.is_integer() else f"{value:g}"
+
+
+def _print_indicator_table(table) -> None:
+    from rich.table import Table
+
+    from policylens.commands._output import console
+
+    out = Table(title=f"Indicators {table.year} — lexicon {table.lexicon_name} "
+                      f"{table.lexicon_version}; relevance {table.relevance}")
+    for column in ("region", "emphasis", "per 10k", "policies", "patents", "pop. 万人",
+                   "patents/万人", "status"):
+        out.add_column(column, justify="left" if column in ("region", "status") else "right")
+    for r in table.regions:
+        e = r.technology_emphasis
+        v = r.values
+        marks = sorted({x.status for x in (v["technology_emphasis"], v["policy_count"],
+                                            v["patents_per_10k"])})
+        out.add_row(
+            r.region, _fmt(v["technology_emphasis"].value), _fmt(e.get("per_10k_chars")),
+            _fmt(v["policy_count"].value), _fmt(v["patents_granted"].value),
+            _fmt(v["population_10k"].value), _fmt(v["patents_per_10k"].value), ",".join(marks),
+        )
+    target = console()
+    target.print(out)
+    for note in table.notes:
+        target.print(f"note: {note}")
+
+
+def _print_index_table(result, table) -> None:
+    from rich.table import Table
+
+    from policylens.commands._output import console
+    from policylens.weights import SUBINDEX_LABELS
+
+    out = Table(title=f"Index {table.year} ({result.method}; weights {result.spec.name})")
+    out.add_column("rank", justify="right")
+    out.add_column("region")
+    for sid in result.subindices:
+        out.add_column(f"{SUBINDEX_LABELS[sid]} {sid}", justify="right")
+    if result.has_full_index:
+        out.add_column("index", justify="right")
+    out.add_column("missing")
+    for region, row in result.scores.iterrows():
+        rank = "—" if row["rank"] is None or str(row["rank"]) == "<NA>" else str(row["rank"])
+        cells = [rank, str(region)]
+        cells += ["—" if row[s] != row[s] else f"{row[s]:.2f}" for s in result.subindices]
+        if result.has_full_index:
+            cells.append("—" if row["index"] != row["index"] else f"{row['index']:.2f}")
+        cells.append(row["missing"])
+        out.add_row(*cells)
+    target = console()
+    target.print(out)
+    for note in result.notes:
+        target.print(f"note: {note}")
+
+
+def _print_csv(rows: list[dict]) -> None:
+    import csv
+    import sys
+
+    if not rows:
+        return
+    writer = csv.DictWriter(sys.stdout, fieldnames=list(rows[0]))
+    writer.writeheader()
+    writer.writerows(rows)

@@ -1,0 +1,65 @@
+"""``policylens run``: the scheduled job (crawl → ingest → indicators → index → reports)."""
+
+from __future__ import annotations
+
+import typer
+
+__all__ = ["register"]
+
+
+def register(app: typer.Typer) -> None:
+    """Add the ``run`` command to ``app``."""
+    app.command("run")(run)
+
+
+def run(
+    data_dir: str = typer.Option(None, "--data-dir", help="Data directory (default "
+                                                          "$POLICYLENS_DATA or ./policylens-data)."),
+    no_crawl: bool = typer.Option(False, "--no-crawl", help="Skip the crawl (offline path)."),
+    ingest: list[str] = typer.Option(None, "--ingest", help="File or folder to ingest first "
+                                                            "(repeatable)."),
+    sources: str = typer.Option(None, "--sources", help="Sources TOML for the crawl."),
+    source: list[str] = typer.Option(None, "--source", "-s", help="Source id to crawl (repeatable)."),
+    allow_private_network: bool = typer.Option(
+        False, "--allow-private-network", help="Allow crawling loopback/private hosts."),
+    regions: str = typer.Option("xinjiang", "--regions", help="Region set or TOML file."),
+    year: int = typer.Option(None, "--year", "-y", help="Index year (default: latest)."),
+    lexicon: str = typer.Option(None, "--lexicon", help="Lexicon file."),
+    supply: str = typer.Option(None, "--supply", help="CSV of supplied values."),
+    weights: str = typer.Option(None, "--weights", help="Weights TOML."),
+    normalize_weights: bool = typer.Option(False, "--normalize-weights"),
+    method: str = typer.Option("minmax", "--method", help="minmax or entropy."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="Print nothing unless something failed "
+                                                            "(for cron)."),
+) -> None:
+    """Crawl, ingest, compute indicators and the index; outputs in <data-dir>/runs/YYYY-MM-DD/.
+
+    Exit code 0 when every step went well, 1 when the run finished but a step had failures
+    (listed on stderr and in run.json), 2 for bad options or configuration files.
+    """
+    from policylens.commands._output import console, err_console
+    from policylens.pipeline import run_job
+
+    status = None
+    if not quiet:
+        status = err_console().status("run: starting")
+        status.start()
+    try:
+        report = run_job(
+            data_dir, crawl=not no_crawl, ingest=list(ingest or []), sources_file=sources,
+            source_ids=list(source or []) or None, allow_private_network=allow_private_network,
+            regions=regions, year=year, lexicon=lexicon, supply=supply, weights=weights,
+            normalize_weights=normalize_weights, method=method,
+            progress=(lambda text: status.update(f"run: {text}")) if status else None,
+        )
+    finally:
+        if status:
+            status.stop()
+    for problem in report.problems:
+        err_console().print(f"[red]problem:[/] {problem}")
+    if not quiet:
+        out = console()
+        out.print(f"year {report.year}: wrote {len(report.files)} files to {report.out_dir}")
+        for note in report.notes:
+            out.print(f"note: {note}")
+    raise typer.Exit(report.exit_code)

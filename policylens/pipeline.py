@@ -1,0 +1,234 @@
+"""The job behind ``policylens indicators``, ``policylens index`` and ``policylens run``.
+
+* :func:`build_indicators` — open the corpus, compute the indicators of one year.
+* :func:`build_index` — weights + normalisation over an indicator table.
+* :func:`run_job` — crawl (incremental) → ingest folders → indicators → index for the latest
+  year, writing every output into ``<data-dir>/runs/YYYY-MM-DD/``. The crawl step is optional
+  (``crawl=False``) so documents the user already has work offline.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from policylens.errors import UsageError
+from policylens.settings import resolve_data_dir
+
+__all__ = ["RunReport", "build_indicators", "build_index", "load_region_set", "run_job"]
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class RunReport:
+    """What :func:`run_job` did.
+
+    Attributes:
+        out_dir: the dated output folder.
+        year: the index year.
+        files: paths written.
+        crawl: the crawl report as a dict (``None`` when not crawled).
+        ingested: ingest counts by status (``None`` when nothing was ingested).
+        problems: things that went wrong but did not stop the run (crawl failures, ...).
+        notes: remarks from the indicators and the index (missing values ...).
+        exit_code: 0 all went well; 1 the run finished but a step had failures (see
+            ``problems``).
+    """
+
+    out_dir: Path
+    year: int
+    files: list[Path] = field(default_factory=list)
+    crawl: dict | None = None
+    ingested: dict | None = None
+    problems: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def exit_code(self) -> int:
+        """0 when every step went well, 1 when one had failures."""
+        return 1 if self.problems else 0
+
+    def to_dict(self) -> dict:
+        """Plain data for JSON (also written as ``run.json``)."""
+        return {
+            "out_dir": str(self.out_dir),
+            "year": self.year,
+            "files": [str(p) for p in self.files],
+            "crawl": self.crawl,
+            "ingested": self.ingested,
+            "problems": self.problems,
+            "notes": self.notes,
+            "exit_code": self.exit_code,
+        }
+
+
+def load_region_set(name_or_path: str = "xinjiang"):
+    """Load a region set by packaged name (``xinjiang``, ``provinces``) or file path."""
+    from corpus.regions import load_regions
+
+    return load_regions(name_or_path)
+
+
+def build_indicators(
+    data_dir=None,
+    *,
+    regions: str = "xinjiang",
+    year: int | None = None,
+    lexicon: str | None = None,
+    supply: str | None = None,
+    relevance_keywords: str | None = None,
+    config=None,
+    progress: Callable[[str], None] | None = None,
+):
+    """Compute the indicator table of one year from the corpus in ``data_dir``.
+
+    Args:
+        data_dir: the data directory (``--data-dir``, ``$POLICYLENS_DATA``, ``./policylens-data``).
+        regions: a packaged region set name or a regions TOML file.
+        year: the index year (``None``: the latest year in the corpus).
+        lexicon: a lexicon file (``None``: the shipped Table 4 lexicon).
+        supply: a CSV of user values (region, year, indicator, value, source).
+        relevance_keywords: a keyword file for policy relevance rule v1.
+        config: an :class:`~policylens.indicators.IndicatorConfig`.
+        progress: called with each region name.
+
+    Returns:
+        The :class:`~policylens.indicators.IndicatorTable`.
+
+    Raises:
+        PolicylensError: bad regions/lexicon/supply files, an empty corpus.
+    """
+    from lexicons import load_lexicon
+    from nlp.counter import KeywordCounter
+    from nlp.relevance import KeywordRelevance, load_keywords
+    from policylens.indicators import indicators_from_corpus, load_supply_csv
+
+    region_set = load_region_set(regions)
+    supplied = load_supply_csv(supply, region_set) if supply else []
+    rule = KeywordRelevance(load_keywords(relevance_keywords) if relevance_keywords else None)
+    counter = KeywordCounter(load_lexicon(lexicon))
+    return indicators_from_corpus(
+        resolve_data_dir(data_dir), region_set, year,
+        counter=counter, relevance=rule, config=config, supplied=supplied, progress=progress,
+    )
+
+
+def build_index(table, *, weights: str | None = None, normalize_weights: bool = False,
+                method: str = "minmax"):
+    """Normalise and weight an indicator table (see :func:`policylens.index.compute_index`).
+
+    Raises:
+        ConfigError: a bad weights file. UsageError: nothing can be indexed.
+    """
+    from policylens.index import compute_index
+    from policylens.weights import load_weights
+
+    spec = load_weights(weights, normalize=normalize_weights)
+    result = compute_index(table.values_frame(), spec, method=method)
+    result.notes[:0] = list(spec.normalized)
+    return result
+
+
+def run_job(
+    data_dir=None,
+    *,
+    crawl: bool = True,
+    ingest: list[str] | None = None,
+    sources_file: str | None = None,
+    source_ids: list[str] | None = None,
+    allow_private_network: bool = False,
+    crawl_settings: dict | None = None,
+    regions: str = "xinjiang",
+    year: int | None = None,
+    lexicon: str | None = None,
+    supply: str | None = None,
+    weights: str | None = None,
+    normalize_weights: bool = False,
+    method: str = "minmax",
+    today: dt.date | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> RunReport:
+    """Crawl → ingest → indicators → index, outputs into ``<data_dir>/runs/YYYY-MM-DD/``.
+
+    Args:
+        data_dir: the data directory.
+        crawl: run the incremental crawl first.
+        ingest: files or folders to ingest before computing (the offline path).
+        sources_file, source_ids, allow_private_network, crawl_settings: passed to the crawl.
+        regions, year, lexicon, supply: see :func:`build_indicators`.
+        weights, normalize_weights, method: see :func:`build_index`.
+        today: the date naming the output folder (default: today).
+        progress: called with a short description of each step.
+
+    Returns:
+        The :class:`RunReport` (``exit_code`` 0, or 1 when a step had failures).
+
+    Raises:
+        PolicylensError: a step could not run at all (bad configuration, empty corpus).
+    """
+    from policylens.report import write_outputs
+
+    data_dir = Path(resolve_data_dir(data_dir))
+    step = progress or (lambda _text: None)
+    problems: list[str] = []
+    crawl_dict = None
+    if crawl:
+        step("crawl")
+        try:
+            from policylens.crawl_pipeline import crawl_into_corpus
+        except ImportError as exc:  # the crawler is an optional part of an install
+            raise UsageError(
+                f"the crawler is not available ({exc})",
+                hint="run with --no-crawl and ingest documents yourself (--ingest FOLDER)",
+            ) from None
+        report = crawl_into_corpus(
+            data_dir, sources_file=sources_file, source_ids=source_ids,
+            allow_private_network=allow_private_network, settings_overrides=crawl_settings,
+        )
+        crawl_dict = report.to_dict()
+        if report.exit_code:
+            problems.append(
+                f"crawl: {sum(report.errors.values())} failure(s) "
+                f"{dict(report.errors)}; blocked hosts: {', '.join(report.hosts_blocked) or 'none'}"
+            )
+    ingested = None
+    if ingest:
+        step("ingest")
+        ingested = _ingest(data_dir, ingest, problems)
+    step("indicators")
+    table = build_indicators(data_dir, regions=regions, year=year, lexicon=lexicon, supply=supply)
+    step("index")
+    result = build_index(table, weights=weights, normalize_weights=normalize_weights, method=method)
+    out_dir = data_dir / "runs" / (today or dt.date.today()).isoformat()
+    step("report")
+    files = write_outputs(result, out_dir, table=table)
+    problems.extend(files.warnings)
+    (out_dir / "indicators.json").write_text(
+        json.dumps(table.to_dict(), ensure_ascii=False, indent=2, default=str), encoding="utf-8"
+    )
+    run = RunReport(
+        out_dir=out_dir, year=table.year,
+        files=[*files.paths(), out_dir / "indicators.json", out_dir / "run.json"],
+        crawl=crawl_dict, ingested=ingested, problems=problems,
+        notes=[*table.notes, *result.notes],
+    )
+    (out_dir / "run.json").write_text(
+        json.dumps(run.to_dict(), ensure_ascii=False, indent=2, default=str), encoding="utf-8"
+    )
+    return run
+
+
+def _ingest(data_dir: Path, paths: list[str], problems: list[str]) -> dict:
+    from corpus.ingest import ingest_paths
+    from corpus.store import Corpus
+
+    with Corpus.open(data_dir) as corpus:
+        summary = ingest_paths(corpus, paths)
+    for item in summary.failed:
+        problems.append(f"ingest: {item.path}: {item.message}")
+    return summary.counts
