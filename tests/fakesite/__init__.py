@@ -1,11 +1,16 @@
-"""A local fake Xinjiang government site for crawler and end-to-end tests."""
+"""A local fake Xinjiang government site for crawler and end-to-end tests.
 
-from tests.fakesite.server import (
+Import it as ``from fakesite import serve_fake_site`` (pytest puts ``tests/`` on the path).
+"""
+
+from .server import (
     FakeServer,
     FakeSite,
     Response,
+    article_html,
     docx_bytes,
     government_site,
+    hexid,
     pdf_bytes,
     serve_fake_site,
     sources_toml,
@@ -15,8 +20,10 @@ __all__ = [
     "FakeServer",
     "FakeSite",
     "Response",
+    "article_html",
     "docx_bytes",
     "government_site",
+    "hexid",
     "pdf_bytes",
     "serve_fake_site",
     "sources_toml",

@@ -1,6 +1,6 @@
 """A threaded ``http.server`` on 127.0.0.1 that plays a Xinjiang government portal.
 
-    from tests.fakesite import government_site, serve_fake_site, sources_toml
+    from fakesite import government_site, serve_fake_site, sources_toml
     with serve_fake_site(government_site()) as server:
         path.write_text(sources_toml(server.base_url), encoding="utf-8")
         crawl_into_corpus(data_dir, sources_file=path, allow_private_network=True)
@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import socket
 import threading
 import time
 from collections.abc import Callable
@@ -73,6 +74,11 @@ class _Handler(BaseHTTPRequestHandler):
 
     def log_message(self, *args) -> None:  # keep test output clean
         pass
+
+    def setup(self) -> None:
+        super().setup()
+        # headers and body go out in two writes; without this, Nagle + delayed ACK add 40 ms
+        self.request.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
     def do_GET(self) -> None:  # noqa: N802 - http.server naming
         site = self.site
