@@ -1,0 +1,156 @@
+"""``policylens corpus ls|show|search|stats|export``: look into the stored documents."""
+
+from __future__ import annotations
+
+import typer
+
+from policylens.commands._output import OutputFormat
+
+__all__ = ["register"]
+
+corpus_app = typer.Typer(help="List, show, search and export the stored documents.",
+                         no_args_is_help=True)
+
+DATA_DIR_HELP = "Data directory (default $POLICYLENS_DATA or ./policylens-data)."
+LS_COLUMNS = ("id", "title", "region", "year", "doc_type", "chars", "flags", "duplicate_of")
+
+
+def register(app: typer.Typer) -> None:
+    """Add the ``corpus`` command group to ``app``."""
+    app.add_typer(corpus_app, name="corpus")
+
+
+def _open(data_dir):
+    from corpus.store import Corpus
+
+    return Corpus.open(data_dir)
+
+
+@corpus_app.command("ls")
+def ls(
+    region: str = typer.Option(None, "--region", "-r", help="Name, short form or code (巴州, 652800)."),
+    year: int = typer.Option(None, "--year", "-y"),
+    doc_type: str = typer.Option(None, "--type", "-t", help="work_report, five_year_plan, "
+                                 "statistical_bulletin, policy or other."),
+    all_rows: bool = typer.Option(False, "--all", help="Also list near duplicates."),
+    data_dir: str = typer.Option(None, "--data-dir", help=DATA_DIR_HELP),
+    fmt: OutputFormat = typer.Option(OutputFormat.table, "--format", "-f"),
+) -> None:
+    """List documents (latest versions; near duplicates only with --all)."""
+    with _open(data_dir) as corpus:
+        records = corpus.documents(region, year, doc_type, include_duplicates=all_rows)
+    rows = [{k: r.to_dict()[k] for k in LS_COLUMNS} for r in records]
+    _emit(rows, fmt, LS_COLUMNS)
+
+
+@corpus_app.command("show")
+def show(
+    doc_id: int = typer.Argument(..., help="Document id (see `policylens corpus ls`)."),
+    data_dir: str = typer.Option(None, "--data-dir", help=DATA_DIR_HELP),
+    fmt: OutputFormat = typer.Option(OutputFormat.table, "--format", "-f", help="table or json."),
+) -> None:
+    """Show one document: metadata, provenance, quality flags and text."""
+    from policylens.commands._output import console, print_json
+
+    with _open(data_dir) as corpus:
+        record = corpus.get(doc_id)
+    data = record.to_dict(text=True)
+    if fmt == OutputFormat.json:
+        print_json(data)
+        return
+    from rich.markup import escape
+
+    out = console()
+    for key, value in data.items():
+        if key != "text":
+            shown = ", ".join(map(str, value)) if isinstance(value, list) else value
+            out.print(f"[bold]{key}[/bold]: {escape('' if shown is None else str(shown))}")
+    out.print()
+    out.print(escape(record.text or ""), highlight=False)
+
+
+@corpus_app.command("search")
+def search(
+    query: str = typer.Argument(..., help="Words to find (all must occur), e.g. 数字经济."),
+    limit: int = typer.Option(20, "--limit", "-n", min=1, help="Most hits shown."),
+    data_dir: str = typer.Option(None, "--data-dir", help=DATA_DIR_HELP),
+    fmt: OutputFormat = typer.Option(OutputFormat.table, "--format", "-f"),
+) -> None:
+    """Full-text search with snippets (matches in [brackets])."""
+    with _open(data_dir) as corpus:
+        hits = corpus.search(query, limit)
+    columns = ("doc_id", "title", "region", "year", "doc_type", "snippet")
+    _emit([{c: getattr(h, c) for c in columns} for h in hits], fmt, columns)
+
+
+@corpus_app.command("stats")
+def stats(
+    data_dir: str = typer.Option(None, "--data-dir", help=DATA_DIR_HELP),
+    fmt: OutputFormat = typer.Option(OutputFormat.table, "--format", "-f"),
+) -> None:
+    """Counts: documents, duplicates, versions, and by type, region and year."""
+    from policylens.commands._output import print_json
+
+    with _open(data_dir) as corpus:
+        numbers = corpus.stats()
+    if fmt == OutputFormat.json:
+        print_json({k: ({str(a): b for a, b in v.items()} if isinstance(v, dict) else v)
+                    for k, v in numbers.items()})
+        return
+    rows = [{"what": k, "value": v} for k, v in numbers.items() if not isinstance(v, dict)]
+    for group in ("by_type", "by_region", "by_year"):
+        rows += [{"what": f"{group[3:]}: {k}", "value": v} for k, v in numbers[group].items()]
+    _emit(rows, fmt, ("what", "value"))
+
+
+@corpus_app.command("export")
+def export(
+    out: str = typer.Argument(..., help="Output file."),
+    fmt: str = typer.Option(..., "--format", "-f", help="csv, xlsx, parquet or dta (Stata 14+)."),
+    region: str = typer.Option(None, "--region", "-r"),
+    year: int = typer.Option(None, "--year", "-y"),
+    doc_type: str = typer.Option(None, "--type", "-t"),
+    no_text: bool = typer.Option(False, "--no-text", help="Leave the texts out."),
+    data_dir: str = typer.Option(None, "--data-dir", help=DATA_DIR_HELP),
+) -> None:
+    """Export one row per document (latest versions, near duplicates marked) to a table file."""
+    from corpus.export import export_corpus
+    from policylens.commands._output import err_console
+
+    with _open(data_dir) as corpus:
+        path = export_corpus(corpus, fmt, out, with_text=not no_text,
+                             region=region, year=year, doc_type=doc_type)
+        count = len(corpus.documents(region, year, doc_type, include_duplicates=True))
+    err_console().print(f"wrote {count} documents to {path}")
+
+
+def _emit(rows: list[dict], fmt: OutputFormat, columns) -> None:
+    from policylens.commands._output import console, print_json
+
+    if fmt == OutputFormat.json:
+        print_json(rows)
+        return
+    if fmt == OutputFormat.csv:
+        import csv
+        import sys
+
+        writer = csv.DictWriter(sys.stdout, fieldnames=list(columns))
+        writer.writeheader()
+        for row in rows:
+            writer.writerow({k: ";".join(v) if isinstance(v, list) else v for k, v in row.items()})
+        return
+    from rich.markup import escape
+    from rich.table import Table
+
+    table = Table(*columns)
+    for row in rows:
+        table.add_row(*(escape(_cell(row[c])) for c in columns))
+    console().print(table)
+
+
+def _cell(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, list):
+        return ", ".join(map(str, value))
+    return str(value)

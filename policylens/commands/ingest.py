@@ -1,0 +1,113 @@
+"""``policylens ingest``: put local files (PDF, HTML, DOCX, TXT ...) into the corpus."""
+
+from __future__ import annotations
+
+import typer
+
+from policylens.commands._output import OutputFormat
+
+__all__ = ["register"]
+
+
+def register(app: typer.Typer) -> None:
+    """Add the ``ingest`` command to ``app``."""
+    app.command("ingest")(ingest)
+
+
+def ingest(
+    paths: list[str] = typer.Argument(None, help="Files, folders (recursive) or glob patterns."),
+    region: str = typer.Option(None, "--region", "-r", help="Region for every file, e.g. 巴州 or 652800."),
+    year: int = typer.Option(None, "--year", "-y", help="Year for every file."),
+    doc_type: str = typer.Option(
+        None, "--type", "-t",
+        help="work_report, five_year_plan, statistical_bulletin, policy or other."),
+    manifest: str = typer.Option(
+        None, "--manifest", "-m", help="CSV with columns path, region, year, type, title, url."),
+    workers: int = typer.Option(2, "--workers", "-w", min=1, help="Extraction processes."),
+    near_threshold: float = typer.Option(
+        0.9, "--near-threshold", help="Similarity (0-1] from which a document is a near duplicate."),
+    data_dir: str = typer.Option(
+        None, "--data-dir", help="Data directory (default $POLICYLENS_DATA or ./policylens-data)."),
+    fmt: OutputFormat = typer.Option(OutputFormat.table, "--format", "-f", help="Summary format."),
+) -> None:
+    """Extract and store documents; exact duplicates are skipped, near duplicates linked.
+
+    Explicit --region/--year/--type win over what is inferred from the text; a manifest row's
+    values win over these for its file. Exit code 1 when any file failed, 2 on bad options.
+    """
+    from corpus.ingest import ingest_paths
+    from corpus.store import Corpus
+    from policylens.errors import UsageError
+
+    if not paths and not manifest:
+        raise UsageError("nothing to ingest", hint="give files, folders or globs, or --manifest CSV")
+    overrides = {"region": region, "year": year, "doc_type": doc_type}
+    with Corpus.open(data_dir, near_threshold=near_threshold) as corpus:
+        summary = _with_progress(lambda progress: ingest_paths(
+            corpus, paths or [], overrides, manifest, progress, workers=workers))
+    _print_summary(summary, fmt)
+    raise typer.Exit(1 if summary.failed else 0)
+
+
+def _with_progress(run):
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from policylens.commands._output import err_console
+
+    with Progress(
+        TextColumn("ingest"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+        TextColumn("{task.description}"), console=err_console(), transient=True,
+    ) as bar:
+        task = bar.add_task("", total=None)
+
+        def progress(done: int, total: int, item) -> None:
+            name = item.path.rsplit("/", 1)[-1]
+            bar.update(task, completed=done, total=total, description=f"{item.status}: {name}"[:60])
+
+        return run(progress)
+
+
+def _print_summary(summary, fmt: OutputFormat) -> None:
+    from policylens.commands._output import console, err_console, print_json
+
+    rows = [
+        {"path": i.path, "status": i.status, "doc_id": i.doc_id, "duplicate_of": i.duplicate_of,
+         "flags": list(i.flags), "message": i.message}
+        for i in summary.items
+    ]
+    if fmt == OutputFormat.json:
+        print_json({"counts": summary.counts, "skipped": summary.skipped, "items": rows})
+        return
+    if fmt == OutputFormat.csv:
+        import csv
+        import sys
+
+        writer = csv.DictWriter(sys.stdout, fieldnames=list(rows[0]) if rows else ["path"])
+        writer.writeheader()
+        for row in rows:
+            writer.writerow({**row, "flags": ";".join(row["flags"])})
+        return
+    from rich.markup import escape
+    from rich.table import Table
+
+    out = console()
+    notable = [r for r in rows if r["status"] != "added"]
+    if notable:
+        table = Table("file", "status", "id", "dup of", "reason")
+        for r in notable:
+            table.add_row(escape(r["path"]), r["status"], _s(r["doc_id"]), _s(r["duplicate_of"]),
+                          escape(r["message"]))
+        out.print(table)
+    counts = summary.counts
+    out.print(
+        f"added {counts['added']}, new versions {counts['new_version']}, duplicates "
+        f"{counts['duplicate']}, near duplicates {counts['near_duplicate']}, flagged "
+        f"{counts['flagged']}, failed {counts['failed']}"
+        + (f" ({summary.skipped} files without a document suffix skipped)" if summary.skipped else "")
+    )
+    if summary.failed:
+        err_console().print(f"{len(summary.failed)} input(s) failed; see the reasons above")
+
+
+def _s(value) -> str:
+    return "" if value is None else str(value)
