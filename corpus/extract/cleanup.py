@@ -87,17 +87,21 @@ def drop_running_lines(pages: list[list[str]], edge: int = 2) -> list[list[str]]
     Returns:
         The pages with those lines removed.
     """
+    def edges_of(lines: list[str]) -> set[int]:
+        idx = [i for i, ln in enumerate(lines) if ln.strip()]
+        # Short pages have little chrome: one edge line from 3 lines on, none below.
+        k = edge if len(idx) >= 2 * edge + 2 else (1 if len(idx) >= 3 else 0)
+        return set(idx[:k] + idx[len(idx) - k :]) if k else set()
+
     counts: Counter[str] = Counter()
     for lines in pages:
-        kept = [ln for ln in lines if ln.strip()]
-        seen = {_shape(ln) for ln in kept[:edge] + kept[-edge:]}
-        counts.update(seen)
+        # A sentence (ending in 。) is body text even when it repeats.
+        counts.update({_shape(lines[i]) for i in edges_of(lines) if not lines[i].endswith("。")})
     threshold = max(3, (len(pages) + 1) // 2)
     repeated = {shape for shape, n in counts.items() if n >= threshold and shape}
     out = []
     for lines in pages:
-        idx = [i for i, ln in enumerate(lines) if ln.strip()]
-        edges = set(idx[:edge] + idx[-edge:])
+        edges = edges_of(lines)
         out.append(
             [
                 ln
@@ -137,6 +141,8 @@ def join_broken_lines(lines: list[str]) -> list[str]:
             and not out[-1].endswith(_SENTENCE_END)
             and _LINE_START_JOIN.match(line)
             and cjk_count(out[-1][-3:] + line[:3]) > 0
+            # A row ending in a number followed by a CJK label is a table, not prose.
+            and not (out[-1][-1] in "0123456789%" and cjk_count(line[0]) == 1)
         ):
             out[-1] = out[-1] + line
         else:

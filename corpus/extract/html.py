@@ -252,6 +252,21 @@ def _metadata(soup) -> dict[str, str]:
     return {k: v for k, v in meta.items() if v}
 
 
+_DATE_NAME = re.compile(r"date|time|rqq?$|fbrq|fbsj|pubtime|publish", re.IGNORECASE)
+_DATE_LABEL = re.compile(r"(?:发布|发文|成文|印发)?(?:时间|日期)\s*[:：]\s*(\d{4}\s*[-年/.]\s*\d{1,2}\s*[-月/.]\s*\d{1,2})")
+
+
+def _visible_date(soup) -> str | None:
+    """Publication date shown on the page when the CMS wrote no PubDate meta tag."""
+    for el in soup.find_all(True, id=_DATE_NAME) + soup.find_all(True, class_=_DATE_NAME):
+        date = parse_date(el.get_text(" ", strip=True)[:40])
+        if date:
+            return date
+    body = soup.body.get_text(" ", strip=True) if soup.body else ""
+    match = _DATE_LABEL.search(body)
+    return parse_date(match.group(1)) if match else None
+
+
 def _attachments(soup, url: str | None) -> tuple[Attachment, ...]:
     found: dict[str, Attachment] = {}
     for a in soup.find_all("a", href=True):
@@ -301,6 +316,10 @@ def extract_html(data: bytes, *, content_type: str | None = None, url: str | Non
 
     soup = BeautifulSoup(text, "lxml")
     meta = _metadata(soup)
+    if "pub_date" not in meta:
+        date = _visible_date(soup)
+        if date:
+            meta["pub_date"] = date
     attachments = _attachments(soup, url)
     title = _title(soup, meta)
     _drop_chrome(soup)

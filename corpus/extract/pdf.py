@@ -134,6 +134,22 @@ def _bad_share(text: str) -> float:
     return bad / len(chars)
 
 
+# Characters expected in Chinese policy PDFs: ASCII, Latin-1, Greek (μ), punctuation, number
+# forms (Ⅱ), arrows/math, enclosed numbers (①), box/shapes, CJK symbols, Kana, CJK, full-width.
+_USUAL = re.compile(
+    r"[\u0000-\u024f\u0370-\u03ff\u2000-\u2bff\u3000-\u30ff\u3200-\u33ff\u3400-\u4dbf"
+    r"\u4e00-\u9fff\uf900-\ufaff\ufe30-\ufe4f\uff00-\uffef]"
+)
+
+
+def _odd_share(text: str) -> float:
+    """Share of characters no Chinese document uses (signs of glyph ids shown as Unicode)."""
+    chars = _WS.sub("", text)
+    if not chars:
+        return 0.0
+    return len(_USUAL.sub("", chars)) / len(chars)
+
+
 def pages_to_text(pages: list[str]) -> str:
     """Turn raw page texts into clean body text (headers/footers dropped, lines re-joined)."""
     per_page = [normalize_text(_CID.sub("", p)).split("\n") for p in pages]
@@ -169,7 +185,7 @@ def _open_any(data: bytes, options: ExtractOptions) -> tuple[list[str], int, dic
     joined = "".join(texts)
     if not _WS.sub("", joined):
         return texts, total, meta, "pypdfium2"  # no text layer: pdfplumber would find none either
-    if _bad_share(joined) > 0.005:
+    if _bad_share(joined) > 0.005 or _odd_share(joined) > 0.05:
         log.info("pypdfium2 text has replacement glyphs; using pdfplumber")
         return (*pdfplumber_pages(data, options.max_pages), "pdfplumber")
     sample = max(range(min(len(texts), 3)), key=lambda i: len(texts[i]))
@@ -215,14 +231,15 @@ def extract_pdf(data: bytes, options: ExtractOptions | None = None) -> Extractio
     warnings: list[str] = []
     raw = "".join(texts)
     visible = _WS.sub("", _CID.sub("", raw))
-    if _CID.search(raw) and _bad_share(raw) > 0.1:
+    garbled = _odd_share(_CID.sub("", raw)) > 0.2
+    if (_CID.search(raw) and _bad_share(raw) > 0.1) or garbled:
         flags.append("bad_font_encoding")
         warnings.append(
-            "PDF fonts have no Unicode mapping (text came out as (cid:NNN)); "
+            "PDF fonts have no Unicode mapping (text came out as (cid:NNN) or garbage); "
             "the text is unusable without OCR"
         )
     text = pages_to_text(texts) if visible else ""
-    if "bad_font_encoding" in flags and _bad_share(raw) > 0.5:
+    if "bad_font_encoding" in flags and (_bad_share(raw) > 0.5 or garbled):
         text = ""
     if not visible or len(visible) < 10 * len(texts):
         text = ""
