@@ -169,12 +169,18 @@ def _parse_toml(text: str, where: str) -> Lexicon:
             raise LexiconError(
                 f"category {category!r} must be a list of terms", where=f"{where}:{cat_line}"
             )
+        if category not in declared:
+            raise LexiconError(
+                f"unknown category {category!r}",
+                where=f"{where}:{cat_line}",
+                hint=f"declare it in lexicon.categories ({', '.join(declared)})",
+            )
         for value in values:
             if not isinstance(value, str):
                 raise LexiconError(
                     f"term {value!r} in {category!r} is not a string", where=f"{where}:{cat_line}"
                 )
-            line = _line_of(text, f'"{value}"', cat_line) if value else cat_line
+            line = _line_of(text, f'"{value}"', cat_line)
             entries.append((category, value, line))
     return _build(
         str(head.get("name") or Path(where).stem),

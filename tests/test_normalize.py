@@ -1,0 +1,46 @@
+"""Text normalisation before counting."""
+
+from __future__ import annotations
+
+import unicodedata
+
+import pytest
+
+from nlp.normalize import count_han, fold_case, normalize_text
+
+
+@pytest.mark.parametrize(
+    "raw, expected",
+    [
+        ("Ｂ２Ｂ平台", "B2B平台"),  # full-width Latin and digits
+        ("区块\n链", "区块链"),  # a PDF line wrap inside a word
+        ("EB 级存储", "EB级存储"),  # a space between Latin and CJK
+        ("数 字 经 济", "数字经济"),  # letter-spaced Chinese
+        ("数\u200b字\ufeff经\u00ad济", "数字经济"),  # zero-width characters, soft hyphen
+        ("Fintech and  AI", "Fintech and AI"),  # Latin words keep one space
+        ("⽂化和⼯业", "文化和工业"),  # Kangxi radicals from PDF fonts
+        ("５Ｇ＋工业互联网", "5G+工业互联网"),  # ＋ becomes a word character
+        ("完善体系，推进建设。", "完善体系，推进建设。"),  # full-width punctuation is kept
+        ("e\u0301té", "été"),  # combining marks compose
+        ("\u3000\u3000一、总体要求", "一、总体要求"),  # ideographic indentation
+    ],
+)
+def test_normalize(raw, expected):
+    assert normalize_text(raw) == expected
+
+
+def test_equals_full_nfkc_up_to_kept_punctuation():
+    text = "Ｂ２Ｂ，①号（试点）：ﬁ ⽂ \U0001d400 e\u0301 가\u11a8 ｶﾞ Ⅻ ㎡ ％．"
+    ours = normalize_text(text)
+    full = normalize_text(unicodedata.normalize("NFKC", text))
+    assert ours.translate({ord("，"): ",", ord("（"): "(", ord("）"): ")", ord("："): ":"}) == full
+
+
+def test_fold_case_keeps_length():
+    assert fold_case("FinTech İ") == "fintech İ"  # İ.lower() would add a character
+    assert fold_case("B2B平台") == "b2b平台"
+
+
+def test_count_han():
+    assert count_han("数字a经济，2023年") == 5
+    assert count_han("㐀𠀀") == 1  # extension A counts; astral extension B is not in the range
