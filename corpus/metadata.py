@@ -126,10 +126,11 @@ def parse_doc_number(text: str, regions: RegionSet | None = None) -> DocNumber |
     hit = regions.match_doc_prefix(prefix)
     if hit:
         region, rest = hit
-        if rest in _GOVERNMENT_SUFFIXES:
-            issuer = region.government
-        elif rest.startswith("办"):
+        known = prefix[: len(prefix) - len(rest)]
+        if rest.startswith("办") or "办" in known:  # 乌政办, 国办发: the general office
             issuer = region.office
+        elif rest in _GOVERNMENT_SUFFIXES:
+            issuer = region.government
     else:  # 新质监办发: the first character is a province abbreviation (新 → 新疆)
         abbreviated = regions.find(prefix[0])
         if abbreviated is not None and abbreviated.level == "province":
