@@ -12,6 +12,7 @@ import logging
 import sys
 
 import typer
+from typer.core import TyperGroup
 
 from policylens.errors import PolicylensError
 
@@ -29,7 +30,20 @@ COMMAND_MODULES = [
     "run",
 ]
 
+
+class _Commands(TyperGroup):
+    """Turns a project error raised by any command into one line and its exit code."""
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except PolicylensError as exc:
+            typer.echo(f"error: {exc}", err=True)
+            raise typer.Exit(exc.exit_code) from None
+
+
 app = typer.Typer(
+    cls=_Commands,
     name="policylens",
     help="Text mining for Chinese government policy documents: crawl, extract, count "
     "digital-technology keywords and build the digital-economy environment index.",
@@ -62,12 +76,9 @@ for _name in COMMAND_MODULES:
 
 
 def main() -> None:
-    """Entry point: run the app and turn project errors into one line and an exit code."""
+    """Entry point of the ``policylens`` script."""
     try:
         app()
-    except PolicylensError as exc:
-        typer.echo(f"error: {exc}", err=True)
-        sys.exit(exc.exit_code)
     except KeyboardInterrupt:
         typer.echo("interrupted; rerun the same command to resume", err=True)
         sys.exit(130)
