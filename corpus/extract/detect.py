@@ -99,7 +99,7 @@ def detect_kind(data: bytes, filename: str | None = None, content_type: str | No
     if not data:
         return "empty"
     head = data[:8192]
-    if head[:1024].lstrip().startswith(b"%PDF") or b"%PDF-" in head[:1024]:
+    if head.lstrip().startswith(b"%PDF"):
         return "pdf"
     if head.startswith(b"PK\x03\x04") or head.startswith(b"PK\x05\x06"):
         return _zip_kind(data)
@@ -112,6 +112,8 @@ def detect_kind(data: bytes, filename: str | None = None, content_type: str | No
     if head.startswith(_OLE):
         # The OLE container is shared by .doc, .xls, .ppt and WPS files; the name decides.
         return ext if ext in ("doc", "wps", "xls", "et", "ppt", "dps") else "doc"
+    if b"%PDF-" in head[:1024]:
+        return "pdf"  # readers accept junk before the header (e.g. an HTTP preamble)
     if _looks_binary(head):
         return "binary"
     if _looks_like_html(head) or ext == "html" or ctype in ("text/html", "application/xhtml+xml"):

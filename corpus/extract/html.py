@@ -214,7 +214,7 @@ def _densest(soup):
 
 def _main_content(soup) -> tuple[object, str]:
     for selector in CONTENT_SELECTORS:
-        found = [el for el in soup.select(selector) if cjk_count(el.get_text(" ", strip=True)) >= 30]
+        found = [el for el in soup.select(selector) if cjk_count(el.get_text(" ", strip=True)) >= 10]
         if found:
             best = max(found, key=lambda el: cjk_count(el.get_text(" ", strip=True)))
             return best, f"html:{selector}"

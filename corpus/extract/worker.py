@@ -1,19 +1,22 @@
 """Isolation: run extractions in worker processes with a wall-clock and a memory limit.
 
-A worker is a child process (forkserver, else spawn) that caps its own address space with
-``RLIMIT_AS`` and then extracts the tasks it receives over a pipe. When a task runs past
-the timeout or the child dies, the parent kills it, reports a flagged Extraction and starts
-a fresh worker: one bad file never takes the caller down.
+A worker is a child Python process (``corpus.extract.child``) that caps its own address space
+with ``RLIMIT_AS`` and extracts the tasks it receives over a pipe. When a task runs past the
+timeout or the child dies, the parent kills it, reports a flagged Extraction and starts a
+fresh worker on the next task: one bad file never takes the caller down.
 """
 
 from __future__ import annotations
 
 import logging
-import multiprocessing as mp
 import os
 import queue
+import subprocess
+import sys
+import tempfile
 import threading
 from collections.abc import Iterable, Iterator
+from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
@@ -24,70 +27,11 @@ __all__ = ["Worker", "run_isolated", "extract_many"]
 log = logging.getLogger(__name__)
 
 _STARTUP_TIMEOUT_S = 120.0
-
-
-def _context():
-    methods = mp.get_all_start_methods()
-    if "forkserver" in methods:
-        ctx = mp.get_context("forkserver")
-        # Children fork from a server that already imported the extractors: fast start-up.
-        ctx.set_forkserver_preload(["corpus.extract.dispatch"])
-        return ctx
-    return mp.get_context("spawn")
-
-
-def _limit_memory(max_memory_mb: int) -> None:
-    try:
-        import resource
-    except ImportError:  # Windows: no address-space cap, the timeout still applies
-        return
-    limit = max_memory_mb * 1024 * 1024
-    _soft, hard = resource.getrlimit(resource.RLIMIT_AS)
-    if hard != resource.RLIM_INFINITY:
-        limit = min(limit, hard)
-    resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
-
-
-def _child_main(conn, max_memory_mb: int) -> None:
-    """Worker loop: receive (task, options), send back an Extraction; None stops."""
-    from .dispatch import extract_inline, extract_path_inline
-
-    _limit_memory(max_memory_mb)
-    conn.send("ready")
-    while True:
-        try:
-            message = conn.recv()
-        except EOFError:
-            return
-        if message is None:
-            return
-        task, options = message
-        try:
-            if "path" in task:
-                result = extract_path_inline(task["path"], options)
-            else:
-                result = extract_inline(
-                    task["data"],
-                    filename=task.get("filename"),
-                    content_type=task.get("content_type"),
-                    url=task.get("url"),
-                    options=options,
-                )
-        except MemoryError:
-            result = failed(
-                "too_large",
-                f"ran out of memory (limit {max_memory_mb} MB); raise max_memory_mb",
-            )
-        except Exception as exc:  # never let one document stop the worker
-            result = failed("crashed", f"extraction failed ({type(exc).__name__}: {exc})")
-        try:
-            conn.send(result)
-        except MemoryError:
-            conn.send(failed("too_large", "result too large to return; raise max_memory_mb"))
+_PACKAGE_ROOT = str(Path(__file__).resolve().parents[2])  # the folder holding corpus/
 
 
 class Worker:
-    """One extraction child process (context manager).
+    """One extraction child process, started on first use (context manager).
 
     Args:
         max_memory_mb: address-space cap of the child.
@@ -95,28 +39,64 @@ class Worker:
 
     def __init__(self, max_memory_mb: int = 2048):
         self.max_memory_mb = max_memory_mb
-        self._proc = None
-        self._conn = None
+        self._proc: subprocess.Popen | None = None
+        self._inbox: Connection | None = None  # child -> parent
+        self._outbox: Connection | None = None  # parent -> child
+        self._stderr = None
+
+    @property
+    def pid(self) -> int | None:
+        """Process id of the running child, if any."""
+        return self._proc.pid if self._proc is not None else None
 
     def _start(self) -> None:
-        ctx = _context()
-        parent, child = ctx.Pipe()
-        proc = ctx.Process(target=_child_main, args=(child, self.max_memory_mb), daemon=True)
-        proc.start()
-        child.close()
-        if not parent.poll(_STARTUP_TIMEOUT_S):
-            proc.kill()
-            proc.join()
-            raise RuntimeError("extraction worker did not start")
-        parent.recv()
-        self._proc, self._conn = proc, parent
+        to_child_r, to_child_w = os.pipe()
+        to_parent_r, to_parent_w = os.pipe()
+        env = dict(os.environ)
+        env["PYTHONPATH"] = os.pathsep.join(p for p in (_PACKAGE_ROOT, env.get("PYTHONPATH")) if p)
+        self._stderr = tempfile.TemporaryFile()
+        cmd = [sys.executable, "-m", "corpus.extract.child", str(to_child_r), str(to_parent_w), str(self.max_memory_mb)]
+        try:
+            self._proc = subprocess.Popen(
+                cmd,
+                pass_fds=(to_child_r, to_parent_w),
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=self._stderr,
+                env=env,
+            )
+        finally:
+            os.close(to_child_r)
+            os.close(to_parent_w)
+        self._inbox = Connection(to_parent_r, writable=False)
+        self._outbox = Connection(to_child_w, readable=False)
+        if not self._inbox.poll(_STARTUP_TIMEOUT_S):
+            self._kill()
+            raise RuntimeError("extraction worker did not start in time")
+        try:
+            self._inbox.recv()
+        except EOFError:
+            detail = self._stderr_tail()
+            self._kill()
+            raise RuntimeError(f"extraction worker failed to start: {detail}") from None
+
+    def _stderr_tail(self) -> str:
+        if self._stderr is None:
+            return ""
+        self._stderr.seek(0)
+        return self._stderr.read()[-400:].decode("utf-8", "replace").strip()
 
     def _kill(self) -> None:
         if self._proc is not None:
-            self._proc.kill()
-            self._proc.join(5)
-            self._conn.close()
-        self._proc = self._conn = None
+            if self._proc.poll() is None:
+                self._proc.kill()
+            self._proc.wait(10)
+        for conn in (self._inbox, self._outbox):
+            if conn is not None:
+                conn.close()
+        if self._stderr is not None:
+            self._stderr.close()
+        self._proc = self._inbox = self._outbox = self._stderr = None
 
     def run(self, task: dict[str, Any], options: ExtractOptions) -> Extraction:
         """Extract one task (``{"path": ...}`` or ``{"data": ..., "filename": ...}``).
@@ -125,35 +105,36 @@ class Worker:
             The Extraction; flag ``timeout`` after ``options.timeout_s`` seconds, ``crashed``
             when the child died (segfault, killed by the memory cap).
         """
-        if self._proc is None or not self._proc.is_alive():
+        if self._proc is None or self._proc.poll() is not None:
             self._kill()
             self._start()
         try:
-            self._conn.send((task, options))
-            if not self._conn.poll(options.timeout_s):
+            self._outbox.send((task, options))
+            if not self._inbox.poll(options.timeout_s):
                 self._kill()
                 return failed(
                     "timeout",
                     f"extraction took longer than {options.timeout_s:g} s and was stopped; "
                     "raise timeout_s or check the file",
                 )
-            return self._conn.recv()
-        except (EOFError, OSError, BrokenPipeError):
-            code = self._proc.exitcode if self._proc is not None else None
+            return self._inbox.recv()
+        except (EOFError, OSError):
+            code = self._proc.wait(10) if self._proc is not None else None
+            detail = self._stderr_tail().splitlines()[-1:] or [""]
             self._kill()
             return failed(
                 "crashed",
-                f"extraction worker died (exit code {code}); the file may be malformed or need "
-                f"more than max_memory_mb={options.max_memory_mb}",
+                f"extraction worker died (exit code {code}{'; ' + detail[0] if detail[0] else ''}); "
+                f"the file may be malformed or need more than max_memory_mb={options.max_memory_mb}",
             )
 
     def close(self) -> None:
         """Stop the child process."""
-        if self._proc is not None and self._proc.is_alive():
+        if self._proc is not None and self._proc.poll() is None:
             try:
-                self._conn.send(None)
-                self._proc.join(2)
-            except (OSError, BrokenPipeError):
+                self._outbox.send(None)
+                self._proc.wait(2)
+            except (OSError, subprocess.TimeoutExpired):
                 pass
         self._kill()
 

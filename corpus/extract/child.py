@@ -1,0 +1,84 @@
+"""Entry point of an extraction worker process: ``python -m corpus.extract.child R W MB``.
+
+The worker caps its address space at MB megabytes, preloads the extractors, says "ready" on
+file descriptor W and then answers each ``(task, options)`` read from R with an Extraction.
+It is started with ``subprocess`` (not multiprocessing), so the caller's ``__main__`` module
+is never re-imported and scripts need no ``if __name__ == "__main__"`` guard.
+"""
+
+from __future__ import annotations
+
+import sys
+
+__all__ = ["limit_memory", "serve"]
+
+
+def limit_memory(max_memory_mb: int) -> None:
+    """Cap this process's address space (RLIMIT_AS); no-op where ``resource`` is missing."""
+    try:
+        import resource
+    except ImportError:  # Windows: no address-space cap, the timeout still applies
+        return
+    limit = max_memory_mb * 1024 * 1024
+    _soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+    if hard != resource.RLIM_INFINITY:
+        limit = min(limit, hard)
+    resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
+
+
+def _run(task: dict, options):
+    from .dispatch import extract_inline, extract_path_inline
+    from .model import failed
+
+    try:
+        if "path" in task:
+            return extract_path_inline(task["path"], options)
+        return extract_inline(
+            task["data"],
+            filename=task.get("filename"),
+            content_type=task.get("content_type"),
+            url=task.get("url"),
+            options=options,
+        )
+    except MemoryError:
+        return failed(
+            "too_large",
+            f"ran out of memory (limit {options.max_memory_mb} MB); raise max_memory_mb",
+        )
+    except Exception as exc:  # never let one document stop the worker
+        return failed("crashed", f"extraction failed ({type(exc).__name__}: {exc})")
+
+
+def serve(read_fd: int, write_fd: int, max_memory_mb: int) -> None:
+    """Worker loop: receive ``(task, options)``, send back an Extraction; ``None`` stops."""
+    from multiprocessing.connection import Connection
+
+    inbox = Connection(read_fd, writable=False)
+    outbox = Connection(write_fd, readable=False)
+    # Load every extractor before the cap and before "ready": timeouts then measure work only.
+    import bs4  # noqa: F401
+    import docx  # noqa: F401
+    import pdfplumber  # noqa: F401
+    import pypdfium2  # noqa: F401
+
+    from . import dispatch, html, office, pdf, textfile  # noqa: F401
+    from .model import failed
+
+    limit_memory(max_memory_mb)
+    outbox.send("ready")
+    while True:
+        try:
+            message = inbox.recv()
+        except EOFError:
+            return
+        if message is None:
+            return
+        result = _run(*message)
+        try:
+            outbox.send(result)
+        except MemoryError:
+            outbox.send(failed("too_large", "result too large to return; raise max_memory_mb"))
+
+
+if __name__ == "__main__":
+    serve(int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3]))
