@@ -70,8 +70,11 @@ def corpus_sink(corpus) -> Callable[[FetchedResource], object]:
                       content_type=resource.content_type, fetched_at=resource.fetched_at)
         try:
             return corpus.add(resource.content, overrides=overrides, **kwargs)
-        except UsageError as exc:  # e.g. a region name the corpus registry does not know
-            log.warning("%s: metadata refused (%s); storing without region", resource.url, exc)
+        except (UsageError, AttributeError, TypeError) as exc:
+            # The region name may be unknown to the corpus registry (or refused by it): the
+            # document is still worth keeping, with its region inferred from the text.
+            log.warning("%s: corpus refused region %r (%s); storing without it", resource.url,
+                        resource.region, exc)
             overrides.pop("region", None)
             return corpus.add(resource.content, overrides=overrides, **kwargs)
 

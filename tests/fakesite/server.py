@@ -227,6 +227,17 @@ def _list_html(title: str, items: list[tuple[str, str]], extra: str = "",
 <ul class="list">{rows}</ul>{extra}</body></html>"""
 
 
+# Distinct paragraphs so the corpus does not link the fake articles as near-duplicates.
+TOPICS = {
+    "p1": "设立数字经济发展专项资金，对新建数据中心给予电价补贴，培育软件和信息技术服务企业。",
+    "p2": "整合政务服务平台，推行一网通办，建设统一身份认证和电子证照库，实现跨部门数据共享。",
+    "p3": "支持人工智能企业开展算法研发，建设智能计算中心，推动机器学习在农业和能源领域落地。",
+    "p4": "规划建设算力枢纽节点，布局绿色数据中心集群，提升存储能力和网络传输带宽。",
+    "p5": "推进制造业企业设备联网改造，建设标识解析二级节点，打造工业互联网平台示范项目。",
+    "b1": "全市地区生产总值增长百分之六点二，规模以上工业增加值增长百分之七，居民收入稳步提高。",
+    "b2": "全年粮食产量保持稳定，社会消费品零售总额增长，进出口总值创历史新高。",
+    "b3": "年末常住人口保持增长，城镇新增就业人数超过目标，居民消费价格温和上涨。",
+}
 BODY = ("加快发展数字经济，推进大数据、人工智能、云计算和物联网应用，建设数字政府。"
         "推动5G网络覆盖和工业互联网发展，数字经济核心产业增加值持续增长。")
 
@@ -237,9 +248,10 @@ def government_site() -> FakeSite:
     site.add("/robots.txt", Response(body=b"User-agent: *\nDisallow: /private/\nCrawl-delay: 0.01\n",
                                      content_type="text/plain"))
 
-    def article(col: str, month: str, name: str, title: str, body: str = BODY,
+    def article(col: str, month: str, name: str, title: str, body: str | None = None,
                 attachments: list[tuple[str, str, bytes]] = (), **kwargs) -> str:
         ident = hexid(name)
+        body = body or f"{title}。{TOPICS[name]}{BODY}"
         path = f"/wlmqs/{col}/{month}/{ident}.shtml"
         links = []
         for filename, text, data in attachments:
@@ -294,9 +306,12 @@ def government_site() -> FakeSite:
     # Work reports on an old GB2312 section: "下一页" pagination; the 2nd article has no charset.
     w1 = "/gb/info/1084/1001.htm"
     w2 = "/gb/info/1084/1002.htm"
-    site.html(w1, article_html("2024年乌鲁木齐市政府工作报告", "各位代表：" + BODY,
+    site.html(w1, article_html("2024年乌鲁木齐市政府工作报告",
+                               "各位代表：过去一年，全市经济运行稳中向好。" + BODY,
                                pub_date="2024-01-10", charset="gb2312"), encoding="gb2312")
-    site.html(w2, article_html("2023年乌鲁木齐市政府工作报告", "各位代表：" + BODY * 3,
+    site.html(w2, article_html("2023年乌鲁木齐市政府工作报告",
+                               "各位代表：现在，我代表市人民政府向大会报告工作。今年主要预期目标是"
+                               "地区生产总值增长百分之六以上。" + BODY * 2,
                                pub_date="2023-01-06", charset=None), encoding="gb2312",
               declare=False)
     site.html("/gb/zfgzbg.htm", _list_html("政府工作报告", [(w1, "2024年乌鲁木齐市政府工作报告")],
@@ -309,7 +324,8 @@ def government_site() -> FakeSite:
     # Five-year plan outline behind a JSON list API (Epoint/klmy style).
     f1 = "/010/010005/20210315/" + hexid("f1") + ".html"
     site.html(f1, article_html("乌鲁木齐市国民经济和社会发展第十四个五年规划和2035年远景目标纲要",
-                               BODY * 2, pub_date="2021-03-15"))
+                               "第一篇 开启全面建设社会主义现代化新征程。到二〇三五年基本实现"
+                               "社会主义现代化远景目标。" + BODY, pub_date="2021-03-15"))
     f2 = "/010/010005/files/shisiwu_gangyao.pdf"
     site.add(f2, Response(body=pdf_bytes("14th five-year plan outline"),
                           content_type="application/pdf"))
