@@ -305,7 +305,9 @@ def validate_overrides(overrides: dict | None, regions: RegionSet | None = None)
             continue
         if key not in OVERRIDE_FIELDS:
             raise UsageError(f"unknown metadata field {key!r}", hint=f"use {', '.join(OVERRIDE_FIELDS)}")
-        if key == "region" and not isinstance(value, Region):
+        if key == "region" and isinstance(value, Region):
+            pass
+        elif key == "region":
             region = regions.find(str(value))
             if region is None:
                 raise UsageError(
