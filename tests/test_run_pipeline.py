@@ -99,8 +99,6 @@ def test_run_rejects_bad_weights(tmp_path, folder):
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(strict=False, reason="crawl->corpus store currently fails on the fake site "
-                   "('str' object has no attribute 'code' in corpus.add); passes once fixed")
 def test_run_against_fake_government_site(tmp_path):
     from fakesite import article_html, government_site, hexid, serve_fake_site, sources_toml
 
