@@ -184,7 +184,7 @@ def parse_html(content: bytes, url: str, content_type: str = "") -> PageInfo:
         if key:
             value = " ".join(node.get("content", "").split())
             if value and "<" not in value:  # templates leak placeholders like <PUBLISHTIME>
-                info.meta[key] = value
+                info.meta.setdefault(key, value)  # the first wins: later ones are widgets
     if "title" not in info.meta and info.title:
         info.meta["title"] = info.title
     for node in root.xpath("//a[@href]"):
