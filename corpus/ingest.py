@@ -114,7 +114,7 @@ def expand_paths(paths: Iterable[str | os.PathLike[str]]) -> tuple[list[Path], l
         text = os.fspath(given)
         path = Path(text)
         if path.is_dir():
-            for found in sorted(p for p in path.rglob("*") if p.is_file()):
+            for found in sorted(p for p in path.rglob("*") if p.is_file() or p.is_symlink()):
                 if any(part.startswith(".") for part in found.relative_to(path).parts):
                     continue
                 if found.suffix.lower() in DOCUMENT_SUFFIXES:
