@@ -90,10 +90,10 @@ class PolicyTokenizer:
         self._jieba.initialize()
         self._freq = self._jieba.FREQ
         self._logtotal = log(self._jieba.total)
-        for term in self.terms:
-            # The frequency only matters where our own decision does not apply (it never
-            # does for blocks with a term); a modest value keeps jieba's statistics intact.
-            self._jieba.add_word(term, freq=max(self._freq.get(term) or 0, 10))
+        for term in sorted(self.terms):
+            # What plain ``add_word`` would give: just enough to beat the term's own split.
+            # It matters only where a straddling word's claim is judged (``_contested``).
+            self._jieba.add_word(term, freq=self._jieba.suggest_freq(term, False))
         from jieba import finalseg
 
         self._hmm_cut = finalseg.cut
@@ -214,7 +214,12 @@ class PolicyTokenizer:
                         straddlers.append((i, j))
                 j += 1
         straddlers += [o for o in other_terms if o[0] < s < o[1] or o[0] < e < o[1]]
-        blockers = [w for w in straddlers if not self._splits_cleanly(block, w, s, e)]
+        blockers = [
+            w
+            for w in straddlers
+            if not self._splits_cleanly(block, w, s, e)
+            and not self._contested(block, w, occurrence)
+        ]
         if not blockers:
             return False
         left = [None] + [w for w in blockers if w[0] < s]
@@ -243,6 +248,26 @@ class PolicyTokenizer:
             self._is_word(right) or right in self.terms
         )
 
+    def _contested(self, block: str, word: tuple[int, int], term: tuple[int, int]) -> bool:
+        """Does the straddling word lose its own context to plain jieba plus this one term?
+
+        Plain ``add_word`` jieba reads 推动/物联网 (not 推/动物/联网) and 增加/大数据 (not
+        增/加大/数据): those straddlers are contested and block nothing. It reads 要/加大/数据
+        and 用/地图/计算: those straddlers stand and block the term.
+        """
+        i, j = word
+        lo, hi = max(0, i - _MAX_WORD), min(len(block), j + _MAX_WORD)
+        window = block[lo:hi]
+        allow = (term[0] - lo, term[1] - lo)
+        route = self._route(window, self._jieba.get_DAG(window), [], allow)
+        x = 0
+        while x < len(window):
+            y = route[x][1] + 1
+            if (lo + x, lo + y) == (i, j):
+                return False
+            x = y
+        return True
+
     def _coverable(self, block: str, lo: int, hi: int) -> bool:
         """Can ``block[lo:hi]`` be split into dictionary words of two or more characters?"""
         reach = {lo}
@@ -255,11 +280,16 @@ class PolicyTokenizer:
         return hi in reach
 
     def _route(
-        self, block: str, dag: dict[int, list[int]], kept: list[tuple[int, int]]
+        self,
+        block: str,
+        dag: dict[int, list[int]],
+        kept: list[tuple[int, int]],
+        allow: tuple[int, int] | None = None,
     ) -> dict[int, tuple[float, int]]:
         """jieba's max-probability route with the kept terms as fixed tokens.
 
-        No word may cross into a kept term, and no other term occurrence is a word.
+        No word may cross into a kept term, and no other term occurrence is a word except
+        ``allow``, which competes with its plain jieba frequency.
         """
         freq, logtotal, terms = self._freq, self._logtotal, self.terms
         n = len(block)
@@ -275,7 +305,7 @@ class PolicyTokenizer:
             best = None
             for x in dag[idx]:
                 word = block[idx : x + 1]
-                if x >= barrier or (x > idx and word in terms):
+                if x >= barrier or (x > idx and word in terms and (idx, x + 1) != allow):
                     continue
                 candidate = (log(freq.get(word) or 1) - logtotal + route[x + 1][0], x)
                 if best is None or candidate > best:

@@ -57,13 +57,13 @@ def score(
 
 
 def _run_with_progress(scorer, paths, kwic):
-    from rich.progress import BarColumn, Progress, TextColumn
-
     from policylens.api import expand_paths
 
     files, _ = expand_paths(paths)
     if len(files) < 3:
         return scorer.score_paths(paths, kwic=kwic)
+    from rich.progress import BarColumn, Progress, TextColumn
+
     with Progress(
         TextColumn("scoring"),
         BarColumn(),
