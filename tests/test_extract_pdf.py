@@ -174,7 +174,7 @@ def test_engines_agree_on_characters_of_every_page(shared, name):
     fast, n_fast, _ = pypdfium2_pages(data, 5000)
     ref, n_ref, _ = pdfplumber_pages(data, 5000)
     assert n_fast == n_ref == len(fast) == len(ref)
-    assert [same_chars(a, b, tolerance=0) for a, b in zip(fast, ref)] == [True] * n_ref
+    assert [same_chars(a, b, tolerance=0) for a, b in zip(fast, ref, strict=True)] == [True] * n_ref
 
 
 def test_same_chars():
