@@ -13,13 +13,15 @@ from __future__ import annotations
 import glob
 import logging
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
 
 from lexicons import Lexicon, load_lexicon
 from nlp.counter import KeywordCounter, TermCounts
-from policylens.errors import PolicylensError
+from policylens.compare import Comparison, compare, parse_selection
+from policylens.errors import PolicylensError, UsageError
+from policylens.settings import resolve_data_dir
 
 __all__ = [
     "Scorer",
@@ -49,6 +51,8 @@ class DocumentScore:
     method: str = ""
     flags: tuple[str, ...] = ()
     doc_id: int | None = None
+    text: str | None = field(default=None, repr=False, compare=False)
+    comparison: Comparison | None = None
 
     def to_dict(self) -> dict:
         data = {"path": self.path, **self.counts.to_dict()}
@@ -58,6 +62,8 @@ class DocumentScore:
             data["doc_id"] = self.doc_id
         if self.flags:
             data["flags"] = list(self.flags)
+        if self.comparison is not None:
+            data["comparison"] = self.comparison.to_dict()
         return data
 
 
@@ -169,20 +175,72 @@ class Scorer:
             (report.errors if isinstance(result, ScoreError) else report.documents).append(result)
         return report
 
-    def score_text(
+    def score_corpus(
         self,
-        text: str,
+        data_dir: str | Path | None = None,
         *,
-        path: str,
-        title: str | None = None,
+        region: str | None = None,
+        year: int | None = None,
+        doc_type: str | None = None,
         kwic: int = 0,
-        doc_id: int | None = None,
-        flags: tuple[str, ...] = (),
-    ) -> DocumentScore:
-        """Score an already extracted text (e.g. a corpus document)."""
-        return DocumentScore(
-            path=path, counts=self.count(text, kwic=kwic), title=title, doc_id=doc_id, flags=flags
-        )
+        words: bool = True,
+    ) -> ScoreReport:
+        """Score the stored texts of the corpus (latest versions, duplicates left out).
+
+        Rescoring with another lexicon reuses the stored texts: nothing is extracted again.
+
+        Raises:
+            UsageError: there is no corpus in ``data_dir``, or the region is unknown.
+        """
+        report = ScoreReport(self.lexicon)
+        for record in _corpus_documents(data_dir, region=region, year=year, doc_type=doc_type):
+            name = f"corpus:{record.id}"
+            if not (record.text or "").strip():
+                flags = ", ".join(record.flags) or "no text"
+                report.errors.append(
+                    ScoreError(
+                        name,
+                        f"stored without text [{flags}]; see `policylens corpus show {record.id}`",
+                    )
+                )
+                continue
+            report.documents.append(
+                DocumentScore(
+                    name,
+                    self.count(record.text, kwic=kwic, words=words),
+                    title=record.title,
+                    method=record.method or "",
+                    flags=record.flags,
+                    doc_id=record.id,
+                    text=record.text,
+                )
+            )
+        return report
+
+    def compare_with(
+        self, report: ScoreReport, against: str, data_dir: str | Path | None = None
+    ) -> ScoreReport:
+        """Add to every document its standing among the corpus documents ``against`` selects.
+
+        Args:
+            report: scored documents.
+            against: a selection such as ``type=work_report,year=2026``.
+            data_dir: the corpus holding the reference documents.
+
+        Raises:
+            UsageError: a malformed selection, no corpus, or no matching document.
+        """
+        filters = parse_selection(against)
+        reference = [
+            self.count(r.text, words=False)
+            for r in _corpus_documents(data_dir, **filters)
+            if (r.text or "").strip()
+        ]
+        documents = [
+            replace(d, comparison=compare(d.counts, reference, label=against))
+            for d in report.documents
+        ]
+        return ScoreReport(report.lexicon, documents, list(report.errors))
 
     def _score_file(self, path: Path, kwic: int) -> DocumentScore | ScoreError:
         from corpus.extract import ExtractOptions, extract_file
@@ -203,7 +261,22 @@ class Scorer:
             title=extraction.title,
             method=extraction.method,
             flags=extraction.flags,
+            text=extraction.text,
         )
+
+
+def _corpus_documents(data_dir, *, region=None, year=None, doc_type=None):
+    """The corpus's documents with their texts; a clear error when there is no corpus."""
+    from corpus.store import Corpus
+
+    folder = resolve_data_dir(data_dir)
+    if not (folder / "corpus.sqlite").is_file():
+        raise UsageError(
+            f"no corpus in {folder}",
+            hint="ingest documents first (policylens ingest FOLDER) or pass --data-dir",
+        )
+    with Corpus.open(folder) as corpus:
+        return corpus.documents(region, year, doc_type, with_text=True)
 
 
 def expand_paths(paths: Iterable[str | Path]) -> tuple[list[Path], list[ScoreError]]:

@@ -27,21 +27,56 @@ def score(
     kwic: int = typer.Option(
         0, "--kwic", min=0, help="Show up to N keyword-in-context lines per document."
     ),
+    from_corpus: bool = typer.Option(
+        False, "--corpus", help="Score the stored corpus documents (filters below)."
+    ),
+    region: str = typer.Option(
+        None, "--region", "-r", help="With --corpus: region name, short form or code."
+    ),
+    year: int = typer.Option(None, "--year", "-y", help="With --corpus: the document year."),
+    doc_type: str = typer.Option(
+        None,
+        "--type",
+        "-t",
+        help="With --corpus: work_report, five_year_plan, statistical_bulletin, policy, other.",
+    ),
+    against: str = typer.Option(
+        None, "--against", help="Compare with corpus documents, e.g. type=work_report,year=2026."
+    ),
+    html_out: Path = typer.Option(
+        None, "--html", help="Write a self-contained HTML report of the (single) document."
+    ),
+    data_dir: str = typer.Option(
+        None, "--data-dir", help="Data directory (default $POLICYLENS_DATA or ./policylens-data)."
+    ),
 ) -> None:
-    """Count the digital-technology keywords in documents.
+    """Count the digital-technology keywords in documents or in the corpus.
 
     Exit code 0 when every document was scored, 1 when some failed, 2 for usage errors.
     """
     from policylens.api import Scorer
     from policylens.errors import UsageError
 
-    if not paths:
+    if not paths and not from_corpus:
         raise UsageError(
             "no documents given",
-            hint="pass files, folders or glob patterns, e.g. policylens score report.pdf",
+            hint="pass files, folders or glob patterns, e.g. policylens score report.pdf, or --corpus",
         )
+    if from_corpus and paths:
+        raise UsageError("give files or --corpus, not both")
+    if not from_corpus and (region or year or doc_type):
+        raise UsageError("--region, --year and --type select corpus documents", hint="add --corpus")
     scorer = Scorer(lexicon)
-    report = _run_with_progress(scorer, paths, kwic)
+    if from_corpus:
+        report = scorer.score_corpus(
+            data_dir, region=region, year=year, doc_type=doc_type, kwic=kwic
+        )
+    else:
+        report = _run_with_progress(scorer, paths, kwic)
+    if against:
+        report = scorer.compare_with(report, against, data_dir)
+    if html_out is not None:
+        _write_html(scorer, report, html_out)
     if fmt is OutputFormat.json:
         print_json(report.to_dict())
     elif fmt is OutputFormat.csv:
@@ -75,6 +110,24 @@ def _run_with_progress(scorer, paths, kwic):
         return scorer.score_paths(paths, kwic=kwic, progress=lambda _: progress.advance(task))
 
 
+def _write_html(scorer, report, out: Path) -> None:
+    from policylens.document_report import render_document_html
+    from policylens.errors import UsageError
+
+    if len(report.documents) != 1:
+        raise UsageError(
+            f"--html needs exactly one scored document, got {len(report.documents)}",
+            hint="score one file at a time with --html",
+        )
+    doc = report.documents[0]
+    counts = scorer.count(doc.text, kwic=10**9)  # every hit, to highlight them all
+    page = render_document_html(
+        doc.text, counts, scorer.lexicon, name=doc.title or doc.path, comparison=doc.comparison
+    )
+    out.write_text(page, encoding="utf-8")
+    err_console().print(f"wrote {out} ({counts.total} highlighted hits)", highlight=False)
+
+
 def _print_table(report, kwic: int) -> None:
     from rich.table import Table
 
@@ -96,6 +149,15 @@ def _print_table(report, kwic: int) -> None:
         )
     out.print(table)
     for doc in report.documents:
+        if doc.comparison is not None:
+            cmp = doc.comparison
+            cats = ", ".join(f"{c} p{p:.0f}" for c, (_, _, p) in cmp.categories.items())
+            out.print(
+                f"[bold]{doc.path}[/bold] against {cmp.label} ({cmp.size} documents): "
+                f"{cmp.document_per_10k:.2f} per 10k chars, percentile {cmp.overall_percentile:.0f} "
+                f"(median {cmp.overall_median:.2f}); {cats}",
+                highlight=False,
+            )
         if doc.counts.terms:
             top = ", ".join(f"{t} {n}" for t, n in doc.counts.terms.items())
             out.print(f"[bold]{doc.path}[/bold]: {top}", highlight=False)
