@@ -229,3 +229,10 @@ def test_generic_fallback_picks_densest_block():
 )
 def test_parse_date(value, expected):
     assert parse_date(value) == expected
+
+
+def test_chrome_lines_stripped_but_body_kept():
+    from corpus.extract.html import _strip_chrome_lines
+
+    text = "默认情况下适用本办法。\n【字号：大 中 小】\n打印 | 关闭窗口\n默认 护眼\n分享到：\n【打印本页】\n正文"
+    assert _strip_chrome_lines(text) == "默认情况下适用本办法。\n正文"
