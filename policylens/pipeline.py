@@ -84,6 +84,8 @@ def build_indicators(
     relevance_keywords: str | None = None,
     config=None,
     progress: Callable[[str], None] | None = None,
+    relevance: str = "rules",
+    model: str | None = None,
 ):
     """Compute the indicator table of one year from the corpus in ``data_dir``.
 
@@ -96,6 +98,9 @@ def build_indicators(
         relevance_keywords: a keyword file for policy relevance rule v1.
         config: an :class:`~policylens.indicators.IndicatorConfig`.
         progress: called with each region name.
+        relevance: count policies with the keyword ``rules`` or the trained ``model``
+            (falls back to the rules, with a note, when no model can be found).
+        model: the model file for ``relevance="model"`` (default: user model, then shipped).
 
     Returns:
         The :class:`~policylens.indicators.IndicatorTable`.
@@ -105,17 +110,20 @@ def build_indicators(
     """
     from lexicons import load_lexicon
     from nlp.counter import KeywordCounter
-    from nlp.relevance import KeywordRelevance, load_keywords
     from policylens.indicators import indicators_from_corpus, load_supply_csv
+    from policylens.models import policy_relevance
 
     region_set = load_region_set(regions)
     supplied = load_supply_csv(supply, region_set) if supply else []
-    rule = KeywordRelevance(load_keywords(relevance_keywords) if relevance_keywords else None)
+    rule, rule_notes = policy_relevance(relevance, model=model, data_dir=data_dir,
+                                        keywords=relevance_keywords)
     counter = KeywordCounter(load_lexicon(lexicon))
-    return indicators_from_corpus(
+    table = indicators_from_corpus(
         resolve_data_dir(data_dir), region_set, year,
         counter=counter, relevance=rule, config=config, supplied=supplied, progress=progress,
     )
+    table.notes[:0] = rule_notes  # the fallback to the rules, or model warnings
+    return table
 
 
 def build_index(table, *, weights: str | None = None, normalize_weights: bool = False,

@@ -27,6 +27,10 @@ _MEASURE = typer.Option("count", "--emphasis-measure",
 _KEYWORDS = typer.Option(None, "--relevance-keywords",
                          help="Keyword file for the policy relevance rule.")
 _FORMAT = typer.Option("table", "--format", "-f", help="Output: table, json or csv.")
+_RELEVANCE = typer.Option("rules", "--relevance",
+                          help="Count policies with the keyword rules or the trained model.")
+_MODEL = typer.Option(None, "--model", help="Policy model file for --relevance model "
+                                            "(default: <data-dir>/models, then the shipped one).")
 
 
 def indicators(
@@ -38,10 +42,13 @@ def indicators(
     supply: str = _SUPPLY,
     emphasis_measure: str = _MEASURE,
     relevance_keywords: str = _KEYWORDS,
+    relevance: str = _RELEVANCE,
+    model: str = _MODEL,
 ) -> None:
     """Indicators per region for one year, each with provenance (extracted/supplied/missing)."""
     _check_format(fmt)
-    table = _table(data_dir, regions, year, lexicon, supply, emphasis_measure, relevance_keywords)
+    table = _table(data_dir, regions, year, lexicon, supply, emphasis_measure, relevance_keywords,
+                   relevance, model)
     if fmt == "json":
         from policylens.commands._output import print_json
 
@@ -61,6 +68,8 @@ def index(
     supply: str = _SUPPLY,
     emphasis_measure: str = _MEASURE,
     relevance_keywords: str = _KEYWORDS,
+    relevance: str = _RELEVANCE,
+    model: str = _MODEL,
     weights: str = typer.Option(None, "--weights", help="Weights TOML (default: equal weights)."),
     normalize_weights: bool = typer.Option(False, "--normalize-weights",
                                            help="Rescale weights that do not sum to 1."),
@@ -72,7 +81,8 @@ def index(
     from policylens.pipeline import build_index
 
     _check_format(fmt)
-    table = _table(data_dir, regions, year, lexicon, supply, emphasis_measure, relevance_keywords)
+    table = _table(data_dir, regions, year, lexicon, supply, emphasis_measure, relevance_keywords,
+                   relevance, model)
     result = build_index(table, weights=weights, normalize_weights=normalize_weights, method=method)
     if out:
         from policylens.commands._output import err_console
@@ -104,7 +114,8 @@ def _check_format(fmt: str) -> None:
         raise UsageError(f"--format must be one of {', '.join(FORMATS)}, got {fmt!r}")
 
 
-def _table(data_dir, regions, year, lexicon, supply, measure, keywords):
+def _table(data_dir, regions, year, lexicon, supply, measure, keywords, relevance="rules",
+           model=None):
     from rich.progress import Progress
 
     from policylens.commands._output import err_console
@@ -116,9 +127,12 @@ def _table(data_dir, regions, year, lexicon, supply, measure, keywords):
         task = bar.add_task("indicators", total=None)
         table = build_indicators(
             data_dir, regions=regions, year=year, lexicon=lexicon, supply=supply,
-            relevance_keywords=keywords, config=config,
+            relevance_keywords=keywords, config=config, relevance=relevance, model=model,
             progress=lambda name: bar.update(task, description=f"indicators: {name}"),
         )
+    for note in table.notes:
+        if note.startswith(("no trained policy model", "policy model ")):
+            err_console().print(f"[yellow]warning:[/] {note}", soft_wrap=True)
     return table
 
 
