@@ -312,7 +312,9 @@ def prepare(title: str, text: str = "", text_chars: int = 0) -> str:
     Normalised (NFKC, PDF line wraps) and case-folded like everything the lexicon counts.
     """
     body = (text or "")[:text_chars] if text_chars > 0 else ""
-    joined = f"{title or ''}\n{body}" if body else (title or "")
+    # A full stop, not a newline: normalisation drops whitespace between Han characters,
+    # and the title's last word must not run into the body's first.
+    joined = f"{title or ''}。{body}" if body else (title or "")
     return fold_case(normalize_text(joined))
 
 
