@@ -158,6 +158,8 @@ def run_job(
     weights: str | None = None,
     normalize_weights: bool = False,
     method: str = "minmax",
+    relevance: str = "rules",
+    model: str | None = None,
     today: dt.date | None = None,
     progress: Callable[[str], None] | None = None,
 ) -> RunReport:
@@ -170,6 +172,7 @@ def run_job(
         sources_file, source_ids, allow_private_network, crawl_settings: passed to the crawl.
         regions, year, lexicon, supply: see :func:`build_indicators`.
         weights, normalize_weights, method: see :func:`build_index`.
+        relevance, model: count policies with the keyword ``rules`` or the trained ``model``.
         today: the date naming the output folder (default: today).
         progress: called with a short description of each step.
 
@@ -209,7 +212,8 @@ def run_job(
         step("ingest")
         ingested = _ingest(data_dir, ingest, problems)
     step("indicators")
-    table = build_indicators(data_dir, regions=regions, year=year, lexicon=lexicon, supply=supply)
+    table = build_indicators(data_dir, regions=regions, year=year, lexicon=lexicon, supply=supply,
+                             relevance=relevance, model=model)
     step("index")
     result = build_index(table, weights=weights, normalize_weights=normalize_weights, method=method)
     out_dir = data_dir / "runs" / (today or dt.date.today()).isoformat()

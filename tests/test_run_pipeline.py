@@ -124,3 +124,17 @@ def test_run_against_fake_government_site(tmp_path):
     titles = [d["title"] for d in urumqi["technology_emphasis"]["documents"]]
     assert "2024年乌鲁木齐市政府工作报告" in titles
     assert urumqi["policy_count"]["value"] >= 3
+
+
+def test_run_counts_policies_with_the_model_when_asked(tmp_path, folder):
+    data = tmp_path / "data"
+    result = CliRunner().invoke(
+        app, ["run", "--no-crawl", "--ingest", str(folder), "--data-dir", str(data), "--quiet",
+              "--relevance", "model"]
+    )
+    assert result.exit_code == 0, result.output
+    (out,) = (data / "runs").iterdir()
+    indicators = json.loads((out / "indicators.json").read_text(encoding="utf-8"))
+    assert indicators["relevance"].startswith("model-v1(labels ")
+    urumqi = next(r for r in indicators["regions"] if r["region"] == "乌鲁木齐市")
+    assert urumqi["policy_count"]["value"] == 1

@@ -29,6 +29,9 @@ def run(
     weights: str = typer.Option(None, "--weights", help="Weights TOML."),
     normalize_weights: bool = typer.Option(False, "--normalize-weights"),
     method: str = typer.Option("minmax", "--method", help="minmax or entropy."),
+    relevance: str = typer.Option("rules", "--relevance",
+                                  help="Count policies with the keyword rules or the trained model."),
+    model: str = typer.Option(None, "--model", help="Policy model file for --relevance model."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="Print nothing unless something failed "
                                                             "(for cron)."),
 ) -> None:
@@ -49,7 +52,7 @@ def run(
             data_dir, crawl=not no_crawl, ingest=list(ingest or []), sources_file=sources,
             source_ids=list(source or []) or None, allow_private_network=allow_private_network,
             regions=regions, year=year, lexicon=lexicon, supply=supply, weights=weights,
-            normalize_weights=normalize_weights, method=method,
+            normalize_weights=normalize_weights, method=method, relevance=relevance, model=model,
             progress=(lambda text: status.update(f"run: {text}")) if status else None,
         )
     finally:
