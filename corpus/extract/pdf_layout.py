@@ -27,8 +27,13 @@ __all__ = ["Char", "layout_text", "pdfium_page_chars", "pypdfium2_layout_pages"]
 # top of the page. A plain tuple: pages have thousands of characters and this is the hot path.
 Char = tuple[str, float, float, float, float, bool]
 
-_LIGATURES = {"ﬀ": "ff", "ﬃ": "ffi", "ﬄ": "ffl", "ﬁ": "fi", "ﬂ": "fl", "ﬆ": "st", "ﬅ": "st"}
+_LIGATURES = str.maketrans(
+    {"ﬀ": "ff", "ﬃ": "ffi", "ﬄ": "ffl", "ﬁ": "fi", "ﬂ": "fl", "ﬆ": "st", "ﬅ": "st"}
+)
 _DEDUPE_TOL = 1.0  # pdfplumber.dedupe_chars default tolerance
+# PDFium reports single-precision coordinates, pdfminer double: a gap of exactly 3 pt must not
+# flip a comparison with the 3 pt tolerance ("截至2023" would become "截至 2023").
+_EPS = 1e-3
 
 
 def _cluster_ids(values: list[float], tolerance: float) -> dict[float, int]:
@@ -37,7 +42,7 @@ def _cluster_ids(values: list[float], tolerance: float) -> dict[float, int]:
     cluster = -1
     last = None
     for v in sorted(set(values)):
-        if last is None or v > last + tolerance:
+        if last is None or v > last + tolerance + _EPS:
             cluster += 1
         ids[v] = cluster
         last = v
@@ -53,40 +58,58 @@ def _cluster(items: list, key, tolerance: float) -> list[list]:
     return [buckets[k] for k in sorted(buckets)]
 
 
-def _words_of_line(line: list[Char], upright: bool, x_tol: float, y_tol: float):
-    """Yield (text, top) per word of one sorted line, dropping fake-bold duplicates."""
+def _words_of_line(
+    line: list[Char], upright: bool, x_tol: float, y_tol: float
+) -> list[tuple[str, float]]:
+    """Split one line into words: (text, top) each, fake-bold duplicates dropped.
+
+    pdfplumber's ``WordExtractor.char_begins_new_word``: a word ends at a whitespace
+    character, where the next character starts left of the previous one or more than the
+    tolerance after its end, or where the cross position jumps by more than the tolerance.
+    """
     if upright:
         line.sort(key=lambda c: c[1])  # x0; stable, so ties keep content order
+        start, end, cross, gap, jump = 1, 2, 3, x_tol, y_tol
     else:
-        line.sort(key=lambda c: (c[3], c[4]))  # top, bottom: rotated text reads downwards
-    word: list[Char] = []
-    kept: list[Char] = []
+        line.sort(key=lambda c: (c[3], c[4]))  # rotated text reads top to bottom
+        start, end, cross, gap, jump = 3, 4, 1, y_tol, x_tol
+    words: list[tuple[str, float]] = []
+    texts: list[str] = []
+    top = 0.0
+    prev: Char | None = None  # last character of the current word
+    last: Char | None = None  # last character kept, to spot fake-bold doubles
     for ch in line:
         text = ch[0]
         if text.isspace():
-            if word:
-                yield word
-            word = []
+            if texts:
+                words.append(("".join(texts), top))
+                texts = []
+            prev = None
             continue
-        # Fake bold: the same glyph printed twice about a point apart.
-        if any(
-            k[0] == text and abs(k[1] - ch[1]) <= _DEDUPE_TOL and abs(k[3] - ch[3]) <= _DEDUPE_TOL
-            for k in kept[-3:]
+        # Fake bold: the same glyph printed again within a point (pdfplumber dedupe_chars).
+        if (
+            last is not None
+            and last[0] == text
+            and abs(last[1] - ch[1]) <= _DEDUPE_TOL
+            and abs(last[3] - ch[3]) <= _DEDUPE_TOL
         ):
             continue
-        kept.append(ch)
-        if word:
-            prev = word[-1]
-            if upright:
-                ax, bx, cx, ay, cy, xt, yt = prev[1], prev[2], ch[1], prev[3], ch[3], x_tol, y_tol
-            else:
-                ax, bx, cx, ay, cy, xt, yt = prev[3], prev[4], ch[3], prev[1], ch[1], y_tol, x_tol
-            if cx < ax or cx > bx + xt or abs(cy - ay) > yt:
-                yield word
-                word = []
-        word.append(ch)
-    if word:
-        yield word
+        last = ch
+        if prev is not None and (
+            ch[start] < prev[start] - _EPS
+            or ch[start] > prev[end] + gap + _EPS
+            or abs(ch[cross] - prev[cross]) > jump + _EPS
+        ):
+            words.append(("".join(texts), top))
+            texts = []
+            prev = None
+        if prev is None or ch[3] < top:
+            top = ch[3]
+        texts.append(text)
+        prev = ch
+    if texts:
+        words.append(("".join(texts), top))
+    return words
 
 
 def layout_text(chars: list[Char], x_tolerance: float = 3, y_tolerance: float = 3) -> str:
@@ -109,9 +132,7 @@ def layout_text(chars: list[Char], x_tolerance: float = 3, y_tolerance: float = 
         else:
             lines = _cluster(run, lambda c: c[1], x_tolerance)
         for line in lines:
-            for word in _words_of_line(line, upright, x_tolerance, y_tolerance):
-                text = "".join(_LIGATURES.get(c[0], c[0]) for c in word)
-                words.append((text, min(c[3] for c in word)))
+            words += _words_of_line(line, upright, x_tolerance, y_tolerance)
     if not words:
         return ""
     # Output lines: consecutive words whose tops fall in one cluster (pdfplumber keeps the
@@ -120,7 +141,46 @@ def layout_text(chars: list[Char], x_tolerance: float = 3, y_tolerance: float = 
     out = []
     for _, line in groupby(words, key=lambda w: ids[w[1]]):
         out.append(" ".join(w[0] for w in line))
-    return "\n".join(out)
+    return "\n".join(out).translate(_LIGATURES)
+
+
+class _Pdfium:
+    """Private ctypes prototypes of the PDFium text functions, taking plain addresses.
+
+    pypdfium2's bindings type-check every pointer argument; on ~1,000 characters a page and
+    four calls a character that check is most of the cost, so the hot loop calls copies of
+    the same library functions declared with ``c_void_p`` arguments (the shared bindings are
+    left untouched).
+    """
+
+    _instance: _Pdfium | None = None
+
+    def __init__(self) -> None:
+        import pypdfium2.raw as pdfium_c
+        from pypdfium2_raw.bindings import _libs
+
+        lib = _libs["pdfium"]
+
+        def proto(name, restype, *argtypes):
+            fn = lib[name]  # CDLL.__getitem__ returns a fresh function object
+            fn.restype, fn.argtypes = restype, argtypes
+            return fn
+
+        vp, ci = ctypes.c_void_p, ctypes.c_int
+        self.count_chars = proto("FPDFText_CountChars", ci, vp)
+        self.get_unicode = proto("FPDFText_GetUnicode", ctypes.c_uint, vp, ci)
+        self.is_generated = proto("FPDFText_IsGenerated", ci, vp, ci)
+        self.get_loose_box = proto("FPDFText_GetLooseCharBox", ci, vp, ci, vp)
+        self.get_char_box = proto("FPDFText_GetCharBox", ci, vp, ci, vp, vp, vp, vp)
+        self.get_font_size = proto("FPDFText_GetFontSize", ctypes.c_double, vp, ci)
+        self.get_matrix = proto("FPDFText_GetMatrix", ci, vp, ci, vp)
+        self.rect_type, self.matrix_type = pdfium_c.FS_RECTF, pdfium_c.FS_MATRIX
+
+    @classmethod
+    def get(cls) -> _Pdfium:
+        if cls._instance is None:
+            cls._instance = cls()
+        return cls._instance
 
 
 def pdfium_page_chars(page, textpage) -> list[Char]:
@@ -128,9 +188,9 @@ def pdfium_page_chars(page, textpage) -> list[Char]:
 
     Characters PDFium generated itself (spaces and line breaks it inferred) are skipped;
     whitespace that is in the content stream is kept because it ends words in pdfplumber too.
-    Boxes are PDFium's "loose" boxes (advance width x font ascent/descent), the closest match to
-    pdfminer's character boxes. ``top``/``bottom`` are measured from the top of the page as
-    displayed (the page's /Rotate applied), like pdfplumber's.
+    The box is built like pdfminer's: x from PDFium's loose box (the advance width), bottom at
+    the font's descent, top one em (font size x text matrix) above it. ``top``/``bottom`` are
+    measured from the top of the page as displayed (the page's /Rotate applied).
 
     Args:
         page: a ``pypdfium2.PdfPage``.
@@ -139,58 +199,102 @@ def pdfium_page_chars(page, textpage) -> list[Char]:
     Returns:
         The characters as ``Char`` tuples.
     """
-    import pypdfium2.raw as pdfium_c
-
-    handle = textpage.raw
-    count = pdfium_c.FPDFText_CountChars(handle)
+    api = _Pdfium.get()
+    handle = ctypes.cast(textpage.raw, ctypes.c_void_p).value
+    count = api.count_chars(handle)
     if count <= 0:
         return []
     left, bottom, right, top = page.get_bbox()
     width, height = right - left, top - bottom
     rotation = page.get_rotation() % 360
-    rect = pdfium_c.FS_RECTF()
-    rect_ref = ctypes.byref(rect)
-    get_box = pdfium_c.FPDFText_GetLooseCharBox
-    get_unicode = pdfium_c.FPDFText_GetUnicode
-    get_size = pdfium_c.FPDFText_GetFontSize
-    get_matrix = pdfium_c.FPDFText_GetMatrix
-    matrix = pdfium_c.FS_MATRIX()
-    matrix_ref = ctypes.byref(matrix)
-    is_generated = pdfium_c.FPDFText_IsGenerated
+    rect, matrix = api.rect_type(), api.matrix_type()
+    rect_ref, matrix_ref = ctypes.addressof(rect), ctypes.addressof(matrix)
+    box = [ctypes.c_double() for _ in range(4)]  # left, right, bottom, top
+    box_refs = [ctypes.addressof(v) for v in box]
+    get_unicode, get_box = api.get_unicode, api.get_loose_box
+    # Em height and orientation come from the glyph matrix and font size: two more calls per
+    # character. Word-made PDFs put every character in its own text object, so instead the
+    # result is cached by the loose box's size, which is the same for every glyph of one font,
+    # size and orientation (CJK glyphs all share one width).
+    shapes: dict[tuple[float, float], tuple[float, bool, bool]] = {}
     chars: list[Char] = []
+    spaced: list[int] = []  # positions in ``chars`` that follow a space PDFium generated
     append = chars.append
     for i in range(count):
         code = get_unicode(handle, i)
-        if code == 2:  # PDFium marks a line-end hyphen with U+0002
-            text = "-"
-        else:
-            text = chr(code) if code < 0x110000 else "\ufffd"
-        if text.isspace() and is_generated(handle, i):
+        text = "-" if code == 2 else chr(code)  # PDFium marks a line-end hyphen with U+0002
+        if text.isspace() and api.is_generated(handle, i):
+            if text == " ":
+                spaced.append(len(chars))
             continue
         get_box(handle, i, rect_ref)
-        get_matrix(handle, i, matrix_ref)
-        a, b, c, d = matrix.a, matrix.b, matrix.c, matrix.d
-        x0, x1 = rect.left - left, rect.right - left
-        y0, y1 = rect.bottom - bottom, rect.top - bottom
-        if b == 0 and c == 0:
-            # pdfminer's box is one em high above the descent; PDFium's loose box spans
-            # the font's ascent instead, which moves superscripts onto the wrong line.
-            y1 = y0 + get_size(handle, i) * abs(d)
-        if rotation == 0:
-            box = (x0, x1, height - y1, height - y0)
-        elif rotation == 90:  # displayed page is the canvas turned clockwise
-            box = (y0, y1, x0, x1)
-        elif rotation == 180:
-            box = (width - x1, width - x0, y0, y1)
+        shape = (rect.top - rect.bottom, rect.right - rect.left)
+        info = shapes.get(shape)
+        if info is None:
+            info = shapes[shape] = _glyph_info(api, handle, i, matrix, matrix_ref, rotation)
+        em, plain, upright = info
+        if plain:
+            x0, x1 = rect.left - left, rect.right - left
+            # PDFium's loose box reaches up to the font's ascent; pdfminer's is one em high.
+            # The difference moves superscripts such as [1] onto the wrong line.
+            y0 = rect.bottom - bottom
+            y1 = y0 + em
         else:
-            box = (height - y1, height - y0, width - x1, width - x0)
-        # pdfminer's test on the glyph matrix, page rotation included (a quarter turn
-        # swaps a/d with b/c).
-        if rotation in (90, 270):
-            a, b, c, d = b, -a, d, -c
-        upright = a * d > 0 and b * c <= 0
-        append((text, box[0], box[1], box[2], box[3], upright))
-    return chars
+            # Turned glyphs: the loose box ignores the turn, the tight box does not.
+            api.get_char_box(handle, i, *box_refs)
+            x0, x1 = box[0].value - left, box[1].value - left
+            y0, y1 = box[2].value - bottom, box[3].value - bottom
+        if rotation == 0:
+            append((text, x0, x1, height - y1, height - y0, upright))
+        elif rotation == 90:  # the displayed page is the canvas turned clockwise
+            append((text, y0, y1, x0, x1, upright))
+        elif rotation == 180:
+            append((text, width - x1, width - x0, y0, y1, upright))
+        else:
+            append((text, height - y1, height - y0, width - x1, width - x0, upright))
+    return _with_spaces(chars, spaced) if spaced else chars
+
+
+def _with_spaces(chars: list[Char], spaced: list[int]) -> list[Char]:
+    """Put back the word breaks of the content stream's own space characters.
+
+    PDFium replaces the spaces it finds in the content stream by "generated" spaces without
+    a position (and adds more where it sees wide gaps). pdfplumber ends a word at every
+    real space even across a narrow gap ("6 ,400,000"), so a space is re-inserted between two
+    ASCII characters that follow each other on one line, placed between them so that
+    sorting by x keeps it there.
+    """
+    out: list[Char] = []
+    at = set(spaced)
+    for i, ch in enumerate(chars):
+        if i in at and i > 0:
+            prev = chars[i - 1]
+            # Only between ASCII characters: between Chinese characters PDFium also generates
+            # spaces for letter-spacing, and spaces there are dropped later anyway.
+            if (
+                prev[0].isascii()
+                and ch[0].isascii()
+                and prev[5]
+                and ch[5]
+                and abs(ch[3] - prev[3]) <= 1
+                and ch[1] >= prev[1]
+            ):
+                x = min(prev[2], ch[1])
+                out.append((" ", x, x, ch[3], ch[4], True))
+        out.append(ch)
+    return out
+
+
+def _glyph_info(api: _Pdfium, handle: int, index: int, matrix, matrix_ref: int, rotation: int):
+    """(em height, unturned?, upright?) of the glyph ``index`` from its matrix and font size."""
+    api.get_matrix(handle, index, matrix_ref)
+    a, b, c, d = matrix.a, matrix.b, matrix.c, matrix.d
+    em = api.get_font_size(handle, index) * abs(d)
+    plain = b == 0 and c == 0
+    if rotation in (90, 270):  # a quarter turn of the page swaps a/d with b/c
+        a, b, c, d = b, -a, d, -c
+    # pdfminer's test on the glyph matrix (page rotation included).
+    return em, plain, a * d > 0 and b * c <= 0
 
 
 def pypdfium2_layout_pages(pdf, max_pages: int, x_tolerance: float = 3, y_tolerance: float = 3):
