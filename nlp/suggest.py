@@ -605,7 +605,10 @@ def _chi2_contrast(doc_counts, seg, seed_cols):
         return None, None, f"needs at least 4 documents, got {n_docs}"
     chars = np.array([max(len(d.folded), 1) for d in seg.docs], dtype=np.float64)
     density = np.asarray(doc_counts[:, seed_cols].sum(axis=1)).ravel() / chars
-    dense = density > np.median(density)
+    median = np.median(density)
+    dense = density > median
+    if not dense.any():  # many ties at the top: take the documents at the median
+        dense = (density >= median) & (density > 0)
     if dense.sum() == 0 or dense.sum() == n_docs:
         return None, None, "the category's density does not vary between documents"
     scores, _ = chi2((doc_counts > 0).astype(np.float64), dense)  # presence: one long text cannot dominate
