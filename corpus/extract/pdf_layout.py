@@ -34,6 +34,9 @@ _DEDUPE_TOL = 1.0  # pdfplumber.dedupe_chars default tolerance
 # PDFium reports single-precision coordinates, pdfminer double: a gap of exactly 3 pt must not
 # flip a comparison with the 3 pt tolerance ("截至2023" would become "截至 2023").
 _EPS = 1e-3
+# Font descents (in em, negative = below the baseline) taken at face value, like pdfminer;
+# outside this range a font's descent is treated as broken and replaced by a usual one.
+_MIN_DESCENT, _MAX_DESCENT, _USUAL_DESCENT = -0.5, 0.1, -0.14
 
 
 def _cluster_ids(values: list[float], tolerance: float) -> dict[float, int]:
@@ -174,6 +177,7 @@ class _Pdfium:
         self.get_char_box = proto("FPDFText_GetCharBox", ci, vp, ci, vp, vp, vp, vp)
         self.get_font_size = proto("FPDFText_GetFontSize", ctypes.c_double, vp, ci)
         self.get_matrix = proto("FPDFText_GetMatrix", ci, vp, ci, vp)
+        self.get_char_origin = proto("FPDFText_GetCharOrigin", ci, vp, ci, vp, vp)
         self.rect_type, self.matrix_type = pdfium_c.FS_RECTF, pdfium_c.FS_MATRIX
 
     @classmethod
@@ -183,7 +187,7 @@ class _Pdfium:
         return cls._instance
 
 
-def pdfium_page_chars(page, textpage) -> list[Char]:
+def pdfium_page_chars(page, textpage, *, repair_descent: bool = True) -> list[Char]:
     """Read every real character of a page from PDFium, in content order.
 
     Characters PDFium generated itself (spaces and line breaks it inferred) are skipped;
@@ -195,6 +199,8 @@ def pdfium_page_chars(page, textpage) -> list[Char]:
     Args:
         page: a ``pypdfium2.PdfPage``.
         textpage: its ``PdfTextPage``.
+        repair_descent: move glyphs of fonts with an impossible descent to a usual one
+            (see ``_glyph_info``); ``False`` reproduces pdfplumber exactly, flaws included.
 
     Returns:
         The characters as ``Char`` tuples.
@@ -216,7 +222,7 @@ def pdfium_page_chars(page, textpage) -> list[Char]:
     # character. Word-made PDFs put every character in its own text object, so instead the
     # result is cached by the loose box's size, which is the same for every glyph of one font,
     # size and orientation (CJK glyphs all share one width).
-    shapes: dict[tuple[float, float], tuple[float, bool, bool]] = {}
+    shapes: dict[tuple[float, float], tuple[float, bool, bool, float]] = {}
     chars: list[Char] = []
     spaced: list[int] = []  # positions in ``chars`` that follow a space PDFium generated
     append = chars.append
@@ -231,13 +237,15 @@ def pdfium_page_chars(page, textpage) -> list[Char]:
         shape = (rect.top - rect.bottom, rect.right - rect.left)
         info = shapes.get(shape)
         if info is None:
-            info = shapes[shape] = _glyph_info(api, handle, i, matrix, matrix_ref, rotation)
-        em, plain, upright = info
+            info = shapes[shape] = _glyph_info(
+                api, handle, i, matrix, matrix_ref, rotation, rect.bottom, repair_descent
+            )
+        em, plain, upright, shift = info
         if plain:
             x0, x1 = rect.left - left, rect.right - left
             # PDFium's loose box reaches up to the font's ascent; pdfminer's is one em high.
             # The difference moves superscripts such as [1] onto the wrong line.
-            y0 = rect.bottom - bottom
+            y0 = rect.bottom + shift - bottom
             y1 = y0 + em
         else:
             # Turned glyphs: the loose box ignores the turn, the tight box does not.
@@ -285,29 +293,69 @@ def _with_spaces(chars: list[Char], spaced: list[int]) -> list[Char]:
     return out
 
 
-def _glyph_info(api: _Pdfium, handle: int, index: int, matrix, matrix_ref: int, rotation: int):
-    """(em height, unturned?, upright?) of the glyph ``index`` from its matrix and font size."""
+def _glyph_info(
+    api: _Pdfium,
+    handle: int,
+    index: int,
+    matrix,
+    matrix_ref: int,
+    rotation: int,
+    box_bottom: float,
+    repair_descent: bool,
+) -> tuple[float, bool, bool, float]:
+    """(em height, unturned?, upright?, bottom shift) of glyph ``index``.
+
+    Em height and orientation come from the glyph matrix and font size. The bottom shift is
+    0 unless the font claims an impossible descent (more than half an em below the baseline,
+    or above it): pdfminer then puts the glyphs of that font on a line of their own (the
+    digits of "2025年" in the Beijing budget report, whose digit font declares a descent of
+    -1.03 em), so the box is moved to a usual CJK descent instead. Only there does the text
+    differ from pdfplumber's, on purpose.
+    """
     api.get_matrix(handle, index, matrix_ref)
     a, b, c, d = matrix.a, matrix.b, matrix.c, matrix.d
     em = api.get_font_size(handle, index) * abs(d)
     plain = b == 0 and c == 0
+    shift = 0.0
+    if repair_descent and plain and em > 0:
+        x, y = ctypes.c_double(), ctypes.c_double()
+        api.get_char_origin(handle, index, ctypes.addressof(x), ctypes.addressof(y))
+        descent = (box_bottom - y.value) / em * (1 if d > 0 else -1)
+        if not _MIN_DESCENT <= descent <= _MAX_DESCENT:
+            shift = (y.value + _USUAL_DESCENT * em * (1 if d > 0 else -1)) - box_bottom
     if rotation in (90, 270):  # a quarter turn of the page swaps a/d with b/c
         a, b, c, d = b, -a, d, -c
     # pdfminer's test on the glyph matrix (page rotation included).
-    return em, plain, a * d > 0 and b * c <= 0
+    return em, plain, a * d > 0 and b * c <= 0, shift
 
 
-def pypdfium2_layout_pages(pdf, max_pages: int, x_tolerance: float = 3, y_tolerance: float = 3):
+def pypdfium2_layout_pages(
+    pdf,
+    max_pages: int,
+    x_tolerance: float = 3,
+    y_tolerance: float = 3,
+    *,
+    repair_descent: bool = True,
+):
     """Yield the layout-ordered text of the first ``max_pages`` pages of an open PdfDocument.
 
     Each page and text page is closed before the next is loaded, so memory stays flat.
+
+    Args:
+        pdf: a ``pypdfium2.PdfDocument``.
+        max_pages: pages after this many are skipped.
+        x_tolerance, y_tolerance: as in pdfplumber's ``extract_text``.
+        repair_descent: see ``pdfium_page_chars``.
+
+    Yields:
+        One text per page, lines joined with ``\\n``.
     """
     for i in range(min(len(pdf), max_pages)):
         page = pdf[i]
         try:
             textpage = page.get_textpage()
             try:
-                chars = pdfium_page_chars(page, textpage)
+                chars = pdfium_page_chars(page, textpage, repair_descent=repair_descent)
             finally:
                 textpage.close()
         finally:
