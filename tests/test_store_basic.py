@@ -130,7 +130,7 @@ def test_flagged_document_is_stored_with_its_flags(corpus):
 
 
 def test_add_without_extraction_extracts_the_bytes(corpus):
-    result = corpus.add(BODY.encode("gb18030"), source="/tmp/gbk.txt", filename="gbk.txt")
+    result = corpus.add(BODY.encode("gb18030"), source="docs/gbk.txt", filename="gbk.txt")
     assert result.status == "added"
     assert corpus.get(result.doc_id).text.startswith("关于加快推进乌鲁木齐市数字经济发展的实施意见")
 
