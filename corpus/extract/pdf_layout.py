@@ -80,7 +80,7 @@ def _words_of_line(
     texts: list[str] = []
     top = 0.0
     prev: Char | None = None  # last character of the current word
-    last: Char | None = None  # last character kept, to spot fake-bold doubles
+    last: Char | None = None  # last printable character, to spot fake-bold doubles
     for ch in line:
         text = ch[0]
         if text.isspace():
@@ -90,12 +90,15 @@ def _words_of_line(
             prev = None
             continue
         # Fake bold: the same glyph printed again within a point (pdfplumber dedupe_chars).
+        # Compared with the previous copy, not the kept one: copies chain like pdfplumber's
+        # clusters (0, 0.4, 0.8, 1.2 pt is one glyph).
         if (
             last is not None
             and last[0] == text
             and abs(last[1] - ch[1]) <= _DEDUPE_TOL
             and abs(last[3] - ch[3]) <= _DEDUPE_TOL
         ):
+            last = ch
             continue
         last = ch
         if prev is not None and (
