@@ -69,17 +69,20 @@ def pypdfium2_pages(
             meta = {k: str(v) for k, v in pdf.get_metadata_dict().items() if v}
         except Exception:  # metadata is optional; a broken Info dict must not stop extraction
             meta = {}
-        if layout:
-            return list(pypdfium2_layout_pages(pdf, max_pages, **_PLUMBER_KW)), total, meta
-        texts = []
-        for i in range(min(total, max_pages)):
-            page = pdf[i]
-            textpage = page.get_textpage()
-            texts.append(textpage.get_text_range())
-            # Closed at once: memory stays flat on long documents.
-            textpage.close()
-            page.close()
-        return texts, total, meta
+        try:
+            if layout:
+                return list(pypdfium2_layout_pages(pdf, max_pages, **_PLUMBER_KW)), total, meta
+            texts = []
+            for i in range(min(total, max_pages)):
+                page = pdf[i]
+                textpage = page.get_textpage()
+                texts.append(textpage.get_text_range())
+                # Closed at once: memory stays flat on long documents.
+                textpage.close()
+                page.close()
+            return texts, total, meta
+        except pdfium.PdfiumError as exc:  # a page that cannot be loaded: pdfminer may cope
+            raise _Damaged(str(exc)) from exc
     finally:
         pdf.close()
 

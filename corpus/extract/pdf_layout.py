@@ -231,7 +231,11 @@ def pdfium_page_chars(page, textpage, *, repair_descent: bool = True) -> list[Ch
     append = chars.append
     for i in range(count):
         code = get_unicode(handle, i)
-        text = "-" if code == 2 else chr(code)  # PDFium marks a line-end hyphen with U+0002
+        if code < 0xD800:
+            text = "-" if code == 2 else chr(code)  # PDFium marks a line-end hyphen with U+0002
+        else:
+            # Lone surrogates and values beyond Unicode would break UTF-8 encoding later.
+            text = chr(code) if 0xDFFF < code < 0x110000 else "\ufffd"
         if text.isspace() and api.is_generated(handle, i):
             if text == " ":
                 spaced.append(len(chars))
