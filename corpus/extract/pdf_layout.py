@@ -12,8 +12,10 @@ lines by position. This module reads each character's box from PDFium and then r
    joined by single spaces.
 
 Characters doubled by fake bold (same text, within 1 pt) are dropped, as ``dedupe_chars``
-does. ``layout_text`` is pure (characters in, text out); ``pdfium_page_chars`` is the only
-part that talks to PDFium.
+does. One deliberate difference: glyphs of a font that claims an impossible descent are
+placed at a usual one (pdfplumber would put them on a line of their own); pass
+``repair_descent=False`` for a strict emulation. ``layout_text`` is pure (characters in,
+text out); ``pdfium_page_chars`` is the only part that talks to PDFium.
 """
 
 from __future__ import annotations
@@ -163,9 +165,8 @@ class _Pdfium:
 
     def __init__(self) -> None:
         import pypdfium2.raw as pdfium_c
-        from pypdfium2_raw.bindings import _libs
 
-        lib = _libs["pdfium"]
+        lib = _pdfium_library()
 
         def proto(name, restype, *argtypes):
             fn = lib[name]  # CDLL.__getitem__ returns a fresh function object
@@ -190,11 +191,31 @@ class _Pdfium:
         return cls._instance
 
 
+def _pdfium_library() -> ctypes.CDLL:
+    """The PDFium library pypdfium2 has loaded (dlopen returns the same handle again)."""
+    try:
+        from pypdfium2_raw.bindings import _libs  # private: pypdfium2 may rename it
+
+        return _libs["pdfium"]
+    except (ImportError, KeyError):
+        from pathlib import Path
+
+        import pypdfium2_raw
+
+        folder = Path(pypdfium2_raw.__file__).parent
+        for path in sorted(folder.iterdir()):
+            if "pdfium" in path.name and path.suffix in (".so", ".dylib", ".dll"):
+                return ctypes.CDLL(str(path))
+        raise
+
+
 def pdfium_page_chars(page, textpage, *, repair_descent: bool = True) -> list[Char]:
     """Read every real character of a page from PDFium, in content order.
 
-    Characters PDFium generated itself (spaces and line breaks it inferred) are skipped;
-    whitespace that is in the content stream is kept because it ends words in pdfplumber too.
+    Characters PDFium generated itself (spaces and line breaks it inferred) are skipped.
+    PDFium turns most of the content stream's own spaces into such generated spaces; where
+    one stood between two ASCII characters of a line a space is put back, because it ends a
+    word in pdfplumber ("6 ,400,000").
     The box is built like pdfminer's: x from PDFium's loose box (the advance width), bottom at
     the font's descent, top one em (font size x text matrix) above it. ``top``/``bottom`` are
     measured from the top of the page as displayed (the page's /Rotate applied).
