@@ -198,7 +198,8 @@ def positioned_pdf(pages, *, rotate=0, odd_descent=-1030) -> bytes:
     """A PDF whose pages draw runs ``(font, size, x, y, text)`` in the given (content) order.
 
     Fonts: ``song`` (STSong-Light), ``odd`` (STSong-Light whose descriptor claims a descent of
-    ``odd_descent``/1000 em) and ``helv`` (Helvetica, ASCII only).
+    ``odd_descent``/1000 em), ``vert`` (STSong-Light, vertical writing) and ``helv``
+    (Helvetica, ASCII only).
     """
     def descriptor(descent):
         return (
@@ -213,17 +214,18 @@ def positioned_pdf(pages, *, rotate=0, odd_descent=-1030) -> bytes:
             f"/FontDescriptor {descriptor_id} 0 R /DW 1000 >>"
         ).encode()
 
-    type0 = "<< /Type /Font /Subtype /Type0 /BaseFont /STSong-Light /Encoding /UniGB-UCS2-H /DescendantFonts [{} 0 R] >>"
+    type0 = "<< /Type /Font /Subtype /Type0 /BaseFont /STSong-Light /Encoding /UniGB-UCS2-{} /DescendantFonts [{} 0 R] >>"
     objs = {
         1: b"<< /Type /Catalog /Pages 2 0 R >>",
-        3: type0.format(4).encode(), 4: cid_font(5), 5: descriptor(-120),
-        6: type0.format(7).encode(), 7: cid_font(8), 8: descriptor(odd_descent),
+        3: type0.format("H", 4).encode(), 4: cid_font(5), 5: descriptor(-120),
+        6: type0.format("H", 7).encode(), 7: cid_font(8), 8: descriptor(odd_descent),
         9: b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>",
+        10: type0.format("V", 4).encode(),
     }
-    names = {"song": "/F1", "odd": "/F2", "helv": "/F3"}
+    names = {"song": "/F1", "odd": "/F2", "helv": "/F3", "vert": "/F4"}
     streams, kids = {}, []
     for i, runs in enumerate(pages):
-        page_id, content_id = 10 + 2 * i, 11 + 2 * i
+        page_id, content_id = 12 + 2 * i, 13 + 2 * i
         kids.append(f"{page_id} 0 R")
         ops = []
         for font, size, x, y, text in runs:
@@ -232,7 +234,7 @@ def positioned_pdf(pages, *, rotate=0, odd_descent=-1030) -> bytes:
         streams[content_id] = zlib.compress("\n".join(ops).encode("latin-1"))
         objs[page_id] = (
             f"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Rotate {rotate} "
-            f"/Contents {content_id} 0 R /Resources << /Font << /F1 3 0 R /F2 6 0 R /F3 9 0 R >> >> >>"
+            f"/Contents {content_id} 0 R /Resources << /Font << /F1 3 0 R /F2 6 0 R /F3 9 0 R /F4 10 0 R >> >> >>"
         ).encode()
     objs[2] = f"<< /Type /Pages /Kids [{' '.join(kids)}] /Count {len(kids)} >>".encode()
     out, offsets = bytearray(b"%PDF-1.4\n"), {}
@@ -306,6 +308,16 @@ def test_rotated_page_matches_pdfplumber(rotate):
         270: "字文行一第栏左 字文行二第栏左 字文行三第栏左",
     }
     assert texts["layout"] == texts["plumber"] == [expected[rotate]]
+
+
+def test_vertical_writing_font_matches_pdfplumber():
+    # pdfplumber treats vertical-writing glyphs with an upright matrix as upright: one line
+    # each, shared with horizontal-writing glyphs at the same height.
+    texts = engines_text(positioned_pdf([[("vert", 12, 300, 700, "竖排文字"), ("song", 12, 50, 700, "横排")]]))
+    assert texts["layout"] == texts["plumber"] == ["横排\n竖\n排\n文\n字"]
+    texts = engines_text(positioned_pdf([[("vert", 12, 300, 700, "竖排文字"), ("vert", 12, 50, 700, "横排")]]))
+    assert texts["layout"] == texts["plumber"] == ["横 竖\n排 排\n文\n字"]
+    assert texts["raw"] == ["横排\r\n竖排文字"]
 
 
 def test_layout_pages_read_every_page_and_stop_at_max_pages():
