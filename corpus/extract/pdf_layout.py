@@ -54,12 +54,14 @@ def _cluster_ids(values: list[float], tolerance: float) -> dict[float, int]:
     return ids
 
 
-def _cluster(items: list, key, tolerance: float) -> list[list]:
-    """pdfplumber's ``cluster_objects`` (not order-preserving): clusters in key order."""
-    ids = _cluster_ids([key(it) for it in items], tolerance)
-    buckets: dict[int, list] = {}
-    for it in items:
-        buckets.setdefault(ids[key(it)], []).append(it)
+def _cluster(items: list[Char], field: int, tolerance: float) -> list[list[Char]]:
+    """pdfplumber's ``cluster_objects`` on one field: clusters in value order, each keeping
+    the items' order."""
+    values = [it[field] for it in items]
+    ids = _cluster_ids(values, tolerance)
+    buckets: dict[int, list[Char]] = {}
+    for it, value in zip(items, values, strict=True):
+        buckets.setdefault(ids[value], []).append(it)
     return [buckets[k] for k in sorted(buckets)]
 
 
@@ -136,9 +138,9 @@ def layout_text(chars: list[Char], x_tolerance: float = 3, y_tolerance: float = 
     for upright, run in groupby(chars, key=lambda c: c[5]):
         run = list(run)
         if upright:
-            lines = _cluster(run, lambda c: c[3], y_tolerance)
+            lines = _cluster(run, 3, y_tolerance)  # by top
         else:
-            lines = _cluster(run, lambda c: c[1], x_tolerance)
+            lines = _cluster(run, 1, x_tolerance)  # by x0
         for line in lines:
             words += _words_of_line(line, upright, x_tolerance, y_tolerance)
     if not words:
@@ -301,23 +303,26 @@ def _with_spaces(chars: list[Char], spaced: list[int]) -> list[Char]:
     sorting by x keeps it there.
     """
     out: list[Char] = []
-    at = set(spaced)
-    for i, ch in enumerate(chars):
-        if i in at and i > 0:
-            prev = chars[i - 1]
-            # Only between ASCII characters: between Chinese characters PDFium also generates
-            # spaces for letter-spacing, and spaces there are dropped later anyway.
-            if (
-                prev[0].isascii()
-                and ch[0].isascii()
-                and prev[5]
-                and ch[5]
-                and abs(ch[3] - prev[3]) <= 1
-                and ch[1] >= prev[1]
-            ):
-                x = min(prev[2], ch[1])
-                out.append((" ", x, x, ch[3], ch[4], True))
-        out.append(ch)
+    start = 0
+    for i in spaced:
+        if i == 0 or i >= len(chars):
+            continue
+        prev, ch = chars[i - 1], chars[i]
+        # Only between ASCII characters: between Chinese characters PDFium also generates
+        # spaces for letter-spacing, and spaces there are dropped later anyway.
+        if (
+            prev[0].isascii()
+            and ch[0].isascii()
+            and prev[5]
+            and ch[5]
+            and abs(ch[3] - prev[3]) <= 1
+            and ch[1] >= prev[1]
+        ):
+            out += chars[start:i]
+            x = min(prev[2], ch[1])
+            out.append((" ", x, x, ch[3], ch[4], True))
+            start = i
+    out += chars[start:]
     return out
 
 
