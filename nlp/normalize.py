@@ -5,7 +5,7 @@
 * Zero-width characters and soft hyphens are removed.
 * Whitespace next to a CJK character is removed: PDF line wraps ("区块\\n链") and spaced text
   ("EB 级存储" -> "EB级存储").
-* Other whitespace runs (between Latin words) become one space.
+* Other whitespace runs (between Latin words) become one space; the text is trimmed.
 
 NFKC over a whole document is the slowest step (about 20 MB/s), so only the runs of
 characters that NFKC can change are normalised. Full-width punctuation that NFKC would turn
@@ -24,10 +24,12 @@ from functools import lru_cache
 __all__ = ["normalize_text", "fold_case", "count_han"]
 
 # CJK ideographs (incl. extension A and compatibility) and CJK symbols/punctuation.
-_CJK = "\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
-_CJK_CHAR = re.compile(f"[{_CJK}]")
+_CJK_SET = frozenset(
+    chr(cp)
+    for lo, hi in ((0x3000, 0x303F), (0x3400, 0x4DBF), (0x4E00, 0x9FFF), (0xF900, 0xFAFF))
+    for cp in range(lo, hi + 1)
+)
 _HAN_RUN = re.compile("[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
-_WHITESPACE = re.compile(r"\s+")
 _INVISIBLE = "\u00ad\u200b\u200c\u200d\u200e\u200f\u2060\u2061\u2062\u2063\u2064\ufeff"
 _WORD_PUNCT = "+#&._%-"  # ASCII punctuation inside jieba's word blocks
 _ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
@@ -37,9 +39,10 @@ _ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrst
 def _nfkc_patterns() -> tuple[re.Pattern[str], re.Pattern[str]]:
     """Patterns for the runs NFKC may change.
 
-    Returns ``(simple, marks)``: ``simple`` finds runs of changed BMP characters and astral
-    characters; ``marks`` finds runs of combining marks and Hangul jamo, which compose with
-    the character before them.
+    Returns ``(runs, marks)``: ``runs`` finds runs of characters NFKC may change (changed
+    BMP characters, astral characters, combining marks and Hangul jamo); ``marks`` finds the
+    combining marks and jamo, which compose with the character before them. One pattern
+    keeps the common case to a single scan of the text.
     """
     changed, combining = [], []
     for cp in range(0x10000):
@@ -64,9 +67,10 @@ def _nfkc_patterns() -> tuple[re.Pattern[str], re.Pattern[str]]:
                 start = None
         return "".join(parts)
 
+    marks = char_class(combining)
     return (
-        re.compile(f"[{char_class(changed)}\U00010000-\U0010ffff]+"),
-        re.compile(f"[{char_class(combining)}]+"),
+        re.compile(f"[{char_class(changed)}{marks}\U00010000-\U0010ffff]+"),
+        re.compile(f"[{marks}]+"),
     )
 
 
@@ -77,17 +81,45 @@ def _separator_either_way(nfkc: str) -> bool:
     )
 
 
-def _nfkc(match: re.Match[str]) -> str:
-    run = unicodedata.normalize("NFKC", match.group())
-    return "".join(ch for ch in run if ch not in _INVISIBLE)
+def _nfkc(run: str) -> str:
+    return "".join(ch for ch in unicodedata.normalize("NFKC", run) if ch not in _INVISIBLE)
 
 
-def _space(match: re.Match[str]) -> str:
-    start, end = match.span()
-    text = match.string
-    if (start and _CJK_CHAR.match(text, start - 1)) or _CJK_CHAR.match(text, end):
-        return ""
-    return " "
+def _apply_nfkc(text: str) -> str:
+    runs, marks = _nfkc_patterns()
+    with_marks = []
+
+    def fix(match: re.Match[str]) -> str:
+        run = match.group()
+        if marks.search(run):  # composes with the character before the run: second pass
+            with_marks.append(match.start())
+            return run
+        return _nfkc(run)
+
+    text = runs.sub(fix, text)
+    if not with_marks:
+        return text
+    pieces, pos = [], 0  # rare in Chinese text: compose each mark run with its base
+    for match in marks.finditer(text):
+        base = max(pos, match.start() - 1)
+        pieces += [text[pos:base], unicodedata.normalize("NFKC", text[base : match.end()])]
+        pos = match.end()
+    text = "".join(pieces) + text[pos:]
+    return runs.sub(lambda m: m.group() if marks.search(m.group()) else _nfkc(m.group()), text)
+
+
+def _join_whitespace(text: str) -> str:
+    """Drop whitespace next to a CJK character, make other runs one space (and trim)."""
+    chunks = text.split()
+    if len(chunks) < 2:
+        return chunks[0] if chunks else ""
+    cjk = _CJK_SET
+    out = [chunks[0]]
+    for before, after in zip(chunks, chunks[1:], strict=False):
+        if before[-1] not in cjk and after[0] not in cjk:
+            out.append(" ")
+        out.append(after)
+    return "".join(out)
 
 
 def normalize_text(text: str) -> str:
@@ -99,16 +131,7 @@ def normalize_text(text: str) -> str:
     Returns:
         The normalised text; Latin letters keep their case (see :func:`fold_case`).
     """
-    simple, marks = _nfkc_patterns()
-    text = simple.sub(_nfkc, text)
-    if marks.search(text):  # rare in Chinese text: compose each mark run with its base
-        pieces, pos = [], 0
-        for match in marks.finditer(text):
-            base = max(pos, match.start() - 1)
-            pieces += [text[pos:base], unicodedata.normalize("NFKC", text[base : match.end()])]
-            pos = match.end()
-        text = "".join(pieces) + text[pos:]
-    return _WHITESPACE.sub(_space, text)
+    return _join_whitespace(_apply_nfkc(text))
 
 
 def fold_case(text: str) -> str:

@@ -38,11 +38,10 @@ BLOCK = re.compile("[\u4e00-\u9fd5a-zA-Z0-9+#&._%\\-]+")
 _ALNUM = re.compile("[a-z0-9]")
 _SPACE = re.compile(r"\s")
 _MAX_WORD = 9  # longest dictionary word considered as a blocker
-_BLOCK_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789+#&._%-")
-
-
-def _in_block(ch: str) -> bool:
-    return ch in _BLOCK_CHARS or "\u4e00" <= ch <= "\u9fd5"
+_BLOCK_CHARS = frozenset(
+    "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789+#&._%-"
+    + "".join(map(chr, range(0x4E00, 0x9FD6)))
+)
 
 
 def default_cache_dir() -> Path:
@@ -142,7 +141,7 @@ class PolicyTokenizer:
             if start < done_until:
                 continue  # its block was already examined
             block_start = start
-            while block_start and _in_block(text[block_start - 1]):
+            while block_start and text[block_start - 1] in _BLOCK_CHARS:
                 block_start -= 1
             block = BLOCK.match(text, block_start).group()
             hits.extend((block_start + s, block[s:e]) for s, e in self.kept_terms(block))
@@ -206,8 +205,12 @@ class PolicyTokenizer:
         straddlers = []
         freq, n = self._freq, len(block)
         for i in range(max(0, s - _MAX_WORD + 1), e):
-            # Walk jieba's prefix dictionary: it holds every prefix of every word.
-            j = i + 2
+            # A word from i must reach past the nearest edge; jieba's dictionary holds every
+            # prefix of every word, so one look-up rules most starts out.
+            edge = s if i < s else e
+            if edge >= n or block[i : edge + 1] not in freq:
+                continue
+            j = edge + 1
             while j <= n and block[i:j] in freq:
                 if (i < s < j or i < e < j) and self._is_blocker(block[i:j]):
                     if block[i:j] not in self.terms:
