@@ -49,6 +49,7 @@ app = typer.Typer(
     "digital-technology keywords and build the digital-economy environment index.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
+    rich_markup_mode=None,
     add_completion=False,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
