@@ -79,7 +79,7 @@ class ExtractOptions:
         max_pages: PDF pages beyond this are ignored (flag ``truncated``).
         max_bytes: larger inputs are refused (flag ``too_large``).
         isolate: run each extraction in a worker process so a bad file cannot hurt the caller.
-        pdf_engine: ``"auto"`` (pypdfium2 when it agrees with pdfplumber), ``"pdfplumber"``
+        pdf_engine: ``"auto"`` (pypdfium2 in pdfplumber's line order; pdfplumber when PDFium fails or its glyphs are broken), ``"pdfplumber"``
             or ``"pypdfium2"``.
         test_delay_s: testing hook, the worker sleeps this long before extracting.
     """
