@@ -118,8 +118,7 @@ class KeywordCounter:
             The :class:`TermCounts`.
         """
         normal = normalize_text(text)
-        folded = fold_case(normal)
-        hits = self.tokenizer.term_tokens_in_text(folded)
+        hits = self.tokenizer.term_tokens_in_text(normal)
         counts = Counter(term for _, term in hits)
         kwic_lines = tuple(
             KwicLine(
@@ -132,7 +131,10 @@ class KeywordCounter:
             for offset, term in hits[:kwic]
         )
         return self._result(
-            counts, count_han(normal), self.count_words(folded) if words else None, kwic_lines
+            counts,
+            count_han(normal),
+            self.count_words(fold_case(normal)) if words else None,
+            kwic_lines,
         )
 
     def count_words(self, folded: str) -> int:

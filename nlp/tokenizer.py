@@ -29,6 +29,8 @@ from collections.abc import Iterable, Iterator
 from math import log
 from pathlib import Path
 
+from nlp.normalize import fold_case
+
 __all__ = ["PolicyTokenizer", "BLOCK", "default_cache_dir"]
 
 logger = logging.getLogger(__name__)
@@ -42,6 +44,18 @@ _BLOCK_CHARS = frozenset(
     "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789+#&._%-"
     + "".join(map(chr, range(0x4E00, 0x9FD6)))
 )
+
+
+def _case_variants(term: str) -> list[str] | None:
+    """Every spelling of ``term`` (lower case) with its ASCII letters in either case, or
+    ``None`` when it has more than 10 letters (over 1,024 spellings)."""
+    if sum(1 for ch in term if "a" <= ch <= "z") > 10:
+        return None
+    variants = [""]
+    for ch in term:
+        options = (ch, ch.upper()) if "a" <= ch <= "z" else (ch,)
+        variants = [v + o for v in variants for o in options]
+    return variants
 
 
 def default_cache_dir() -> Path:
@@ -102,6 +116,17 @@ class PolicyTokenizer:
         for term in self.terms:
             self._automaton.add_word(term, len(term))
         self._automaton.make_automaton()
+        # A scanner that also finds Latin terms in any letter case, so whole documents need
+        # not be case-folded (a full pass); only the blocks holding a term are. Terms with
+        # very many letters would need too many spellings: then the text is folded instead.
+        variants = [_case_variants(t) for t in self.terms]
+        self._any_case = None
+        if None not in variants:
+            self._any_case = ahocorasick.Automaton()
+            for spellings in variants:
+                for spelling in spellings:
+                    self._any_case.add_word(spelling, len(spelling))
+            self._any_case.make_automaton()
 
     # ------------------------------------------------------------------ public API
     def cut(self, text: str) -> Iterator[str]:
@@ -128,22 +153,25 @@ class PolicyTokenizer:
         return [(s, block[s:e]) for s, e in self.kept_terms(block)]
 
     def term_tokens_in_text(self, text: str) -> list[tuple[int, str]]:
-        """The ``(offset, term)`` tokens of a whole normalised, case-folded text.
+        """The ``(offset, term)`` tokens of a whole normalised text, terms in lower case.
 
         Only blocks holding a term as a substring are examined: segmentation never crosses
         a block boundary, so no other block can produce a term. The result equals the terms
-        among :meth:`cut`'s tokens.
+        among the tokens of :meth:`cut` on the case-folded text.
         """
         hits: list[tuple[int, str]] = []
         done_until = -1
-        for end, length in self._automaton.iter(text):
+        if self._any_case is None:
+            text = fold_case(text)
+        scanner = self._any_case or self._automaton
+        for end, length in scanner.iter(text):
             start = end + 1 - length
             if start < done_until:
                 continue  # its block was already examined
             block_start = start
             while block_start and text[block_start - 1] in _BLOCK_CHARS:
                 block_start -= 1
-            block = BLOCK.match(text, block_start).group()
+            block = fold_case(BLOCK.match(text, block_start).group())
             hits.extend((block_start + s, block[s:e]) for s, e in self.kept_terms(block))
             done_until = block_start + len(block)
         return hits

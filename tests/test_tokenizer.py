@@ -99,3 +99,11 @@ def test_user_lexicon_terms_are_counted():
     counter = KeywordCounter(lex)
     result = counter.count("建设算力网络，培育数据要素市场，5G基站达到1.2万个，推进5G+工业互联网。")
     assert result.terms == {"5G": 2, "数据要素": 1, "算力": 1}
+
+
+def test_long_latin_terms_fold_the_text_instead():
+    lex = lexicon_from_mapping("latin", {"x": ["Cybersecurity", "Fintech"]})
+    counter = KeywordCounter(lex)
+    assert counter.tokenizer._any_case is None
+    result = counter.count("发展CYBERSECURITY与cyberSecurity、FINTECH产业")
+    assert result.terms == {"Cybersecurity": 2, "Fintech": 1}
