@@ -64,6 +64,33 @@ def default_cache_dir() -> Path:
     return Path(base) / "policylens"
 
 
+def _load_jieba(cache_dir: Path):
+    """A fresh ``jieba.Tokenizer`` with its dictionary loaded (cached in ``cache_dir``)."""
+    import jieba
+
+    # jieba logs every dictionary load at DEBUG through its own stderr handler.
+    logging.getLogger("jieba").setLevel(logging.WARNING)
+    tokenizer = jieba.Tokenizer()
+    try:
+        cache_dir.mkdir(parents=True, exist_ok=True)
+        tokenizer.tmp_dir = str(cache_dir)
+    except OSError:  # read-only home: jieba falls back to the temp dir
+        logger.info("cannot create %s; jieba caches in the temp dir", cache_dir)
+    tokenizer.initialize()
+    return tokenizer
+
+
+def _scanner(words: Iterable[str]):
+    """An Aho–Corasick automaton yielding ``(end, length)`` for every word occurrence."""
+    import ahocorasick
+
+    automaton = ahocorasick.Automaton()
+    for word in words:
+        automaton.add_word(word, len(word))
+    automaton.make_automaton()
+    return automaton
+
+
 class PolicyTokenizer:
     """Segment text with jieba plus lexicon terms and boundary-aware term decisions.
 
@@ -87,20 +114,9 @@ class PolicyTokenizer:
         cache_dir: str | os.PathLike[str] | None = None,
         min_blocker_freq: int = 100,
     ):
-        import jieba
-
-        # jieba logs every dictionary load at DEBUG through its own stderr handler.
-        logging.getLogger("jieba").setLevel(logging.WARNING)
         self.terms = frozenset(t.lower() for t in terms)
         self.min_blocker_freq = min_blocker_freq
-        self._jieba = jieba.Tokenizer()
-        folder = Path(cache_dir) if cache_dir else default_cache_dir()
-        try:
-            folder.mkdir(parents=True, exist_ok=True)
-            self._jieba.tmp_dir = str(folder)
-        except OSError:  # read-only home: jieba falls back to the temp dir
-            logger.info("cannot create %s; jieba caches in the temp dir", folder)
-        self._jieba.initialize()
+        self._jieba = _load_jieba(Path(cache_dir) if cache_dir else default_cache_dir())
         self._freq = self._jieba.FREQ
         self._logtotal = log(self._jieba.total)
         for term in sorted(self.terms):
@@ -110,23 +126,12 @@ class PolicyTokenizer:
         from jieba import finalseg
 
         self._hmm_cut = finalseg.cut
-        import ahocorasick
-
-        self._automaton = ahocorasick.Automaton()
-        for term in self.terms:
-            self._automaton.add_word(term, len(term))
-        self._automaton.make_automaton()
+        self._automaton = _scanner(self.terms)
         # A scanner that also finds Latin terms in any letter case, so whole documents need
         # not be case-folded (a full pass); only the blocks holding a term are. Terms with
         # very many letters would need too many spellings: then the text is folded instead.
-        variants = [_case_variants(t) for t in self.terms]
-        self._any_case = None
-        if None not in variants:
-            self._any_case = ahocorasick.Automaton()
-            for spellings in variants:
-                for spelling in spellings:
-                    self._any_case.add_word(spelling, len(spelling))
-            self._any_case.make_automaton()
+        spellings = [_case_variants(t) for t in self.terms]
+        self._any_case = None if None in spellings else _scanner(s for v in spellings for s in v)
 
     # ------------------------------------------------------------------ public API
     def cut(self, text: str) -> Iterator[str]:
