@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from lexicons import Lexicon
 from nlp.normalize import count_han, fold_case, normalize_text
@@ -64,7 +64,6 @@ class TermCounts:
     kwic: tuple[KwicLine, ...] = ()
     lexicon_name: str = ""
     lexicon_version: str = ""
-    extra: dict = field(default_factory=dict, compare=False)
 
     def to_dict(self) -> dict:
         """Plain data for JSON."""
