@@ -131,11 +131,15 @@ def load_labels(path: str | Path | None = None, *, min_per_class: int = 2) -> La
     path = Path(path) if path is not None else default_labels_path()
     where = str(path)
     if not path.is_file():
-        raise ConfigError("labels file not found", where=where, hint="give a CSV with title,digital,domain")
+        raise ConfigError(
+            "labels file not found", where=where, hint="give a CSV with title,digital,domain"
+        )
     try:
         text = path.read_bytes().decode("utf-8-sig")
     except UnicodeDecodeError:
-        raise ConfigError("labels file is not UTF-8", where=where, hint="save it as UTF-8 CSV") from None
+        raise ConfigError(
+            "labels file is not UTF-8", where=where, hint="save it as UTF-8 CSV"
+        ) from None
     reader = csv.DictReader(text.splitlines())
     header = [h.strip() for h in (reader.fieldnames or [])]
     reader.fieldnames = header
@@ -166,9 +170,14 @@ def load_labels(path: str | Path | None = None, *, min_per_class: int = 2) -> La
         digital.append(_DIGITAL_VALUES[flag])
         domains.append(domain)
     if problems:
-        shown = " | ".join(problems[:5]) + (f" | ... ({len(problems)} in all)" if len(problems) > 5 else "")
-        raise ConfigError(f"{len(problems)} bad row(s): {shown}", where=where,
-                          hint="digital must be 0 or 1; title and domain must not be empty")
+        shown = " | ".join(problems[:5]) + (
+            f" | ... ({len(problems)} in all)" if len(problems) > 5 else ""
+        )
+        raise ConfigError(
+            f"{len(problems)} bad row(s): {shown}",
+            where=where,
+            hint="digital must be 0 or 1; title and domain must not be empty",
+        )
     for column, values in (("digital", digital), ("domain", domains)):
         counts = _class_counts(values)
         if len(counts) < 2:
@@ -185,8 +194,9 @@ def load_labels(path: str | Path | None = None, *, min_per_class: int = 2) -> La
                 where=where,
                 hint="add examples of these classes or merge them into another",
             )
-    return LabelledSet(tuple(titles), tuple(texts), tuple(digital), tuple(domains), where,
-                       file_sha256(path))
+    return LabelledSet(
+        tuple(titles), tuple(texts), tuple(digital), tuple(domains), where, file_sha256(path)
+    )
 
 
 def _class_counts(values) -> dict:
@@ -279,7 +289,9 @@ class KeywordFlag:
         return self.fit(docs, y).transform(docs)
 
 
-def build_pipeline(tokenizer: WordTokenizer | None = None, *, C: float = 10.0, random_state: int = 0):
+def build_pipeline(
+    tokenizer: WordTokenizer | None = None, *, C: float = 10.0, random_state: int = 0
+):
     """The pipeline: FeatureUnion(word TF-IDF, char 1–2-gram TF-IDF, keyword flag) -> LogisticRegression.
 
     Args:
@@ -294,16 +306,30 @@ def build_pipeline(tokenizer: WordTokenizer | None = None, *, C: float = 10.0, r
     from sklearn.linear_model import LogisticRegression
     from sklearn.pipeline import FeatureUnion, Pipeline
 
-    words = TfidfVectorizer(tokenizer=tokenizer or WordTokenizer(), token_pattern=None,
-                            lowercase=False, sublinear_tf=True)
+    words = TfidfVectorizer(
+        tokenizer=tokenizer or WordTokenizer(),
+        token_pattern=None,
+        lowercase=False,
+        sublinear_tf=True,
+    )
     # Character 1-2-grams beat 1-3 and 2-4 in 5-fold CV on the shipped titles (macro F1).
-    chars = TfidfVectorizer(analyzer="char_wb", ngram_range=(1, 2), lowercase=False,
-                            sublinear_tf=True)
-    return Pipeline([
-        ("features", FeatureUnion([("words", words), ("chars", chars), ("keyword", KeywordFlag())])),
-        ("classifier", LogisticRegression(C=C, class_weight="balanced", max_iter=2000,
-                                          random_state=random_state)),
-    ])
+    chars = TfidfVectorizer(
+        analyzer="char_wb", ngram_range=(1, 2), lowercase=False, sublinear_tf=True
+    )
+    return Pipeline(
+        [
+            (
+                "features",
+                FeatureUnion([("words", words), ("chars", chars), ("keyword", KeywordFlag())]),
+            ),
+            (
+                "classifier",
+                LogisticRegression(
+                    C=C, class_weight="balanced", max_iter=2000, random_state=random_state
+                ),
+            ),
+        ]
+    )
 
 
 def prepare(title: str, text: str = "", text_chars: int = 0) -> str:
@@ -416,8 +442,14 @@ class PolicyModel:
         for pd_row, pm_row in zip(p_digital, p_domain, strict=True):
             best = int(pm_row.argmax())
             p = float(pd_row[positive])
-            out.append(PolicyPrediction(p >= self.threshold, round(p, 4), str(domains[best]),
-                                        round(float(pm_row[best]), 4)))
+            out.append(
+                PolicyPrediction(
+                    p >= self.threshold,
+                    round(p, 4),
+                    str(domains[best]),
+                    round(float(pm_row[best]), 4),
+                )
+            )
         return out
 
     def predict_one(self, title: str, text: str = "") -> PolicyPrediction:
@@ -425,8 +457,15 @@ class PolicyModel:
         return self.predict([title], [text])[0]
 
 
-def train(labels: LabelledSet, *, text_chars: int = 0, C: float = 10.0, random_state: int = 0,
-          tokenizer: WordTokenizer | None = None, cv: dict | None = None) -> PolicyModel:
+def train(
+    labels: LabelledSet,
+    *,
+    text_chars: int = 0,
+    C: float = 10.0,
+    random_state: int = 0,
+    tokenizer: WordTokenizer | None = None,
+    cv: dict | None = None,
+) -> PolicyModel:
     """Fit the digital and domain pipelines on a labelled set.
 
     Args:
@@ -444,8 +483,12 @@ def train(labels: LabelledSet, *, text_chars: int = 0, C: float = 10.0, random_s
 
     tokenizer = tokenizer or WordTokenizer()
     docs = [prepare(t, x, text_chars) for t, x in zip(labels.titles, labels.texts, strict=True)]
-    digital = build_pipeline(tokenizer, C=C, random_state=random_state).fit(docs, list(labels.digital))
-    domain = build_pipeline(tokenizer, C=C, random_state=random_state).fit(docs, list(labels.domains))
+    digital = build_pipeline(tokenizer, C=C, random_state=random_state).fit(
+        docs, list(labels.digital)
+    )
+    domain = build_pipeline(tokenizer, C=C, random_state=random_state).fit(
+        docs, list(labels.domains)
+    )
     meta = ModelMeta(
         format_version=FORMAT_VERSION,
         sklearn_version=sklearn.__version__,
@@ -486,9 +529,14 @@ class TaskReport:
 
     def to_dict(self) -> dict:
         """Plain data for JSON."""
-        return {"name": self.name, "labels": list(self.labels), "per_class": self.per_class,
-                "macro_f1": self.macro_f1, "accuracy": self.accuracy,
-                "confusion": [list(r) for r in self.confusion]}
+        return {
+            "name": self.name,
+            "labels": list(self.labels),
+            "per_class": self.per_class,
+            "macro_f1": self.macro_f1,
+            "accuracy": self.accuracy,
+            "confusion": [list(r) for r in self.confusion],
+        }
 
 
 @dataclass(frozen=True)
@@ -518,9 +566,15 @@ class Evaluation:
 
     def to_dict(self) -> dict:
         """Plain data for JSON."""
-        return {"folds": self.folds, "rows": self.rows, "labels_sha256": self.labels_sha256,
-                **{k: getattr(self, k).to_dict() for k in
-                   ("digital", "digital_baseline", "domain", "domain_baseline")}}
+        return {
+            "folds": self.folds,
+            "rows": self.rows,
+            "labels_sha256": self.labels_sha256,
+            **{
+                k: getattr(self, k).to_dict()
+                for k in ("digital", "digital_baseline", "domain", "domain_baseline")
+            },
+        }
 
 
 def task_report(name: str, truth, predicted, labels) -> TaskReport:
@@ -530,19 +584,35 @@ def task_report(name: str, truth, predicted, labels) -> TaskReport:
     labels = list(labels)
     p, r, f, s = precision_recall_fscore_support(truth, predicted, labels=labels, zero_division=0)
     per_class = {
-        str(label): {"precision": round(float(p[i]), 4), "recall": round(float(r[i]), 4),
-                     "f1": round(float(f[i]), 4), "support": int(s[i])}
+        str(label): {
+            "precision": round(float(p[i]), 4),
+            "recall": round(float(r[i]), 4),
+            "f1": round(float(f[i]), 4),
+            "support": int(s[i]),
+        }
         for i, label in enumerate(labels)
     }
     matrix = confusion_matrix(truth, predicted, labels=labels)
-    return TaskReport(name, tuple(str(x) for x in labels), per_class,
-                      round(float(f.mean()), 4), round(float(accuracy_score(truth, predicted)), 4),
-                      tuple(tuple(int(v) for v in row) for row in matrix))
+    return TaskReport(
+        name,
+        tuple(str(x) for x in labels),
+        per_class,
+        round(float(f.mean()), 4),
+        round(float(accuracy_score(truth, predicted)), 4),
+        tuple(tuple(int(v) for v in row) for row in matrix),
+    )
 
 
-def cross_validate(labels: LabelledSet, *, folds: int = 5, random_state: int = 0,
-                   text_chars: int = 0, C: float = 10.0, baseline=None,
-                   tokenizer: WordTokenizer | None = None) -> Evaluation:
+def cross_validate(
+    labels: LabelledSet,
+    *,
+    folds: int = 5,
+    random_state: int = 0,
+    text_chars: int = 0,
+    C: float = 10.0,
+    baseline=None,
+    tokenizer: WordTokenizer | None = None,
+) -> Evaluation:
     """Stratified k-fold cross-validation of both tasks, against the rule baseline.
 
     Args:
@@ -570,7 +640,8 @@ def cross_validate(labels: LabelledSet, *, folds: int = 5, random_state: int = 0
         if small:
             raise ConfigError(
                 f"column {column}: class(es) with fewer rows than the {folds} folds: {small}",
-                where=labels.path, hint="add examples or use fewer --folds",
+                where=labels.path,
+                hint="add examples or use fewer --folds",
             )
     tokenizer = tokenizer or WordTokenizer()
     docs = [prepare(t, x, text_chars) for t, x in zip(labels.titles, labels.texts, strict=True)]
@@ -587,10 +658,21 @@ def cross_validate(labels: LabelledSet, *, folds: int = 5, random_state: int = 0
     digital_base = task_report(f"rules: {rule_name}", list(labels.digital), rule_pred, [0, 1])
     counts = _class_counts(labels.domains)
     majority = max(sorted(counts), key=lambda k: counts[k])
-    domain_base = task_report(f"majority class ({majority})", list(labels.domains),
-                              [majority] * len(labels), sorted(counts))
-    return Evaluation(folds, len(labels), labels.sha256, results["digital"], results["domain"],
-                      digital_base, domain_base)
+    domain_base = task_report(
+        f"majority class ({majority})",
+        list(labels.domains),
+        [majority] * len(labels),
+        sorted(counts),
+    )
+    return Evaluation(
+        folds,
+        len(labels),
+        labels.sha256,
+        results["digital"],
+        results["domain"],
+        digital_base,
+        domain_base,
+    )
 
 
 # --------------------------------------------------------------------------- files
@@ -619,15 +701,27 @@ def save_model(model: PolicyModel, path: str | Path) -> Path:
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_name(path.name + ".tmp")
-        joblib.dump({"format_version": FORMAT_VERSION, "digital": model.digital,
-                     "domain": model.domain, "threshold": model.threshold}, tmp, compress=3)
+        joblib.dump(
+            {
+                "format_version": FORMAT_VERSION,
+                "digital": model.digital,
+                "domain": model.domain,
+                "threshold": model.threshold,
+            },
+            tmp,
+            compress=3,
+        )
         tmp.replace(path)
-        meta = {**model.meta.to_dict(), "model_sha256": file_sha256(path),
-                "threshold": model.threshold}
+        meta = {
+            **model.meta.to_dict(),
+            "model_sha256": file_sha256(path),
+            "threshold": model.threshold,
+        }
         _sidecar(path).write_text(json.dumps(meta, ensure_ascii=False, indent=2) + "\n", "utf-8")
     except OSError as exc:
-        raise ConfigError(f"cannot write the model: {exc}", where=str(path),
-                          hint="choose another --out") from None
+        raise ConfigError(
+            f"cannot write the model: {exc}", where=str(path), hint="choose another --out"
+        ) from None
     return path
 
 
@@ -656,14 +750,20 @@ def load_model(path: str | Path, *, labels: str | Path | None = None) -> PolicyM
     path = Path(path)
     where = str(path)
     if not path.is_file():
-        raise ConfigError("model file not found", where=where,
-                          hint="train one with `policylens policies train LABELS.csv`")
+        raise ConfigError(
+            "model file not found",
+            where=where,
+            hint="train one with `policylens policies train LABELS.csv`",
+        )
     sidecar = _sidecar(path)
     try:
         meta_data = json.loads(sidecar.read_text("utf-8"))
     except FileNotFoundError:
-        raise ConfigError("model metadata missing", where=str(sidecar),
-                          hint="a model is saved with its .json sidecar; retrain it") from None
+        raise ConfigError(
+            "model metadata missing",
+            where=str(sidecar),
+            hint="a model is saved with its .json sidecar; retrain it",
+        ) from None
     except (ValueError, UnicodeDecodeError) as exc:
         raise ConfigError(f"model metadata is not valid JSON: {exc}", where=str(sidecar)) from None
     actual = file_sha256(path)
@@ -671,7 +771,8 @@ def load_model(path: str | Path, *, labels: str | Path | None = None) -> PolicyM
         raise ConfigError(
             f"model file sha256 {actual[:12]} does not match its metadata "
             f"({str(meta_data.get('model_sha256'))[:12]})",
-            where=where, hint="the file was changed or truncated; retrain or restore it",
+            where=where,
+            hint="the file was changed or truncated; retrain or restore it",
         )
     notes: list[str] = []
     with warnings.catch_warnings(record=True) as caught:
@@ -679,13 +780,19 @@ def load_model(path: str | Path, *, labels: str | Path | None = None) -> PolicyM
         try:
             data = joblib.load(path)
         except Exception as exc:  # a pickle can fail in many ways
-            raise ConfigError(f"cannot load the model: {exc}", where=where,
-                              hint="retrain it with `policylens policies train`") from None
+            raise ConfigError(
+                f"cannot load the model: {exc}",
+                where=where,
+                hint="retrain it with `policylens policies train`",
+            ) from None
     if any("version" in str(w.message).lower() for w in caught):
         log.debug("scikit-learn version warnings while unpickling: %d", len(caught))
     if not isinstance(data, dict) or data.get("format_version") != FORMAT_VERSION:
-        raise ConfigError("not a policylens policy model (or an unsupported format)", where=where,
-                          hint="retrain it with `policylens policies train`")
+        raise ConfigError(
+            "not a policylens policy model (or an unsupported format)",
+            where=where,
+            hint="retrain it with `policylens policies train`",
+        )
     trained_with = meta_data.get("sklearn_version")
     if trained_with != sklearn.__version__:
         notes.append(
@@ -710,8 +817,14 @@ def load_model(path: str | Path, *, labels: str | Path | None = None) -> PolicyM
     meta_fields["digital_classes"] = tuple(meta_fields["digital_classes"] or ())
     meta_fields["domain_classes"] = tuple(meta_fields["domain_classes"] or ())
     meta_fields["cv"] = meta_fields["cv"] or {}
-    return PolicyModel(data["digital"], data["domain"], ModelMeta(**meta_fields),
-                       threshold=float(data.get("threshold", 0.5)), warnings=notes, path=where)
+    return PolicyModel(
+        data["digital"],
+        data["domain"],
+        ModelMeta(**meta_fields),
+        threshold=float(data.get("threshold", 0.5)),
+        warnings=notes,
+        path=where,
+    )
 
 
 # --------------------------------------------------------------------------- relevance seam
@@ -727,14 +840,17 @@ class ModelRelevance:
     def __init__(self, model: PolicyModel):
         self.model = model
         meta = model.meta
-        self.name = (f"model-v{meta.format_version}(labels {meta.labels_sha256[:12]}, "
-                     f"{meta.rows} rows, sklearn {meta.sklearn_version}, "
-                     f"P>={model.threshold:g})")
+        self.name = (
+            f"model-v{meta.format_version}(labels {meta.labels_sha256[:12]}, "
+            f"{meta.rows} rows, sklearn {meta.sklearn_version}, "
+            f"P>={model.threshold:g})"
+        )
 
     def __call__(self, title: str, text: str) -> RelevanceDecision:
         """Decide for one document; the reason gives the probability and the domain."""
         got = self.model.predict_one(title or "", text or "")
         verdict = "digital" if got.digital else "not digital"
-        reason = (f"model: {verdict} (P={got.p_digital:.2f}); domain {got.domain} "
-                  f"(P={got.p_domain:.2f})")
+        reason = (
+            f"model: {verdict} (P={got.p_digital:.2f}); domain {got.domain} (P={got.p_domain:.2f})"
+        )
         return RelevanceDecision(got.digital, reason, got.p_digital, 0)

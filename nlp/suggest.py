@@ -237,7 +237,9 @@ def load_stopwords(path: str | Path | None = None) -> StopWords:
         except OSError as exc:
             raise ConfigError(f"cannot read the stop list: {exc.strerror}", where=where) from None
         except UnicodeDecodeError:
-            raise ConfigError("stop list is not UTF-8", where=where, hint="save it as UTF-8") from None
+            raise ConfigError(
+                "stop list is not UTF-8", where=where, hint="save it as UTF-8"
+            ) from None
     glue: set[str] = set()
     stop: set[str] = set()
     section = stop
@@ -249,7 +251,9 @@ def load_stopwords(path: str | Path | None = None) -> StopWords:
             name = line[1:-1].strip().lower()
             if name not in ("glue", "stop"):
                 raise ConfigError(
-                    f"unknown section [{name}]", where=f"{where}:{number}", hint="use [glue] or [stop]"
+                    f"unknown section [{name}]",
+                    where=f"{where}:{number}",
+                    hint="use [glue] or [stop]",
                 )
             section = glue if name == "glue" else stop
             continue
@@ -301,8 +305,13 @@ def _segment(
     return _Segmented(docs, sentence_doc, sentence_blocks, n_tokens)
 
 
-def _units(blocks: list[list[str]], max_ngram: int, max_chars: int, glue: frozenset[str],
-           terms: frozenset[str]):
+def _units(
+    blocks: list[list[str]],
+    max_ngram: int,
+    max_chars: int,
+    glue: frozenset[str],
+    terms: frozenset[str],
+):
     """Yield ``(unit, parts)`` for every token and every admissible merge in a sentence."""
     for tokens in blocks:
         for i, token in enumerate(tokens):
@@ -397,7 +406,9 @@ def suggest_terms(
         if seg.sentence_doc[s] != current:
             df.update(doc_units)
             doc_units, current = set(), seg.sentence_doc[s]
-        for unit, parts in _units(blocks, options.max_ngram, options.max_chars, stopwords.glue, terms):
+        for unit, parts in _units(
+            blocks, options.max_ngram, options.max_chars, stopwords.glue, terms
+        ):
             freq[unit] += 1
             doc_units.add(unit)
             if len(parts) > 1:
@@ -487,9 +498,7 @@ def suggest_terms(
                 kwic=hits[1],
             )
         )
-    return Suggestions(
-        methods=tuple(scores), notes=tuple(notes), candidates=tuple(result), **base
-    )
+    return Suggestions(methods=tuple(scores), notes=tuple(notes), candidates=tuple(result), **base)
 
 
 def _finite(value) -> float | None:
@@ -611,11 +620,14 @@ def _chi2_contrast(doc_counts, seg, seed_cols):
         dense = (density >= median) & (density > 0)
     if dense.sum() == 0 or dense.sum() == n_docs:
         return None, None, "the category's density does not vary between documents"
-    scores, _ = chi2((doc_counts > 0).astype(np.float64), dense)  # presence: one long text cannot dominate
+    scores, _ = chi2(
+        (doc_counts > 0).astype(np.float64), dense
+    )  # presence: one long text cannot dominate
     tfidf = TfidfTransformer(sublinear_tf=True).fit_transform(doc_counts)
-    contrast = np.asarray(tfidf[dense].mean(axis=0)).ravel() - np.asarray(
-        tfidf[~dense].mean(axis=0)
-    ).ravel()
+    contrast = (
+        np.asarray(tfidf[dense].mean(axis=0)).ravel()
+        - np.asarray(tfidf[~dense].mean(axis=0)).ravel()
+    )
     return np.nan_to_num(scores), contrast, ""
 
 
