@@ -99,7 +99,7 @@ class ScoreReport:
         }
 
     def to_frame(self, *, terms: bool = False):
-        """One row per document: measures, one column per category (and per term if asked).
+        """One row per document: measures, one column per category (and ``term:<term>`` ones).
 
         The failed documents are in ``frame.attrs["errors"]``.
         """
@@ -119,15 +119,15 @@ class ScoreReport:
                 "log1p": c.log1p,
                 **c.categories,
             }
-            if terms:
-                row.update({t: c.terms.get(t, 0) for t in self.lexicon.terms})
+            if terms:  # prefixed: categories such as 大数据 are also term names
+                row.update({f"term:{t}": c.terms.get(t, 0) for t in self.lexicon.terms})
             row["lexicon"] = self.lexicon.name
             row["lexicon_version"] = self.lexicon.version
             rows.append(row)
         columns = ["path", "title", "chars", "words", "total", "per_10k_chars"]
         columns += ["share_of_words", "log1p", *self.lexicon.categories]
         if terms:
-            columns += list(self.lexicon.terms)
+            columns += [f"term:{t}" for t in self.lexicon.terms]
         frame = pd.DataFrame(rows, columns=columns + ["lexicon", "lexicon_version"])
         frame.attrs["errors"] = [e.to_dict() for e in self.errors]
         return frame

@@ -114,7 +114,7 @@ def test_csv_output(runner, tmp_path):
     columns = header.split(",")
     assert columns[:7] == ["path", "chars", "words", "total", "per_10k_chars", "share_of_words", "log1p"]
     values = dict(zip(columns, row.split(",")))
-    assert (values["total"], values["大数据"], values["移动互联网"], values["征信"]) == ("4", "1", "1", "0")
+    assert (values["total"], values["大数据"], values["term:移动互联网"], values["term:征信"]) == ("4", "1", "1", "0")
 
 
 def test_user_lexicon_and_its_errors(runner, tmp_path):
