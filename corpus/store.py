@@ -43,6 +43,8 @@ log = logging.getLogger(__name__)
 
 CORPUS_FILENAME = "corpus.sqlite"
 STATUSES = ("added", "duplicate", "near_duplicate", "new_version", "flagged", "failed")
+# Documents stored (flagged, with empty text) even though no text came out of them.
+KEPT_WITHOUT_TEXT = frozenset({"needs_ocr", "unsupported_format"})
 FRAME_COLUMNS = (
     "id", "title", "region_code", "region", "year", "doc_type", "issuer", "doc_number",
     "pub_date", "source", "fetched_at", "method", "flags", "warnings", "chars", "raw_sha256",
@@ -242,17 +244,21 @@ class Corpus:
             extraction = extract_document(raw, filename=filename, content_type=content_type, url=source)
         flags = tuple(getattr(extraction, "flags", ()) or ())
         text = getattr(extraction, "text", "") or ""
-        if not text.strip():
+        if text.strip():
+            text_sha = text_sha256(text)
+            row = self.conn.execute(
+                "SELECT id FROM documents WHERE text_sha256 = ? ORDER BY id LIMIT 1", (text_sha,)
+            ).fetchone()
+            if row is not None:
+                self.note_source(row[0], source)
+                return AddResult("duplicate", None, row[0], flags, f"same text as document {row[0]}")
+        elif KEPT_WITHOUT_TEXT.intersection(flags):
+            # A real document whose text needs OCR or a converter: keep it, flagged, with
+            # empty text; only its bytes identify it.
+            text, text_sha = "", f"no-text:{raw_sha}"
+        else:
             reason = "; ".join(getattr(extraction, "warnings", ()) or ()) or "no text could be extracted"
             return AddResult("failed", None, None, flags, reason)
-
-        text_sha = text_sha256(text)
-        row = self.conn.execute(
-            "SELECT id FROM documents WHERE text_sha256 = ? ORDER BY id LIMIT 1", (text_sha,)
-        ).fetchone()
-        if row is not None:
-            self.note_source(row[0], source)
-            return AddResult("duplicate", None, row[0], flags, f"same text as document {row[0]}")
 
         meta = dict(getattr(extraction, "meta", {}) or {})
         metadata = infer_metadata(
@@ -269,7 +275,7 @@ class Corpus:
         near = self._near_index()
         if previous is not None:
             near.remove(previous["id"])
-        match = near.best_match(text)
+        match = near.best_match(text) if text else None
         raw_path = self._write_raw(raw, raw_sha)
         values = self._row_values(
             raw, raw_sha, text, text_sha, metadata, extraction, meta, source, filename,
@@ -279,7 +285,7 @@ class Corpus:
         if dup is not None:
             self.note_source(dup, source)
             return AddResult("duplicate", None, dup, flags, f"same content as document {dup}")
-        if match is None:
+        if match is None and text:
             near.add(doc_id, text)
         if match is not None:
             status, message = "near_duplicate", f"{match.score:.3f} similar to document {match.doc_id}"

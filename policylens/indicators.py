@@ -476,6 +476,11 @@ def _emphasis(own, year, counter, config, plan_re, notes) -> dict:
                 continue
         elif d.year != year:
             continue
+        if not (d.text or "").strip():
+            flags = ", ".join(d.flags) or "no text"
+            notes.append(f"technology_emphasis: document {d.id} ({d.title}) has no text [{flags}] "
+                         "and is not counted; run OCR on it and ingest it again")
+            continue
         chosen.append(d)
     if not chosen:
         note = (
