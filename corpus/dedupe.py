@@ -110,7 +110,10 @@ class NearDuplicateIndex:
         # A store queries then adds the same text: vectorise it once.
         if self._last is not None and self._last[0] is text:
             return self._last[1]
-        vector = self._vectorizer.transform([normalize_for_hash(text)[: self.max_chars]])
+        # Only the first max_chars normalised characters count; normalising a prefix twice
+        # that long is enough unless the text is mostly whitespace.
+        head = normalize_for_hash(text[: 2 * self.max_chars])[: self.max_chars]
+        vector = self._vectorizer.transform([head])
         self._last = (text, vector)
         return vector
 
@@ -153,7 +156,7 @@ class NearDuplicateIndex:
 
     def best_match(self, text: str) -> NearMatch | None:
         """Return the most similar indexed document when its similarity reaches the threshold."""
-        if not self._n or not normalize_for_hash(text):
+        if not self._n or not normalize_for_hash(text[: 2 * self.max_chars]):
             return None
         import numpy as np
         import scipy.sparse as sp
