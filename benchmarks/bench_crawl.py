@@ -44,23 +44,15 @@ def _serve(port_queue, pages: int) -> None:
 
 
 def _crawl(base: str, data: Path):
+    from fakesite import one_source_toml
+
     from crawler import run_crawl
     from policylens.crawl_pipeline import build_config
 
     sources = data.parent / "bench.toml"
-    sources.write_text(f"""[settings]
-min_delay = 0.0
-jitter = 0.0
-allow_private_network = true
-[[source]]
-id = "bench"
-region = "乌鲁木齐市"
-domains = ["127.0.0.1"]
-delay = 0.0
-[[source.column]]
-url = "{base}/bench/c100000/zfxxgk_list.shtml"
-max_pages = 100
-""", encoding="utf-8")
+    column = {"url": "/bench/c100000/zfxxgk_list.shtml", "max_pages": 100}
+    sources.write_text(one_source_toml(base, [column], source_id="bench", region="乌鲁木齐市"),
+                       encoding="utf-8")
     config = build_config(data, sources_file=sources)
     wall, cpu = time.perf_counter(), time.process_time()
     report = run_crawl(config, lambda resource: None)

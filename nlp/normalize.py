@@ -23,12 +23,6 @@ from functools import lru_cache
 
 __all__ = ["normalize_text", "fold_case", "count_han"]
 
-# CJK ideographs (incl. extension A and compatibility) and CJK symbols/punctuation.
-_CJK_SET = frozenset(
-    chr(cp)
-    for lo, hi in ((0x3000, 0x303F), (0x3400, 0x4DBF), (0x4E00, 0x9FFF), (0xF900, 0xFAFF))
-    for cp in range(lo, hi + 1)
-)
 _HAN_RUN = re.compile("[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
 _INVISIBLE = "\u00ad\u200b\u200c\u200d\u200e\u200f\u2060\u2061\u2062\u2063\u2064\ufeff"
 _WORD_PUNCT = "+#&._%-"  # ASCII punctuation inside jieba's word blocks
@@ -108,12 +102,19 @@ def _apply_nfkc(text: str) -> str:
     return runs.sub(lambda m: m.group() if marks.search(m.group()) else _nfkc(m.group()), text)
 
 
+@lru_cache(maxsize=1)
+def _cjk_chars() -> frozenset[str]:
+    """CJK ideographs and CJK punctuation (built on first use, not at import)."""
+    ranges = ((0x3000, 0x303F), (0x3400, 0x4DBF), (0x4E00, 0x9FFF), (0xF900, 0xFAFF))
+    return frozenset(chr(cp) for lo, hi in ranges for cp in range(lo, hi + 1))
+
+
 def _join_whitespace(text: str) -> str:
     """Drop whitespace next to a CJK character, make other runs one space (and trim)."""
     chunks = text.split()
     if len(chunks) < 2:
         return chunks[0] if chunks else ""
-    cjk = _CJK_SET
+    cjk = _cjk_chars()
     out = [chunks[0]]
     for before, after in zip(chunks, chunks[1:], strict=False):
         if before[-1] not in cjk and after[0] not in cjk:

@@ -26,6 +26,7 @@ import logging
 import os
 import re
 from collections.abc import Iterable, Iterator
+from functools import lru_cache
 from math import log
 from pathlib import Path
 
@@ -40,10 +41,15 @@ BLOCK = re.compile("[\u4e00-\u9fd5a-zA-Z0-9+#&._%\\-]+")
 _ALNUM = re.compile("[a-z0-9]")
 _SPACE = re.compile(r"\s")
 _MAX_WORD = 9  # longest dictionary word considered as a blocker
-_BLOCK_CHARS = frozenset(
-    "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789+#&._%-"
-    + "".join(map(chr, range(0x4E00, 0x9FD6)))
-)
+
+
+@lru_cache(maxsize=1)
+def _block_chars() -> frozenset[str]:
+    """The characters of jieba's blocks (built on first use, not at import)."""
+    return frozenset(
+        "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789+#&._%-"
+        + "".join(map(chr, range(0x4E00, 0x9FD6)))
+    )
 
 
 def _case_variants(term: str) -> list[str] | None:
@@ -166,6 +172,7 @@ class PolicyTokenizer:
         """
         hits: list[tuple[int, str]] = []
         done_until = -1
+        block_chars = _block_chars()
         if self._any_case is None:
             text = fold_case(text)
         scanner = self._any_case or self._automaton
@@ -174,7 +181,7 @@ class PolicyTokenizer:
             if start < done_until:
                 continue  # its block was already examined
             block_start = start
-            while block_start and text[block_start - 1] in _BLOCK_CHARS:
+            while block_start and text[block_start - 1] in block_chars:
                 block_start -= 1
             block = fold_case(BLOCK.match(text, block_start).group())
             hits.extend((block_start + s, block[s:e]) for s, e in self.kept_terms(block))

@@ -373,7 +373,7 @@ def score_files(
     Args:
         paths: a file, folder or glob pattern, or several.
         lexicon: a Lexicon, a lexicon file, or ``None`` for the shipped Table 4 list.
-        terms: add one column per lexicon term.
+        terms: add one ``term:<term>`` column per lexicon term.
 
     Returns:
         A DataFrame with the measures and one column per category; documents that failed
@@ -381,5 +381,4 @@ def score_files(
     """
     if isinstance(paths, (str, Path)):
         paths = [paths]
-    scorer = lexicon if isinstance(lexicon, Scorer) else Scorer(lexicon)
-    return scorer.score_paths(paths).to_frame(terms=terms)
+    return Scorer(lexicon).score_paths(paths).to_frame(terms=terms)

@@ -10,18 +10,7 @@ import pytest
 from typer.testing import CliRunner
 
 from policylens.cli import app
-
-SMALL = (
-    "title,text,digital,domain\n"
-    "乌鲁木齐市智慧教育示范区建设实施方案,,1,livelihood\n"
-    "阿克苏地区远程医疗服务体系建设实施意见,,1,livelihood\n"
-    "乌鲁木齐市学前教育三年行动计划,,0,livelihood\n"
-    "昌吉州最低生活保障审核确认办法,,0,livelihood\n"
-    "克拉玛依市云计算产业发展规划,,1,industry\n"
-    "哈密市算力产业发展实施方案,,1,industry\n"
-    "自治区棉花产业高质量发展实施方案,,0,industry\n"
-    "昌吉州现代煤化工产业发展规划,,0,industry\n"
-)
+from tests.test_classifier_model import SMALL  # the same eight labelled titles
 
 # Urumqi policies of 2025: (title, 文号, body). The keyword rules count only #2 (title
 # keyword 数字经济); the shipped model also counts #1 (智慧停车) and #4 (一网通办).

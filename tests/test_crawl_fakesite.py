@@ -8,7 +8,14 @@ import sqlite3
 from dataclasses import replace
 
 import pytest
-from fakesite import Response, article_html, government_site, serve_fake_site, sources_toml
+from fakesite import (
+    Response,
+    article_html,
+    government_site,
+    one_source_toml,
+    serve_fake_site,
+    sources_toml,
+)
 from fakesite.server import FakeSite
 
 from crawler import run_crawl
@@ -144,19 +151,9 @@ def test_list_without_links_and_404_column_are_reported(tmp_path):
     site.html("/empty/list.shtml", "<html><body><p>暂无信息</p></body></html>")
     with serve_fake_site(site) as server:
         path = tmp_path / "s.toml"
-        path.write_text(f"""[settings]
-min_delay = 0.0
-allow_private_network = true
-[[source]]
-id = "broken"
-region = "哈密市"
-domains = ["127.0.0.1"]
-delay = 0
-[[source.column]]
-url = "{server.base_url}/empty/list.shtml"
-[[source.column]]
-url = "{server.base_url}/gone/zfxxgk_list.shtml"
-""", encoding="utf-8")
+        columns = [{"url": "/empty/list.shtml"}, {"url": "/gone/zfxxgk_list.shtml"}]
+        path.write_text(one_source_toml(server.base_url, columns, source_id="broken", region="哈密市"),
+                        encoding="utf-8")
         report = run_crawl(build_config(tmp_path / "data", sources_file=path), [].append)
     assert report.errors == {"http_404": 1}
     assert report.warnings == {"empty_list": 1}

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from fakesite import FakeSite, Response, serve_fake_site
+from fakesite import FakeSite, Response, one_source_toml, serve_fake_site
 
 from crawler import run_crawl
 from policylens.crawl_pipeline import build_config
@@ -32,19 +32,10 @@ def test_real_pages_are_discovered_and_stored_byte_for_byte(tmp_path, shared):
     site.html("/list/common_list.shtml", "<html><body>" + "".join(anchors) + "</body></html>")
     with serve_fake_site(site) as server:
         sources = tmp_path / "s.toml"
-        sources.write_text(f"""[settings]
-min_delay = 0.0
-allow_private_network = true
-[[source]]
-id = "real"
-region = "乌鲁木齐市"
-domains = ["127.0.0.1"]
-delay = 0
-[[source.column]]
-url = "{server.base_url}/list/common_list.shtml"
-doc_type = "statistical_bulletin"
-link_pattern = "\\\\.shtml$"
-""", encoding="utf-8")
+        column = {"url": "/list/common_list.shtml", "doc_type": "statistical_bulletin",
+                  "link_pattern": r"\.shtml$"}
+        sources.write_text(one_source_toml(server.base_url, [column], source_id="real", region="乌鲁木齐市"),
+                           encoding="utf-8")
         got = []
         report = run_crawl(build_config(tmp_path / "data", sources_file=sources), got.append)
     assert report.documents == {"new": 3, "changed": 0, "unchanged": 0}

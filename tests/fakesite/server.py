@@ -351,6 +351,22 @@ def government_site() -> FakeSite:
     return site
 
 
+def one_source_toml(base_url: str, columns: list[dict], *, source_id: str, region: str) -> str:
+    """A sources file with one source on the local server; column ``url``s are paths."""
+    import tomli_w
+
+    return tomli_w.dumps({
+        "settings": {"min_delay": 0.0, "jitter": 0.0, "allow_private_network": True},
+        "source": [{
+            "id": source_id,
+            "region": region,
+            "domains": ["127.0.0.1"],
+            "delay": 0.0,
+            "column": [{**c, "url": base_url + c["url"]} for c in columns],
+        }],
+    })
+
+
 def sources_toml(base_url: str, *, source_id: str = "fake-urumqi", region: str = "乌鲁木齐市",
                  settings: str = "min_delay = 0.0\njitter = 0.0\nbackoff_base = 0.01\n"
                                  "allow_private_network = true\n") -> str:
