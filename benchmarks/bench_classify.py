@@ -10,7 +10,7 @@ Each step runs in a fresh Python process so its peak memory (max RSS) is its own
   first line is the title; the shipped model reads titles only);
 * ``model+body``  — the same with a model that also reads the first 2,000 body characters
   (cost figure only: the shipped labels have no bodies, so quality is not measured here);
-* ``rules``       — keyword rule v1 (``nlp.relevance.KeywordRelevance``) over the same
+* ``rules``       — keyword rule v1 (``policylens.nlp.relevance.KeywordRelevance``) over the same
   titles and full bodies: the peer.
 
 Reports seconds of the step (best of ``--repeat``), documents per second and peak RSS in MB.
@@ -46,8 +46,8 @@ def read_texts(folder: Path) -> list[tuple[str, str]]:
 
 def child(step: str, govtext: str) -> dict:
     """Run one step in this process; return its figures."""
-    from nlp.classifier import load_labels, load_model, save_model, train
-    from nlp.relevance import KeywordRelevance
+    from policylens.nlp.classifier import load_labels, load_model, save_model, train
+    from policylens.nlp.relevance import KeywordRelevance
 
     docs = read_texts(Path(govtext)) if govtext else []
     start = time.perf_counter()
@@ -58,7 +58,7 @@ def child(step: str, govtext: str) -> dict:
         model.predict_one("预热")  # the tokenizer is built lazily: include it
         count = len(labels)
     elif step == "evaluate":
-        from nlp.classifier import cross_validate
+        from policylens.nlp.classifier import cross_validate
 
         labels = load_labels()
         cross_validate(labels)

@@ -62,9 +62,9 @@ def main() -> None:
     parser.add_argument("--skip-jieba", action="store_true", help="skip the slow plain-jieba peer")
     args = parser.parse_args()
 
-    from lexicons import load_lexicon
-    from nlp.counter import KeywordCounter
-    from nlp.normalize import fold_case, normalize_text
+    from policylens.lexicons import load_lexicon
+    from policylens.nlp.counter import KeywordCounter
+    from policylens.nlp.normalize import fold_case, normalize_text
 
     text = build_corpus(args.shared, args.mb)
     mb = len(text.encode("utf-8")) / 1e6

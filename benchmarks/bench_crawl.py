@@ -46,8 +46,8 @@ def _serve(port_queue, pages: int) -> None:
 def _crawl(base: str, data: Path):
     from fakesite import one_source_toml
 
-    from crawler import run_crawl
     from policylens.crawl_pipeline import build_config
+    from policylens.crawler import run_crawl
 
     sources = data.parent / "bench.toml"
     column = {"url": "/bench/c100000/zfxxgk_list.shtml", "max_pages": 100}

@@ -11,7 +11,7 @@ and a Chinese PDF of ``--pages`` pages built here (the memory check: peak RSS < 
 Engines:
   plumber - pdfplumber ``dedupe_chars().extract_text(x_tolerance=3, y_tolerance=3)``;
   raw     - pypdfium2 ``get_text_range()`` (content-stream order);
-  layout  - pypdfium2 characters ordered into lines like pdfplumber (corpus.extract.pdf_layout),
+  layout  - pypdfium2 characters ordered into lines like pdfplumber (policylens.corpus.extract.pdf_layout),
             with fonts of impossible descent repaired (what ``auto`` uses);
   strict  - the same without that repair: a pure pdfplumber emulation;
   auto    - the whole ``extract_bytes`` pipeline (engine choice + clean-up).
@@ -51,7 +51,7 @@ SENTENCES = [
 
 def build_long_pdf(pages: int) -> bytes:
     """A text-layer PDF of ``pages`` pages, 40 lines each, with a running header and page numbers."""
-    from corpus.extract.pdfgen import build_pdf
+    from policylens.corpus.extract.pdfgen import build_pdf
 
     doc = []
     for n in range(1, pages + 1):
@@ -65,12 +65,12 @@ def build_long_pdf(pages: int) -> bytes:
 def _extract(engine: str, data: bytes) -> tuple[list[str], int, str]:
     """One extraction: (page texts, page count, engine that produced the text)."""
     if engine == "auto":
-        from corpus.extract import ExtractOptions, extract_bytes
+        from policylens.corpus.extract import ExtractOptions, extract_bytes
 
         ex = extract_bytes(data, options=ExtractOptions(isolate=False))
         return [ex.text], ex.pages or 0, ex.method
     if engine in ("plumber", "raw", "layout"):
-        from corpus.extract.pdf import pdfplumber_pages, pypdfium2_pages
+        from policylens.corpus.extract.pdf import pdfplumber_pages, pypdfium2_pages
 
         if engine == "plumber":
             texts, pages, _ = pdfplumber_pages(data, 100_000)
@@ -79,7 +79,7 @@ def _extract(engine: str, data: bytes) -> tuple[list[str], int, str]:
         return texts, pages, engine
     import pypdfium2 as pdfium
 
-    from corpus.extract.pdf_layout import pypdfium2_layout_pages
+    from policylens.corpus.extract.pdf_layout import pypdfium2_layout_pages
 
     pdf = pdfium.PdfDocument(data)
     try:
@@ -112,7 +112,7 @@ def measure_one(engine: str, path: str, repeat: int) -> dict:
     import pdfplumber  # noqa: F401  (imports are not part of the measured time)
     import pypdfium2  # noqa: F401
 
-    import corpus.extract.pdf  # noqa: F401
+    import policylens.corpus.extract.pdf  # noqa: F401
 
     data = Path(path).read_bytes()
     base_mb = peak_rss_mb()

@@ -19,8 +19,8 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from corpus.ingest import ingest_paths  # noqa: E402
-from corpus.store import Corpus  # noqa: E402
+from policylens.corpus.ingest import ingest_paths  # noqa: E402
+from policylens.corpus.store import Corpus  # noqa: E402
 
 SHARED = Path(os.environ.get("POLICYLENS_SHARED", REPO.parent / "shared"))
 

@@ -28,8 +28,8 @@ SHARED = Path(os.environ.get("POLICYLENS_SHARED", REPO.parent / "shared"))
 
 def _ingest(folder: Path, data: Path) -> int:
     sys.path.insert(0, str(REPO))
-    from corpus.ingest import ingest_paths
-    from corpus.store import Corpus
+    from policylens.corpus.ingest import ingest_paths
+    from policylens.corpus.store import Corpus
 
     with Corpus.open(data) as corpus:
         ingest_paths(corpus, [folder], workers=2)

@@ -4,7 +4,7 @@ store each document in its own transaction.
     summary = ingest_paths(corpus, ["docs/", "extra/*.pdf"], overrides={"region": "巴州"})
     summary.counts  # {'added': 12, 'duplicate': 0, ...}
 
-Extraction runs on ``workers`` processes (``corpus.extract.extract_many``); writes happen here,
+Extraction runs on ``workers`` processes (``policylens.corpus.extract.extract_many``); writes happen here,
 in the parent, in input order, so document ids are the same on every run.
 """
 
@@ -20,8 +20,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from corpus.metadata import validate_overrides
-from corpus.store import STATUSES, AddResult, Corpus
+from policylens.corpus.metadata import validate_overrides
+from policylens.corpus.store import STATUSES, AddResult, Corpus
 from policylens.errors import ExtractionError, PolicylensError, UsageError
 
 __all__ = [
@@ -89,10 +89,10 @@ def extract_document(data: bytes, *, filename=None, content_type=None, url=None,
     """Extract one document (isolated in a worker process by default), never raising for bad input.
 
     Returns:
-        A ``corpus.extract.Extraction``; on a refused input its text is empty and a warning says why.
+        A ``policylens.corpus.extract.Extraction``; on a refused input its text is empty and a warning says why.
     """
-    from corpus.extract import extract_bytes
-    from corpus.extract.model import failed
+    from policylens.corpus.extract import extract_bytes
+    from policylens.corpus.extract.model import failed
 
     try:
         return extract_bytes(data, filename=filename, content_type=content_type, url=url, options=options)
@@ -219,7 +219,7 @@ def ingest_paths(
         manifest: CSV with columns path, region, year, type, title, url.
         progress: called after each input as ``progress(done, total, item)``.
         workers: extraction processes (2 uses both cores of a small machine).
-        options: ``corpus.extract.ExtractOptions`` (limits, PDF engine).
+        options: ``policylens.corpus.extract.ExtractOptions`` (limits, PDF engine).
 
     Returns:
         ``IngestSummary``; a bad file never stops the batch and never leaves a partial row.
@@ -228,7 +228,7 @@ def ingest_paths(
         UsageError: invalid ``overrides`` or an unreadable manifest.
         CorpusError: the database cannot be written.
     """
-    from corpus.extract import ExtractOptions, extract_many
+    from policylens.corpus.extract import ExtractOptions, extract_many
 
     base = validate_overrides(overrides, corpus.regions)
     files, problems, skipped = expand_paths(paths)

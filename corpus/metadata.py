@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import PurePosixPath, PureWindowsPath
 from urllib.parse import urlparse
 
-from corpus.regions import Region, RegionSet, load_regions
+from policylens.corpus.regions import Region, RegionSet, load_regions
 from policylens.errors import UsageError
 
 __all__ = [

@@ -223,7 +223,7 @@ def load_regions(name_or_path: str | Path = "xinjiang") -> RegionSet:
     key = str(name_or_path)
     if key in BUILTIN_REGION_SETS:
         files = BUILTIN_REGION_SETS[key]
-        package = resources.files("corpus") / "data"
+        package = resources.files("policylens.corpus") / "data"
         loaded: list[Region] = []
         for filename in files:
             text = (package / filename).read_text(encoding="utf-8")

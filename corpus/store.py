@@ -22,10 +22,15 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from corpus.dedupe import DEFAULT_THRESHOLD, NearDuplicateIndex, sha256_bytes, text_sha256
-from corpus.metadata import Metadata, infer_metadata, validate_overrides
-from corpus.regions import RegionSet, load_regions
-from corpus.schema import configure, migrate
+from policylens.corpus.dedupe import (
+    DEFAULT_THRESHOLD,
+    NearDuplicateIndex,
+    sha256_bytes,
+    text_sha256,
+)
+from policylens.corpus.metadata import Metadata, infer_metadata, validate_overrides
+from policylens.corpus.regions import RegionSet, load_regions
+from policylens.corpus.schema import configure, migrate
 from policylens.errors import CorpusError, UsageError
 from policylens.settings import resolve_data_dir
 
@@ -239,7 +244,7 @@ class Corpus:
             return AddResult("duplicate", None, existing, (), f"same bytes as document {existing}")
 
         if extraction is None:
-            from corpus.ingest import extract_document
+            from policylens.corpus.ingest import extract_document
 
             extraction = extract_document(raw, filename=filename, content_type=content_type, url=source)
         flags = tuple(getattr(extraction, "flags", ()) or ())

@@ -1,6 +1,6 @@
 """crawler: fetch government portals politely and hand raw documents on.
 
-    from crawler import CrawlConfig, load_sources, run_crawl
+    from policylens.crawler import CrawlConfig, load_sources, run_crawl
     registry = load_sources()                      # the packaged Xinjiang registry
     report = run_crawl(CrawlConfig(data_dir=Path("data"), sources=registry.sources,
                                    settings=registry.settings), sink=print)
@@ -8,9 +8,15 @@
 The crawler never imports ``nlp``; ``policylens.crawl_pipeline`` connects it to the corpus.
 """
 
-from crawler.engine import Sink, run_crawl
-from crawler.models import CrawlConfig, CrawlReport, CrawlSettings, FetchedResource, ProgressEvent
-from crawler.sources import Column, Registry, Source, load_sources, select_sources
+from policylens.crawler.engine import Sink, run_crawl
+from policylens.crawler.models import (
+    CrawlConfig,
+    CrawlReport,
+    CrawlSettings,
+    FetchedResource,
+    ProgressEvent,
+)
+from policylens.crawler.sources import Column, Registry, Source, load_sources, select_sources
 
 __all__ = [
     "Column",

@@ -3,7 +3,7 @@
 Handles the layouts met on Chinese government portals: static ``_N.shtml`` / ``index_N.html``
 pages, the JavaScript ``createPageHTML(total, current, prefix, ext)`` call (0- and 1-based),
 "下一页" links, JSON list APIs, UCAP article pages with ``<meta name="ArticleTitle">`` etc.
-Body text is not extracted here: that is ``corpus.extract``'s job.
+Body text is not extracted here: that is ``policylens.corpus.extract``'s job.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
-from crawler.urls import absolute_url
+from policylens.crawler.urls import absolute_url
 
 __all__ = [
     "Link",

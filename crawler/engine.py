@@ -16,7 +16,7 @@ from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 
-from crawler.discover import (
+from policylens.crawler.discover import (
     EXPECTED_TYPES,
     Link,
     attachment_kind,
@@ -25,12 +25,12 @@ from crawler.discover import (
     parse_html,
     sniff_type,
 )
-from crawler.fetch import Fetcher, FetchResult, new_session
-from crawler.models import CrawlConfig, CrawlReport, FetchedResource, ProgressEvent
-from crawler.robots import RobotsRules, load_robots
-from crawler.sources import Source
-from crawler.state import CrawlState, QueueItem, crawl_lock
-from crawler.urls import UnsafeURL, canonical_url, check_url, host_key, safe_filename
+from policylens.crawler.fetch import Fetcher, FetchResult, new_session
+from policylens.crawler.models import CrawlConfig, CrawlReport, FetchedResource, ProgressEvent
+from policylens.crawler.robots import RobotsRules, load_robots
+from policylens.crawler.sources import Source
+from policylens.crawler.state import CrawlState, QueueItem, crawl_lock
+from policylens.crawler.urls import UnsafeURL, canonical_url, check_url, host_key, safe_filename
 from policylens.errors import UsageError
 
 __all__ = ["run_crawl", "Sink"]

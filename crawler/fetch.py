@@ -17,8 +17,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
-from crawler.models import CrawlSettings
-from crawler.urls import UnsafeURL, absolute_url, check_url
+from policylens.crawler.models import CrawlSettings
+from policylens.crawler.urls import UnsafeURL, absolute_url, check_url
 
 __all__ = ["FetchResult", "Fetcher", "RETRY_STATUSES", "detect_challenge", "new_session"]
 

@@ -104,7 +104,7 @@ class CrawlConfig:
 
     Args:
         data_dir: the data directory; the state lives in ``<data_dir>/corpus.sqlite``.
-        sources: the selected ``Source`` records (see ``crawler.sources``).
+        sources: the selected ``Source`` records (see ``policylens.crawler.sources``).
         settings: politeness, safety and limits.
         since: ISO date ``YYYY-MM-DD``; older articles are skipped.
         max_pages: overrides every column's ``max_pages`` (list pages walked) when set.

@@ -36,7 +36,7 @@ def load_robots(fetcher, origin: str, user_agent: str) -> RobotsRules:
     """Fetch and parse ``<origin>/robots.txt``.
 
     Args:
-        fetcher: a ``crawler.fetch.Fetcher`` for the host.
+        fetcher: a ``policylens.crawler.fetch.Fetcher`` for the host.
         origin: ``scheme://host[:port]``.
         user_agent: our user agent (its product token is matched against the groups).
     """

@@ -14,7 +14,7 @@ from importlib import resources
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from crawler.models import DOC_TYPES, CrawlSettings
+from policylens.crawler.models import DOC_TYPES, CrawlSettings
 from policylens.errors import ConfigError
 
 if sys.version_info >= (3, 11):
@@ -94,7 +94,7 @@ class Registry:
 
 def packaged_sources_path() -> Path:
     """Return the path of the packaged Xinjiang registry."""
-    return Path(str(resources.files("crawler").joinpath("sources/xinjiang.toml")))
+    return Path(str(resources.files("policylens.crawler").joinpath("sources/xinjiang.toml")))
 
 
 def load_sources(path: str | Path | None = None, base: CrawlSettings | None = None) -> Registry:

@@ -91,7 +91,7 @@ def load_lexicon(path: str | Path | None = None) -> Lexicon:
         LexiconError: the file is missing, unreadable or malformed (message names file:line).
     """
     if path is None:
-        ref = resources.files("lexicons").joinpath(DEFAULT_LEXICON)
+        ref = resources.files("policylens.lexicons").joinpath(DEFAULT_LEXICON)
         return _parse(ref.read_text(encoding="utf-8"), f"lexicons/{DEFAULT_LEXICON}", ".toml")
     path = Path(path)
     if not path.is_file():

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from lexicons import Lexicon
+from policylens.lexicons import Lexicon
 
 __all__ = ["LexiconDiff", "diff_lexicons"]
 

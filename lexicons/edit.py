@@ -21,9 +21,9 @@ from datetime import datetime
 from importlib import resources
 from pathlib import Path
 
-from lexicons import Lexicon, lexicon_from_mapping, load_lexicon
-from lexicons.export import atomic_write_text, to_toml
 from policylens.errors import LexiconError, UsageError
+from policylens.lexicons import Lexicon, lexicon_from_mapping, load_lexicon
+from policylens.lexicons.export import atomic_write_text, to_toml
 from policylens.settings import resolve_data_dir
 
 if sys.version_info >= (3, 11):
@@ -109,7 +109,7 @@ def user_lexicon_path(data_dir: str | os.PathLike[str] | None = None) -> Path:
 
 
 def _package_dir() -> Path:
-    return Path(str(resources.files("lexicons"))).resolve()
+    return Path(str(resources.files("policylens.lexicons"))).resolve()
 
 
 def check_writable(path: str | os.PathLike[str]) -> Path:

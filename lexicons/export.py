@@ -1,6 +1,6 @@
 """Write a lexicon as TOML, plain text, cntext-style YAML or a jieba user dictionary.
 
-Every format except jieba's loads back with :func:`lexicons.load_lexicon` to the same
+Every format except jieba's loads back with :func:`policylens.lexicons.load_lexicon` to the same
 version hash. Writes are atomic: a temporary file in the same folder, then a rename, so a
 crash never leaves half a lexicon behind.
 """
@@ -13,8 +13,8 @@ import tempfile
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
-from lexicons import Lexicon
 from policylens.errors import LexiconError, UsageError
+from policylens.lexicons import Lexicon
 
 __all__ = [
     "EXPORT_FORMATS",

@@ -1,7 +1,7 @@
 """Policy classifier: is a policy about the digital economy, and which domain does it serve?
 
 Two scikit-learn pipelines share one design: TF-IDF over jieba words (a private
-``jieba.Tokenizer`` that keeps the lexicon terms whole, :class:`nlp.tokenizer.PolicyTokenizer`)
+``jieba.Tokenizer`` that keeps the lexicon terms whole, :class:`policylens.nlp.tokenizer.PolicyTokenizer`)
 joined with TF-IDF over character 1–2-grams and one flag "holds a relevance keyword" (rule v1's
 title test) in a ``FeatureUnion``, then a class-balanced logistic regression.
 
@@ -32,9 +32,9 @@ from datetime import datetime, timezone
 from importlib import resources
 from pathlib import Path
 
-from nlp.normalize import fold_case, normalize_text
-from nlp.relevance import RelevanceDecision
 from policylens.errors import ConfigError
+from policylens.nlp.normalize import fold_case, normalize_text
+from policylens.nlp.relevance import RelevanceDecision
 
 __all__ = [
     "DEFAULT_LABELS",
@@ -111,7 +111,7 @@ def file_sha256(path: str | Path) -> str:
 
 def default_labels_path() -> Path:
     """The shipped starting labelled set (``nlp/data/policy_labels.csv``)."""
-    return Path(str(resources.files("nlp").joinpath("data", DEFAULT_LABELS)))
+    return Path(str(resources.files("policylens.nlp").joinpath("data", DEFAULT_LABELS)))
 
 
 def load_labels(path: str | Path | None = None, *, min_per_class: int = 2) -> LabelledSet:
@@ -225,11 +225,11 @@ class WordTokenizer:
         self._tokenizer = None
 
     def _build(self):
-        from nlp.tokenizer import PolicyTokenizer
+        from policylens.nlp.tokenizer import PolicyTokenizer
 
         terms = self.terms
         if terms is None:
-            from lexicons import load_lexicon
+            from policylens.lexicons import load_lexicon
 
             terms = tuple(load_lexicon().term_category)
         self._tokenizer = PolicyTokenizer(terms)
@@ -275,7 +275,7 @@ class KeywordFlag:
         return self
 
     def fit(self, docs, y=None) -> KeywordFlag:
-        from nlp.relevance import load_keywords
+        from policylens.nlp.relevance import load_keywords
 
         self.words_ = tuple(k.lower() for k in (self.keywords or load_keywords()))
         return self
@@ -631,7 +631,7 @@ def cross_validate(
     """
     from sklearn.model_selection import StratifiedKFold, cross_val_predict
 
-    from nlp.relevance import KeywordRelevance
+    from policylens.nlp.relevance import KeywordRelevance
 
     if folds < 2:
         raise ConfigError(f"folds must be 2 or more, got {folds}", hint="use e.g. --folds 5")

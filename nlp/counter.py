@@ -1,6 +1,6 @@
 """Exact lexicon counts with word-segmentation semantics, fast.
 
-A term counts where :class:`~nlp.tokenizer.PolicyTokenizer` produces it as a token. Because
+A term counts where :class:`~policylens.nlp.tokenizer.PolicyTokenizer` produces it as a token. Because
 segmentation never crosses a block boundary (punctuation, whitespace), only blocks that
 contain a term as a substring can produce one: an Aho–Corasick scan finds those blocks and
 only they are segmented. The counts equal those of a full segmentation of the document
@@ -14,9 +14,9 @@ import math
 from collections import Counter
 from dataclasses import dataclass
 
-from lexicons import Lexicon
-from nlp.normalize import count_han, fold_case, normalize_text
-from nlp.tokenizer import BLOCK, PolicyTokenizer
+from policylens.lexicons import Lexicon
+from policylens.nlp.normalize import count_han, fold_case, normalize_text
+from policylens.nlp.tokenizer import BLOCK, PolicyTokenizer
 
 __all__ = ["KeywordCounter", "TermCounts", "KwicLine"]
 
@@ -108,7 +108,7 @@ class KeywordCounter:
         """Count the lexicon's terms in ``text``.
 
         Args:
-            text: raw text; it is normalised here (:func:`nlp.normalize.normalize_text`).
+            text: raw text; it is normalised here (:func:`policylens.nlp.normalize.normalize_text`).
             kwic: keep at most this many keyword-in-context lines (0: none).
             words: also count words (segments every block; slower on long texts).
             window: characters of context on each side in KWIC lines.

@@ -72,7 +72,7 @@ def load_keywords(path: str | Path | None = None) -> tuple[str, ...]:
     """
     if path is None:
         where = f"nlp/data/{DEFAULT_KEYWORDS}"
-        text = resources.files("nlp").joinpath("data", DEFAULT_KEYWORDS).read_text("utf-8")
+        text = resources.files("policylens.nlp").joinpath("data", DEFAULT_KEYWORDS).read_text("utf-8")
     else:
         where = str(path)
         try:

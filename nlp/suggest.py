@@ -3,7 +3,7 @@
 Pure: texts in, ranked candidates with their evidence out; the caller reads the corpus.
 
 1. **Candidates.** Each text is normalised, case-folded, split into sentences and segmented
-   with :class:`~nlp.tokenizer.PolicyTokenizer` (lexicon terms stay whole). Candidates are the
+   with :class:`~policylens.nlp.tokenizer.PolicyTokenizer` (lexicon terms stay whole). Candidates are the
    tokens plus merges of 2-4 adjacent tokens inside one block (数据+要素 -> 数据要素,
    元+宇宙 -> 元宇宙) that are frequent and cohesive: the merge must account for a good share
    of its rarest part's occurrences. Dropped: lexicon terms, stop words, numbers and
@@ -35,10 +35,10 @@ from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 
-from lexicons import Lexicon
-from nlp.normalize import fold_case, normalize_text
-from nlp.tokenizer import BLOCK, PolicyTokenizer
 from policylens.errors import ConfigError, UsageError
+from policylens.lexicons import Lexicon
+from policylens.nlp.normalize import fold_case, normalize_text
+from policylens.nlp.tokenizer import BLOCK, PolicyTokenizer
 
 __all__ = [
     "Candidate",
@@ -229,7 +229,7 @@ def load_stopwords(path: str | Path | None = None) -> StopWords:
     """
     if path is None:
         where = f"nlp/data/{DEFAULT_STOPWORDS}"
-        text = resources.files("nlp").joinpath("data", DEFAULT_STOPWORDS).read_text("utf-8")
+        text = resources.files("policylens.nlp").joinpath("data", DEFAULT_STOPWORDS).read_text("utf-8")
     else:
         where = str(path)
         try:

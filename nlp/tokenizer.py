@@ -30,7 +30,7 @@ from functools import lru_cache
 from math import log
 from pathlib import Path
 
-from nlp.normalize import fold_case
+from policylens.nlp.normalize import fold_case
 
 __all__ = ["PolicyTokenizer", "BLOCK", "default_cache_dir"]
 
@@ -101,7 +101,7 @@ class PolicyTokenizer:
     """Segment text with jieba plus lexicon terms and boundary-aware term decisions.
 
     The tokenizer owns its ``jieba.Tokenizer``; nothing global is touched. Input text must
-    already be normalised and case-folded (see :mod:`nlp.normalize`).
+    already be normalised and case-folded (see :mod:`policylens.nlp.normalize`).
 
     Args:
         terms: the lexicon's terms (any case; stored lower-case).

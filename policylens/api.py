@@ -17,10 +17,10 @@ from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
 
-from lexicons import Lexicon, load_lexicon
-from nlp.counter import KeywordCounter, TermCounts
 from policylens.compare import Comparison, compare, parse_selection
 from policylens.errors import PolicylensError, UsageError
+from policylens.lexicons import Lexicon, load_lexicon
+from policylens.nlp.counter import KeywordCounter, TermCounts
 from policylens.settings import resolve_data_dir
 
 __all__ = [
@@ -145,7 +145,7 @@ class Scorer:
         self.counter = KeywordCounter(self.lexicon)
 
     def count(self, text: str, *, kwic: int = 0, words: bool = True) -> TermCounts:
-        """Count the terms in a string (see :meth:`nlp.counter.KeywordCounter.count`)."""
+        """Count the terms in a string (see :meth:`policylens.nlp.counter.KeywordCounter.count`)."""
         return self.counter.count(text, kwic=kwic, words=words)
 
     def score_paths(
@@ -268,7 +268,7 @@ def _extractions(files: list[Path]):
     Text and HTML are read in this process; PDF and Office files go to two isolated worker
     processes that stay alive for the whole batch (a worker costs ~0.3 s to start).
     """
-    from corpus.extract import ExtractOptions, extract_file, extract_many
+    from policylens.corpus.extract import ExtractOptions, extract_file, extract_many
 
     isolated = [p for p in files if p.suffix.lower() not in _INLINE_SUFFIXES]
     for path in files:
@@ -283,7 +283,7 @@ def _extractions(files: list[Path]):
 
 def _corpus_documents(data_dir, *, region=None, year=None, doc_type=None):
     """The corpus's documents with their texts; a clear error when there is no corpus."""
-    from corpus.store import Corpus
+    from policylens.corpus.store import Corpus
 
     folder = resolve_data_dir(data_dir)
     if not (folder / "corpus.sqlite").is_file():
@@ -353,7 +353,7 @@ def count_text(
         words: also count words (needed for ``share_of_words``).
 
     Returns:
-        The :class:`~nlp.counter.TermCounts` dataclass.
+        The :class:`~policylens.nlp.counter.TermCounts` dataclass.
     """
     if isinstance(lexicon, Lexicon):
         scorer = Scorer(lexicon)

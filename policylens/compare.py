@@ -13,8 +13,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from nlp.counter import TermCounts
 from policylens.errors import UsageError
+from policylens.nlp.counter import TermCounts
 
 __all__ = ["Comparison", "parse_selection", "compare", "percentile_of", "SELECTION_KEYS"]
 

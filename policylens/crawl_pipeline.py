@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
-from crawler import (
+from policylens.crawler import (
     CrawlConfig,
     CrawlReport,
     FetchedResource,
@@ -55,7 +55,7 @@ def build_config(data_dir=None, *, sources_file=None, source_ids=None, regions=N
 
 
 def corpus_sink(corpus) -> Callable[[FetchedResource], object]:
-    """A sink that adds each fetched resource to an open ``corpus.store.Corpus``.
+    """A sink that adds each fetched resource to an open ``policylens.corpus.store.Corpus``.
 
     The corpus deduplicates on the raw bytes, so handing a document over twice (after a
     crash) stores it once.
@@ -107,7 +107,7 @@ def crawl_into_corpus(data_dir=None, *, sources_file=None, source_ids=None, regi
     Raises:
         ConfigError, UsageError, CrawlError, CorpusError: see ``build_config`` and ``run_crawl``.
     """
-    from corpus.store import Corpus
+    from policylens.corpus.store import Corpus
 
     config = build_config(data_dir, sources_file=sources_file, source_ids=source_ids,
                           regions=regions, since=since, max_pages=max_pages,

@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import html
 
-from lexicons import Lexicon
-from nlp.counter import TermCounts
-from nlp.normalize import normalize_text
 from policylens.compare import Comparison
+from policylens.lexicons import Lexicon
+from policylens.nlp.counter import TermCounts
+from policylens.nlp.normalize import normalize_text
 
 __all__ = ["render_document_html", "CATEGORY_COLOURS"]
 

@@ -27,8 +27,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlparse
 
-from nlp.bulletin import FIGURE_UNITS, extract_figures
 from policylens.errors import ConfigError, UsageError
+from policylens.nlp.bulletin import FIGURE_UNITS, extract_figures
 from policylens.weights import INDICATORS
 
 __all__ = [
@@ -348,7 +348,7 @@ def compute_indicators(
             doc_number, source, text``), duplicates already removed.
         regions: the ``RegionSet`` to report on.
         year: the index year.
-        counter: an ``nlp.counter.KeywordCounter`` (its lexicon is reported).
+        counter: an ``policylens.nlp.counter.KeywordCounter`` (its lexicon is reported).
         relevance: a ``PolicyRelevance`` rule (``rule(title, text)``, ``rule.name``).
         config: which documents feed which indicator.
         supplied: user values (:func:`load_supply_csv`); rows of other years are ignored.
@@ -359,7 +359,7 @@ def compute_indicators(
     Returns:
         The :class:`IndicatorTable`.
     """
-    from corpus.regions import load_regions
+    from policylens.corpus.regions import load_regions
 
     config = config or IndicatorConfig()
     attribution = attribution_regions or load_regions("all")
@@ -447,7 +447,7 @@ def indicators_from_corpus(
     Raises:
         IndicatorError: the corpus is empty, so there is no year to compute.
     """
-    from corpus.store import Corpus
+    from policylens.corpus.store import Corpus
     from policylens.errors import IndicatorError
 
     with Corpus.open(data_dir) as corpus:
@@ -532,7 +532,7 @@ def _emphasis(own, year, counter, config, plan_re, notes) -> dict:
 
 def _attribute(doc, regions) -> tuple[object | None, str]:
     """Who issued ``doc``: (region or None, how it was decided)."""
-    from corpus.metadata import parse_doc_number
+    from policylens.corpus.metadata import parse_doc_number
 
     number = parse_doc_number(doc.doc_number or "", regions) or parse_doc_number(doc.title or "", regions)
     if number is not None and number.region is not None:

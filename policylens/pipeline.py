@@ -69,7 +69,7 @@ class RunReport:
 
 def load_region_set(name_or_path: str = "xinjiang"):
     """Load a region set by packaged name (``xinjiang``, ``provinces``) or file path."""
-    from corpus.regions import load_regions
+    from policylens.corpus.regions import load_regions
 
     return load_regions(name_or_path)
 
@@ -108,10 +108,10 @@ def build_indicators(
     Raises:
         PolicylensError: bad regions/lexicon/supply files, an empty corpus.
     """
-    from lexicons import load_lexicon
-    from nlp.counter import KeywordCounter
     from policylens.indicators import indicators_from_corpus, load_supply_csv
+    from policylens.lexicons import load_lexicon
     from policylens.models import policy_relevance
+    from policylens.nlp.counter import KeywordCounter
 
     region_set = load_region_set(regions)
     supplied = load_supply_csv(supply, region_set) if supply else []
@@ -236,8 +236,8 @@ def run_job(
 
 
 def _ingest(data_dir: Path, paths: list[str], problems: list[str]) -> dict:
-    from corpus.ingest import ingest_paths
-    from corpus.store import Corpus
+    from policylens.corpus.ingest import ingest_paths
+    from policylens.corpus.store import Corpus
 
     with Corpus.open(data_dir) as corpus:
         summary = ingest_paths(corpus, paths)

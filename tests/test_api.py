@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from lexicons import lexicon_from_mapping
 from policylens.api import Scorer, count_text, expand_paths, score_files
+from policylens.lexicons import lexicon_from_mapping
 
 TEXT = "建设大数据中心，发展移动互联网。推广区块链。"
 

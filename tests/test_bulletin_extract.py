@@ -8,7 +8,13 @@ from __future__ import annotations
 
 import pytest
 
-from nlp.bulletin import FIGURES, extract_figures, find_figure, parse_number, sentence_around
+from policylens.nlp.bulletin import (
+    FIGURES,
+    extract_figures,
+    find_figure,
+    parse_number,
+    sentence_around,
+)
 
 # file -> {figure: value}; figures not listed must be absent (the bulletin does not state them).
 REAL = {

@@ -7,10 +7,10 @@ import io
 import json
 
 import pytest
+from test_classifier_model import SMALL  # the same eight labelled titles
 from typer.testing import CliRunner
 
 from policylens.cli import app
-from tests.test_classifier_model import SMALL  # the same eight labelled titles
 
 # Urumqi policies of 2025: (title, 文号, body). The keyword rules count only #2 (title
 # keyword 数字经济); the shipped model also counts #1 (智慧停车) and #4 (一网通办).
@@ -29,7 +29,7 @@ def run(*args):
 
 @pytest.fixture(scope="module")
 def corpus_dir(tmp_path_factory):
-    from corpus.store import Corpus
+    from policylens.corpus.store import Corpus
 
     data = tmp_path_factory.mktemp("data")
     with Corpus.open(data) as corpus:

@@ -7,7 +7,9 @@ import pickle
 
 import pytest
 
-from nlp.classifier import (
+from policylens.errors import ConfigError
+from policylens.models import load_policy_model, shipped_model_path
+from policylens.nlp.classifier import (
     KeywordFlag,
     ModelRelevance,
     ModelWarning,
@@ -21,8 +23,6 @@ from nlp.classifier import (
     save_model,
     train,
 )
-from policylens.errors import ConfigError
-from policylens.models import load_policy_model, shipped_model_path
 
 
 @pytest.fixture(scope="module")

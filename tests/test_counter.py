@@ -6,8 +6,8 @@ import math
 
 import pytest
 
-from lexicons import load_lexicon
-from nlp.counter import KeywordCounter
+from policylens.lexicons import load_lexicon
+from policylens.nlp.counter import KeywordCounter
 
 TEXT = "建设大数据中心，要加大数据共享力度。发展移动互联网、Fintech和FinTech！"
 

@@ -18,8 +18,8 @@ from fakesite import (
 )
 from fakesite.server import FakeSite
 
-from crawler import run_crawl
 from policylens.crawl_pipeline import build_config
+from policylens.crawler import run_crawl
 from policylens.errors import CrawlError
 
 

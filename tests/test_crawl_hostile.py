@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from fakesite import FakeSite, Response, article_html, government_site, pdf_bytes, serve_fake_site
 
-from crawler import run_crawl
 from policylens.crawl_pipeline import build_config
+from policylens.crawler import run_crawl
 
 SETTINGS = """min_delay = 0.0
 jitter = 0.0

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from fakesite import FakeSite, Response, one_source_toml, serve_fake_site
 
-from crawler import run_crawl
 from policylens.crawl_pipeline import build_config
+from policylens.crawler import run_crawl
 
 pytestmark = pytest.mark.realdata
 

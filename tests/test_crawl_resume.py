@@ -12,8 +12,8 @@ from pathlib import Path
 
 from fakesite import government_site, serve_fake_site, sources_toml
 
-from crawler import run_crawl
 from policylens.crawl_pipeline import build_config
+from policylens.crawler import run_crawl
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -22,7 +22,7 @@ REPO = Path(__file__).resolve().parents[1]
 SCRIPT = """
 import sqlite3, sys
 from pathlib import Path
-from crawler import run_crawl
+from policylens.crawler import run_crawl
 from policylens.crawl_pipeline import build_config
 
 data, sources = Path(sys.argv[1]), sys.argv[2]

@@ -7,7 +7,7 @@ import socket
 
 import pytest
 
-from crawler.discover import (
+from policylens.crawler.discover import (
     decode_html,
     json_list_links,
     list_links,
@@ -15,9 +15,9 @@ from crawler.discover import (
     parse_html,
     sniff_type,
 )
-from crawler.fetch import detect_challenge
-from crawler.sources import load_sources, select_sources
-from crawler.urls import UnsafeURL, canonical_url, check_url, safe_filename
+from policylens.crawler.fetch import detect_challenge
+from policylens.crawler.sources import load_sources, select_sources
+from policylens.crawler.urls import UnsafeURL, canonical_url, check_url, safe_filename
 from policylens.errors import ConfigError, UsageError
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from corpus.extract.cleanup import (
+from policylens.corpus.extract.cleanup import (
     display_width,
     drop_running_lines,
     is_page_number,

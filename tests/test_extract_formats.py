@@ -11,7 +11,7 @@ import zipfile
 
 import pytest
 
-from corpus.extract import ExtractOptions, detect_kind, extract_bytes, extract_file
+from policylens.corpus.extract import ExtractOptions, detect_kind, extract_bytes, extract_file
 from policylens.errors import ExtractionError
 
 INLINE = ExtractOptions(isolate=False)
@@ -236,6 +236,6 @@ def test_no_work_at_import_time():
     import subprocess
     import sys
 
-    code = "import sys, corpus.extract; print(sorted(m for m in ('pdfplumber','pypdfium2','bs4','docx') if m in sys.modules))"
+    code = "import sys, policylens.corpus.extract; print(sorted(m for m in ('pdfplumber','pypdfium2','bs4','docx') if m in sys.modules))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env={**os.environ}, check=True)
     assert out.stdout.strip() == "[]"

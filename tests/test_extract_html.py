@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from corpus.extract import ExtractOptions, extract_bytes, extract_file
-from corpus.extract.html import parse_date
+from policylens.corpus.extract import ExtractOptions, extract_bytes, extract_file
+from policylens.corpus.extract.html import parse_date
 
 INLINE = ExtractOptions(isolate=False)
 
@@ -232,7 +232,7 @@ def test_parse_date(value, expected):
 
 
 def test_chrome_lines_stripped_but_body_kept():
-    from corpus.extract.html import _strip_chrome_lines
+    from policylens.corpus.extract.html import _strip_chrome_lines
 
     text = "默认情况下适用本办法。\n【字号：大 中 小】\n打印 | 关闭窗口\n默认 护眼\n分享到：\n【打印本页】\n正文"
     assert _strip_chrome_lines(text) == "默认情况下适用本办法。\n正文"

@@ -11,9 +11,9 @@ import time
 
 import pytest
 
-from corpus.extract import ExtractOptions, extract_bytes, extract_file, extract_many
-from corpus.extract.pdfgen import build_pdf
-from corpus.extract.worker import Worker
+from policylens.corpus.extract import ExtractOptions, extract_bytes, extract_file, extract_many
+from policylens.corpus.extract.pdfgen import build_pdf
+from policylens.corpus.extract.worker import Worker
 from policylens.errors import ExtractionError
 
 LINES = ["关于加快推进数字政府建设的实施意见", "推进政务数据共享，建设一体化大数据平台。"]
@@ -122,7 +122,7 @@ def test_script_without_main_guard_works(tmp_path):
     doc.write_text("推进数字新疆建设。", encoding="utf-8")
     script = tmp_path / "s.py"
     script.write_text(
-        "from corpus.extract import extract_file\n"
+        "from policylens.corpus.extract import extract_file\n"
         f"print(extract_file({str(doc)!r}).text)\n",
         encoding="utf-8",
     )

@@ -14,10 +14,10 @@ import pypdfium2 as pdfium
 import pytest
 from pdfplumber.utils.text import chars_to_textmap, dedupe_chars
 
-from corpus.extract import ExtractOptions, extract_bytes, extract_file
-from corpus.extract.pdf import pdfplumber_pages, pypdfium2_pages, same_chars
-from corpus.extract.pdf_layout import layout_text, pypdfium2_layout_pages
-from corpus.extract.pdfgen import build_pdf
+from policylens.corpus.extract import ExtractOptions, extract_bytes, extract_file
+from policylens.corpus.extract.pdf import pdfplumber_pages, pypdfium2_pages, same_chars
+from policylens.corpus.extract.pdf_layout import layout_text, pypdfium2_layout_pages
+from policylens.corpus.extract.pdfgen import build_pdf
 
 ENGINES = ["auto", "pdfplumber", "pypdfium2"]
 
@@ -192,7 +192,7 @@ def test_same_chars():
     assert not same_chars("数字经济", "数字经", tolerance=0)
 
 
-# --- layout-ordered pypdfium2 (corpus.extract.pdf_layout) --------------------------------
+# --- layout-ordered pypdfium2 (policylens.corpus.extract.pdf_layout) --------------------------------
 
 def positioned_pdf(pages, *, rotate=0, odd_descent=-1030) -> bytes:
     """A PDF whose pages draw runs ``(font, size, x, y, text)`` in the given (content) order.
@@ -330,7 +330,7 @@ def test_layout_pages_read_every_page_and_stop_at_max_pages():
 
 
 def test_auto_trusts_layout_text_without_running_pdfplumber(monkeypatch):
-    import corpus.extract.pdf as pdf_mod
+    import policylens.corpus.extract.pdf as pdf_mod
 
     def boom(*args, **kwargs):
         raise AssertionError("pdfplumber must not run on a clean PDF")
@@ -517,8 +517,8 @@ def test_real_beijing_font_with_impossible_descent(shared):
 PEAK_SCRIPT = """
 import sys
 sys.path.insert(0, {root!r})
-from corpus.extract import ExtractOptions, extract_bytes
-from corpus.extract.pdfgen import build_pdf
+from policylens.corpus.extract import ExtractOptions, extract_bytes
+from policylens.corpus.extract.pdfgen import build_pdf
 pages = [["第%d页：推进大数据、人工智能与实体经济深度融合。" % n] * 40 for n in range(100)]
 ex = extract_bytes(build_pdf(pages, size=10), options=ExtractOptions(isolate=False))
 hwm = [ln for ln in open("/proc/self/status") if ln.startswith("VmHWM:")][0].split()[1]

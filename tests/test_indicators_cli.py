@@ -17,8 +17,8 @@ def provinces_corpus(tmp_path_factory):
     """The 31 provincial 2026 work reports, ingested with the corpus' own ingest."""
     from conftest import _shared_path
 
-    from corpus.ingest import ingest_paths
-    from corpus.store import Corpus
+    from policylens.corpus.ingest import ingest_paths
+    from policylens.corpus.store import Corpus
 
     folder = _shared_path("realdata", "govtext")
     data = tmp_path_factory.mktemp("provinces")

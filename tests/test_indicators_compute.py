@@ -1,6 +1,6 @@
 """Indicators per region and year (policylens/indicators.py) over document records.
 
-Documents are built with the corpus' own metadata inference (``corpus.metadata``), so the
+Documents are built with the corpus' own metadata inference (``policylens.corpus.metadata``), so the
 region, year and type are what ingest would store.
 """
 
@@ -11,11 +11,8 @@ from dataclasses import dataclass
 
 import pytest
 
-from corpus.metadata import infer_metadata
-from corpus.regions import load_regions
-from lexicons import load_lexicon
-from nlp.counter import KeywordCounter
-from nlp.relevance import KeywordRelevance
+from policylens.corpus.metadata import infer_metadata
+from policylens.corpus.regions import load_regions
 from policylens.errors import ConfigError, UsageError
 from policylens.index import compute_index
 from policylens.indicators import (
@@ -24,6 +21,9 @@ from policylens.indicators import (
     latest_year,
     load_supply_csv,
 )
+from policylens.lexicons import load_lexicon
+from policylens.nlp.counter import KeywordCounter
+from policylens.nlp.relevance import KeywordRelevance
 from policylens.weights import parse_weights
 
 

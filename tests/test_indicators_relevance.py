@@ -4,8 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from nlp.relevance import KeywordRelevance, PolicyRelevance, RelevanceDecision, load_keywords
 from policylens.errors import ConfigError
+from policylens.nlp.relevance import (
+    KeywordRelevance,
+    PolicyRelevance,
+    RelevanceDecision,
+    load_keywords,
+)
 
 # (file, title from SOURCES.md, relevant?) — the RCEP trade policy and the 2012 press-work
 # notice are the non-digital controls.

@@ -9,10 +9,10 @@ import zipfile
 import pytest
 from typer.testing import CliRunner
 
-from corpus.extract.pdfgen import build_pdf
-from corpus.ingest import expand_paths, ingest_paths, read_manifest
-from corpus.store import Corpus
 from policylens.cli import app
+from policylens.corpus.extract.pdfgen import build_pdf
+from policylens.corpus.ingest import expand_paths, ingest_paths, read_manifest
+from policylens.corpus.store import Corpus
 from policylens.errors import UsageError
 
 GOOD = "克州2025年经济运行情况分析\n全州地区生产总值增长6.2%，数字经济加快发展。\n" * 5

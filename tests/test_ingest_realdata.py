@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from test_metadata_infer import BULLETINS, POLICIES, PROVINCES
 
-from corpus.ingest import ingest_paths
-from corpus.store import Corpus
+from policylens.corpus.ingest import ingest_paths
+from policylens.corpus.store import Corpus
 
 pytestmark = pytest.mark.realdata
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from lexicons import lexicon_from_mapping, load_lexicon
 from policylens.errors import LexiconError
+from policylens.lexicons import lexicon_from_mapping, load_lexicon
 
 TABLE4 = {
     "人工智能": [

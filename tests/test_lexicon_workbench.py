@@ -8,12 +8,12 @@ import threading
 import pytest
 from typer.testing import CliRunner
 
-from lexicons import lexicon_from_mapping, load_lexicon
-from lexicons.diff import diff_lexicons
-from lexicons.edit import add_term, read_changelog, remove_term, user_lexicon_path
-from lexicons.export import atomic_write_text, export_lexicon, to_jieba
 from policylens.cli import app
 from policylens.errors import LexiconError, UsageError
+from policylens.lexicons import lexicon_from_mapping, load_lexicon
+from policylens.lexicons.diff import diff_lexicons
+from policylens.lexicons.edit import add_term, read_changelog, remove_term, user_lexicon_path
+from policylens.lexicons.export import atomic_write_text, export_lexicon, to_jieba
 
 SHIPPED = load_lexicon()
 
@@ -92,7 +92,7 @@ def test_term_that_splits_badly_is_accepted(user_file):
 def test_refuses_the_package_folder_and_non_toml(tmp_path):
     from importlib import resources
 
-    shipped = resources.files("lexicons").joinpath("digital_technology.toml")
+    shipped = resources.files("policylens.lexicons").joinpath("digital_technology.toml")
     with pytest.raises(UsageError, match="inside the installed lexicons package"):
         add_term(str(shipped), "算力", "云计算")
     text = tmp_path / "mine.txt"

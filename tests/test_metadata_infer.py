@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from corpus.metadata import infer_metadata, parse_doc_number, validate_overrides
+from policylens.corpus.metadata import infer_metadata, parse_doc_number, validate_overrides
 from policylens.errors import UsageError
 
 PROVINCES = {

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from corpus.regions import load_regions
+from policylens.corpus.regions import load_regions
 from policylens.errors import ConfigError
 
 XINJIANG_CODES = {

@@ -6,7 +6,7 @@ import unicodedata
 
 import pytest
 
-from nlp.normalize import count_han, fold_case, normalize_text
+from policylens.nlp.normalize import count_han, fold_case, normalize_text
 
 
 @pytest.mark.parametrize(

@@ -9,12 +9,12 @@ from dataclasses import dataclass
 import pandas as pd
 import pytest
 
-from corpus.regions import load_regions
-from lexicons import load_lexicon
-from nlp.counter import KeywordCounter
-from nlp.relevance import KeywordRelevance
+from policylens.corpus.regions import load_regions
 from policylens.index import compute_index
 from policylens.indicators import compute_indicators
+from policylens.lexicons import load_lexicon
+from policylens.nlp.counter import KeywordCounter
+from policylens.nlp.relevance import KeywordRelevance
 from policylens.report import find_cjk_font, write_outputs
 from policylens.weights import parse_weights
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 import json
 
 import pytest
+from docbuilders import write_docx, write_pdf
 from typer.testing import CliRunner
 
 from policylens.cli import app
-from tests.docbuilders import write_docx, write_pdf
 
 POLICY = "关于加快数字经济发展的通知。建设大数据中心，发展移动互联网和电子商务，推广区块链技术。"
 
@@ -113,7 +113,7 @@ def test_csv_output(runner, tmp_path):
     header, row = result.stdout.strip().splitlines()
     columns = header.split(",")
     assert columns[:7] == ["path", "chars", "words", "total", "per_10k_chars", "share_of_words", "log1p"]
-    values = dict(zip(columns, row.split(",")))
+    values = dict(zip(columns, row.split(","), strict=True))
     assert (values["total"], values["大数据"], values["term:移动互联网"], values["term:征信"]) == ("4", "1", "1", "0")
 
 

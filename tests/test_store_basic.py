@@ -9,8 +9,8 @@ import time
 
 import pytest
 
-from corpus.extract.model import Extraction
-from corpus.store import Corpus
+from policylens.corpus.extract.model import Extraction
+from policylens.corpus.store import Corpus
 from policylens.errors import CorpusError, UsageError
 
 BODY = (

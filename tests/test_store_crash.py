@@ -13,15 +13,15 @@ from pathlib import Path
 
 import pytest
 
-from corpus.store import Corpus
+from policylens.corpus.store import Corpus
 
 REPO = Path(__file__).resolve().parents[1]
 TOTAL = 150
 
 WRITER = f"""
 import sys
-from corpus.extract.model import Extraction
-from corpus.store import Corpus
+from policylens.corpus.extract.model import Extraction
+from policylens.corpus.store import Corpus
 
 with Corpus.open(sys.argv[1]) as corpus:
     for i in range({TOTAL}):

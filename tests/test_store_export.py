@@ -5,9 +5,9 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from corpus.export import EXCEL_CELL_LIMIT, corpus_table, export_corpus
-from corpus.extract.model import Extraction
-from corpus.store import Corpus
+from policylens.corpus.export import EXCEL_CELL_LIMIT, corpus_table, export_corpus
+from policylens.corpus.extract.model import Extraction
+from policylens.corpus.store import Corpus
 from policylens.errors import UsageError
 
 LONG = "新疆维吾尔自治区加快数字经济发展，推进大数据与人工智能应用。" * 1500  # 45,000 chars

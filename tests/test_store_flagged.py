@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from corpus.extract.pdfgen import build_pdf
-from corpus.store import Corpus
+from policylens.corpus.extract.pdfgen import build_pdf
+from policylens.corpus.store import Corpus
 from policylens.indicators import IndicatorConfig, _emphasis
 
 

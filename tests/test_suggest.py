@@ -1,4 +1,4 @@
-"""``nlp.suggest`` and ``policylens lexicon suggest``: candidates, filters, evidence, real data."""
+"""``policylens.nlp.suggest`` and ``policylens lexicon suggest``: candidates, filters, evidence, real data."""
 
 from __future__ import annotations
 
@@ -7,11 +7,11 @@ import json
 import pytest
 from typer.testing import CliRunner
 
-from lexicons import lexicon_from_mapping, load_lexicon
-from nlp.suggest import SuggestOptions, load_stopwords, suggest_terms
-from nlp.tokenizer import PolicyTokenizer
 from policylens.cli import app
 from policylens.errors import ConfigError, UsageError
+from policylens.lexicons import lexicon_from_mapping, load_lexicon
+from policylens.nlp.suggest import SuggestOptions, load_stopwords, suggest_terms
+from policylens.nlp.tokenizer import PolicyTokenizer
 
 LEX = lexicon_from_mapping(
     "mini", {"云": ["云计算", "物联网"], "链": ["区块链", "互联网"]}
@@ -99,8 +99,8 @@ def test_options_validate():
 
 
 def test_cli_suggest_over_a_corpus(tmp_path):
-    from corpus.ingest import ingest_paths
-    from corpus.store import Corpus
+    from policylens.corpus.ingest import ingest_paths
+    from policylens.corpus.store import Corpus
 
     folder = tmp_path / "docs"
     folder.mkdir()

@@ -9,9 +9,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from lexicons import lexicon_from_mapping, load_lexicon
-from nlp.counter import KeywordCounter
-from nlp.normalize import fold_case, normalize_text
+from policylens.lexicons import lexicon_from_mapping, load_lexicon
+from policylens.nlp.counter import KeywordCounter
+from policylens.nlp.normalize import fold_case, normalize_text
 
 CASES = Path(__file__).parent / "data" / "segmentation_cases.tsv"
 

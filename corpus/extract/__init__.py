@@ -1,6 +1,6 @@
 """Text extraction for policy documents: PDF, HTML, DOCX, DOC/WPS and plain text.
 
-    >>> from corpus.extract import extract_file
+    >>> from policylens.corpus.extract import extract_file
     >>> ex = extract_file("bulletin.pdf")
     >>> ex.text, ex.flags
 

@@ -1,4 +1,4 @@
-"""Entry point of an extraction worker process: ``python -m corpus.extract.child R W MB``.
+"""Entry point of an extraction worker process: ``python -m policylens.corpus.extract.child R W MB``.
 
 The worker caps its address space at MB megabytes, preloads the extractors, says "ready" on
 file descriptor W and then answers each ``(task, options)`` read from R with an Extraction.

@@ -65,7 +65,7 @@ def extract_inline(
 ) -> Extraction:
     """Extract one document in this process; never raises for a bad document.
 
-    Args and Returns: as ``corpus.extract.extract_bytes`` (without isolation).
+    Args and Returns: as ``policylens.corpus.extract.extract_bytes`` (without isolation).
     """
     options = options or ExtractOptions(isolate=False)
     if options.test_delay_s:

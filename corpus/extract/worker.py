@@ -1,6 +1,6 @@
 """Isolation: run extractions in worker processes with a wall-clock and a memory limit.
 
-A worker is a child Python process (``corpus.extract.child``) that caps its own address space
+A worker is a child Python process (``policylens.corpus.extract.child``) that caps its own address space
 with ``RLIMIT_AS`` and extracts the tasks it receives over a pipe. When a task runs past the
 timeout or the child dies, the parent kills it, reports a flagged Extraction and starts a
 fresh worker on the next task: one bad file never takes the caller down.
@@ -55,7 +55,7 @@ class Worker:
         env = dict(os.environ)
         env["PYTHONPATH"] = os.pathsep.join(p for p in (_PACKAGE_ROOT, env.get("PYTHONPATH")) if p)
         self._stderr = tempfile.TemporaryFile()
-        cmd = [sys.executable, "-m", "corpus.extract.child", str(to_child_r), str(to_parent_w), str(self.max_memory_mb)]
+        cmd = [sys.executable, "-m", "policylens.corpus.extract.child", str(to_child_r), str(to_parent_w), str(self.max_memory_mb)]
         try:
             self._proc = subprocess.Popen(
                 cmd,

@@ -21,7 +21,7 @@ def register(app: typer.Typer) -> None:
 
 
 def _open(data_dir):
-    from corpus.store import Corpus
+    from policylens.corpus.store import Corpus
 
     return Corpus.open(data_dir)
 
@@ -114,8 +114,8 @@ def export(
     data_dir: str = typer.Option(None, "--data-dir", help=DATA_DIR_HELP),
 ) -> None:
     """Export one row per document (latest versions, near duplicates marked) to a table file."""
-    from corpus.export import export_corpus
     from policylens.commands._output import err_console
+    from policylens.corpus.export import export_corpus
 
     with _open(data_dir) as corpus:
         path = export_corpus(corpus, fmt, out, with_text=not no_text,

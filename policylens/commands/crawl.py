@@ -68,7 +68,7 @@ def _log_to_file(data_dir):
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     root = logging.getLogger()
     root.addHandler(handler)
-    for name in ("crawler", "policylens.crawl_pipeline"):
+    for name in ("policylens.crawler", "policylens.crawl_pipeline"):
         logging.getLogger(name).setLevel(logging.INFO)
     return handler
 

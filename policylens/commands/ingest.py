@@ -35,8 +35,8 @@ def ingest(
     Explicit --region/--year/--type win over what is inferred from the text; a manifest row's
     values win over these for its file. Exit code 1 when any file failed, 2 on bad options.
     """
-    from corpus.ingest import ingest_paths
-    from corpus.store import Corpus
+    from policylens.corpus.ingest import ingest_paths
+    from policylens.corpus.store import Corpus
     from policylens.errors import UsageError
 
     if not paths and not manifest:

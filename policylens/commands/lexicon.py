@@ -25,7 +25,7 @@ def show(
     fmt: OutputFormat = typer.Option(OutputFormat.table, "--format", "-f", help="table or json."),
 ) -> None:
     """Show the lexicon's name, version hash and terms by category."""
-    from lexicons import load_lexicon
+    from policylens.lexicons import load_lexicon
 
     lex = load_lexicon(lexicon)
     if fmt is OutputFormat.json:
@@ -60,7 +60,7 @@ def show(
 @lexicon_app.command("validate")
 def validate(lexicon: Path = typer.Argument(..., help="The lexicon file to check.")) -> None:
     """Check a lexicon file; print its summary or the first problem (file:line)."""
-    from lexicons import load_lexicon
+    from policylens.lexicons import load_lexicon
 
     lex = load_lexicon(lexicon)
     counts = ", ".join(f"{c} {len(t)}" for c, t in lex.categories.items())
@@ -77,8 +77,8 @@ _USER_LEXICON_OPTION = typer.Option(
 
 def _resolve(spec: str, data_dir: str | None):
     """A lexicon from a path, or ``shipped`` (Table 4) / ``user`` (<data-dir>/lexicon.toml)."""
-    from lexicons import load_lexicon
-    from lexicons.edit import user_lexicon_path
+    from policylens.lexicons import load_lexicon
+    from policylens.lexicons.edit import user_lexicon_path
 
     if Path(spec).exists():
         return load_lexicon(spec)
@@ -97,7 +97,7 @@ def diff(
     fmt: OutputFormat = typer.Option(OutputFormat.table, "--format", "-f", help="table or json."),
 ) -> None:
     """Terms added, removed and moved between categories from lexicon A to lexicon B."""
-    from lexicons.diff import diff_lexicons
+    from policylens.lexicons.diff import diff_lexicons
 
     result = diff_lexicons(_resolve(a, data_dir), _resolve(b, data_dir))
     if fmt is OutputFormat.json:
@@ -138,7 +138,7 @@ def diff(
 
 
 def _edit_target(lexicon: Path | None, data_dir: str | None) -> Path:
-    from lexicons.edit import user_lexicon_path
+    from policylens.lexicons.edit import user_lexicon_path
 
     return Path(lexicon) if lexicon else user_lexicon_path(data_dir)
 
@@ -164,7 +164,7 @@ def add(
     data_dir: str = _DATA_OPTION,
 ) -> None:
     """Add TERM to the user lexicon (created from the shipped one on the first edit)."""
-    from lexicons.edit import add_term
+    from policylens.lexicons.edit import add_term
 
     result = add_term(
         _edit_target(lexicon, data_dir), term, category, note=note, new_category=new_category
@@ -180,7 +180,7 @@ def remove(
     data_dir: str = _DATA_OPTION,
 ) -> None:
     """Remove TERM from the user lexicon (created from the shipped one on the first edit)."""
-    from lexicons.edit import remove_term
+    from policylens.lexicons.edit import remove_term
 
     result = remove_term(_edit_target(lexicon, data_dir), term, note=note)
     _report_edit(result, "removed")
@@ -193,7 +193,7 @@ def log(
     fmt: OutputFormat = typer.Option(OutputFormat.table, "--format", "-f", help="table or json."),
 ) -> None:
     """Show the changelog of the user lexicon: who changed what, when and why."""
-    from lexicons.edit import read_changelog
+    from policylens.lexicons.edit import read_changelog
 
     entries = read_changelog(_edit_target(lexicon, data_dir))
     if fmt is OutputFormat.json:
@@ -233,8 +233,8 @@ def export(
     jieba_tag: str = typer.Option("nz", "--jieba-tag", help="jieba: part-of-speech tag."),
 ) -> None:
     """Write the lexicon as TOML, text, cntext-style YAML or a jieba user dictionary."""
-    from lexicons.export import EXPORT_FORMATS, atomic_write_text, export_lexicon
     from policylens.errors import UsageError
+    from policylens.lexicons.export import EXPORT_FORMATS, atomic_write_text, export_lexicon
 
     if fmt not in EXPORT_FORMATS:
         raise UsageError(f"unknown export format {fmt!r}", hint=f"use {', '.join(EXPORT_FORMATS)}")
@@ -243,7 +243,7 @@ def export(
     if fmt == "jieba":
         options = {"freq": jieba_freq, "tag": jieba_tag}
     elif fmt == "toml" and lex.path and lex.path.endswith(".toml") and Path(lex.path).exists():
-        from lexicons.edit import read_changelog
+        from policylens.lexicons.edit import read_changelog
 
         options = {"changelog": [e.to_dict() for e in read_changelog(lex.path)]}
     text = export_lexicon(lex, fmt, **options)
@@ -274,11 +274,11 @@ def suggest(
     fmt: OutputFormat = typer.Option(OutputFormat.table, "--format", "-f", help="table, json or csv."),
 ) -> None:
     """Candidate new terms mined from the corpus, with their evidence."""
-    from corpus.store import Corpus
-    from lexicons import load_lexicon
-    from lexicons.edit import user_lexicon_path
-    from nlp.suggest import SuggestOptions, load_stopwords, suggest_terms
+    from policylens.corpus.store import Corpus
     from policylens.errors import UsageError
+    from policylens.lexicons import load_lexicon
+    from policylens.lexicons.edit import user_lexicon_path
+    from policylens.nlp.suggest import SuggestOptions, load_stopwords, suggest_terms
 
     if lexicon is None:
         user = user_lexicon_path(data_dir)

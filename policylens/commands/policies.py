@@ -40,9 +40,9 @@ def train(
     fmt: OutputFormat = _FORMAT,
 ) -> None:
     """Train the classifier on a labelled CSV and save it with its metadata."""
-    from nlp.classifier import WordTokenizer, cross_validate, load_labels, save_model
-    from nlp.classifier import train as fit
     from policylens.models import user_model_path
+    from policylens.nlp.classifier import WordTokenizer, cross_validate, load_labels, save_model
+    from policylens.nlp.classifier import train as fit
 
     data = load_labels(labels)
     tokenizer = WordTokenizer()
@@ -87,7 +87,7 @@ def evaluate(
     fmt: OutputFormat = _FORMAT,
 ) -> None:
     """Cross-validate the classifier: precision, recall, F1 per class, vs the keyword rules."""
-    from nlp.classifier import cross_validate, load_labels
+    from policylens.nlp.classifier import cross_validate, load_labels
 
     data = load_labels(labels)
     with _spinner(f"{folds}-fold cross-validation"):
@@ -142,8 +142,8 @@ def classify(
     fmt: OutputFormat = _FORMAT,
 ) -> None:
     """Classify corpus documents with the trained model (the keyword rules when there is none)."""
-    from corpus.store import Corpus
     from policylens.commands._output import err_console
+    from policylens.corpus.store import Corpus
     from policylens.models import policy_relevance
 
     errors = err_console()
@@ -171,8 +171,8 @@ def _classify_rows(docs, rule, errors) -> list[dict]:
     """One row per document: the model's (or the rules') verdict, and the rules' for comparison."""
     from rich.progress import Progress
 
-    from nlp.classifier import ModelRelevance
-    from nlp.relevance import KeywordRelevance
+    from policylens.nlp.classifier import ModelRelevance
+    from policylens.nlp.relevance import KeywordRelevance
 
     rules = rule if isinstance(rule, KeywordRelevance) else KeywordRelevance()
     model = rule.model if isinstance(rule, ModelRelevance) else None

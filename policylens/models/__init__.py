@@ -63,9 +63,9 @@ def load_policy_model(path: str | Path):
     """Load a model; the shipped model is checked against the shipped labels file.
 
     Raises:
-        ConfigError: see :func:`nlp.classifier.load_model`.
+        ConfigError: see :func:`policylens.nlp.classifier.load_model`.
     """
-    from nlp.classifier import default_labels_path, load_model
+    from policylens.nlp.classifier import default_labels_path, load_model
 
     path = Path(path)
     shipped = path.resolve() == shipped_model_path().resolve()
@@ -92,8 +92,8 @@ def policy_relevance(kind: str = "rules", *, model: str | Path | None = None, da
     """
     import warnings
 
-    from nlp.relevance import KeywordRelevance, load_keywords
     from policylens.errors import UsageError
+    from policylens.nlp.relevance import KeywordRelevance, load_keywords
 
     if kind not in RELEVANCE_KINDS:
         raise UsageError(f"unknown relevance {kind!r}", hint="use rules or model")
@@ -107,7 +107,7 @@ def policy_relevance(kind: str = "rules", *, model: str | Path | None = None, da
                 f"({rules.name}); train one with `policylens policies train LABELS.csv`")
         log.warning(note)
         return rules, [note]
-    from nlp.classifier import ModelRelevance, ModelWarning
+    from policylens.nlp.classifier import ModelRelevance, ModelWarning
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ModelWarning)  # returned as notes instead
