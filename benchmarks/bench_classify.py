@@ -71,7 +71,7 @@ def child(step: str, govtext: str) -> dict:
         count = len(docs)
     elif step == "model+body":
         with tempfile.TemporaryDirectory() as tmp:
-            path = save_model(train(load_labels(), text_chars=2000), Path(tmp) / "m.joblib")
+            path = save_model(train(load_labels(), text_chars=2000), Path(tmp) / "m.npz")
             start = time.perf_counter()  # time loading and classifying, not training
             model = load_model(path)
             model.predict([t for t, _ in docs], [x for _, x in docs])

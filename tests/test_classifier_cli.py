@@ -52,7 +52,7 @@ def test_train_writes_model_into_the_data_dir(tmp_path):
     data = tmp_path / "data"
     result = run("policies", "train", labels, "--folds", "0", "--data-dir", data)
     assert result.exit_code == 0, result.output
-    model = data / "models" / "policy_model.joblib"
+    model = data / "models" / "policy_model.npz"
     lines = result.stdout.splitlines()
     assert lines[1] == "domains: industry, livelihood"
     assert lines[-1] == f"wrote {model} and policy_model.json"
@@ -66,7 +66,7 @@ def test_train_writes_model_into_the_data_dir(tmp_path):
 def test_train_json_records_cv(tmp_path):
     labels = tmp_path / "labels.csv"
     labels.write_text(SMALL, encoding="utf-8")
-    out = tmp_path / "m.joblib"
+    out = tmp_path / "m.npz"
     result = run("policies", "train", labels, "--folds", "2", "--out", out, "--format", "json")
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)
@@ -82,11 +82,11 @@ def test_train_json_records_cv(tmp_path):
 def test_train_bad_labels_exit_2(tmp_path, text, message):
     labels = tmp_path / "bad.csv"
     labels.write_text(text, encoding="utf-8")
-    result = run("policies", "train", labels, "--out", tmp_path / "m.joblib")
+    result = run("policies", "train", labels, "--out", tmp_path / "m.npz")
     assert result.exit_code == 2
     assert result.stderr.startswith(f"error: {labels}")
     assert message in result.stderr
-    assert not (tmp_path / "m.joblib").exists()
+    assert not (tmp_path / "m.npz").exists()
 
 
 def test_evaluate_csv_and_json():
@@ -114,7 +114,7 @@ def test_classify_corpus_with_the_shipped_model(corpus_dir):
     result = run("policies", "classify", "--data-dir", corpus_dir, "--format", "json")
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)
-    assert data["classifier"].startswith("model-v1(labels ")
+    assert data["classifier"].startswith("model-v2(labels ")
     assert data["documents"] == 4  # the work report is not a policy
     got = [(r["title"], r["digital"], r["rules_digital"], r["domain"]) for r in data["rows"]]
     assert got == [
@@ -140,7 +140,7 @@ def test_classify_filters_and_table(corpus_dir):
 
 
 def test_classify_without_a_model_falls_back_to_rules(corpus_dir, tmp_path):
-    missing = tmp_path / "none.joblib"
+    missing = tmp_path / "none.npz"
     result = run("policies", "classify", "--data-dir", corpus_dir, "--model", missing,
                  "--format", "json")
     assert result.exit_code == 0, result.output
@@ -168,7 +168,7 @@ def test_index_counts_policies_with_rules_or_model(corpus_dir, tmp_path):
     assert [p["title"] for p in rules["policies"]] == ["乌鲁木齐市关于加快数字经济发展的实施意见"]
 
     data, model = _policy_count(corpus_dir, "--relevance", "model")
-    assert data["relevance"].startswith("model-v1(labels ")
+    assert data["relevance"].startswith("model-v2(labels ")
     assert model["value"] == 3.0
     assert [p["title"] for p in model["policies"]] == [
         "乌鲁木齐市智慧停车建设实施方案", "乌鲁木齐市关于加快数字经济发展的实施意见",
@@ -176,9 +176,9 @@ def test_index_counts_policies_with_rules_or_model(corpus_dir, tmp_path):
     assert model["policies"][0]["reason"].startswith("model: digital (P=")
 
     data, fallback = _policy_count(corpus_dir, "--relevance", "model", "--model",
-                                   tmp_path / "none.joblib")
+                                   tmp_path / "none.npz")
     assert fallback["value"] == 1.0
-    assert data["notes"][0].startswith(f"no trained policy model at {tmp_path / 'none.joblib'}")
+    assert data["notes"][0].startswith(f"no trained policy model at {tmp_path / 'none.npz'}")
 
 
 def test_index_relevance_must_be_rules_or_model(corpus_dir):

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import json
-import pickle
+
+import numpy as np
 
 import pytest
 
@@ -138,7 +139,7 @@ def small_model(tmp_path_factory, tokenizer):
     folder = tmp_path_factory.mktemp("model")
     labels = load_labels(write(folder / "labels.csv", SMALL))
     model = train(labels, tokenizer=tokenizer)
-    path = save_model(model, folder / "sub" / "m.joblib")
+    path = save_model(model, folder / "sub" / "m.npz")
     return labels, model, path
 
 
@@ -149,7 +150,7 @@ def test_save_writes_model_and_metadata(small_model):
     assert meta["rows"] == 8 and meta["text_chars"] == 0
     assert meta["domain_classes"] == ["industry", "livelihood"]
     assert meta["model_sha256"] == file_sha256(path)
-    # The jieba dictionary is not pickled: the file stays small.
+    # Only the fitted arrays are saved (no jieba dictionary): the file stays small.
     assert path.stat().st_size < 60_000
 
 
@@ -165,7 +166,7 @@ def test_load_round_trip_predicts_the_same(small_model):
 
 def test_load_warns_on_sklearn_version_and_labels_hash(small_model, tmp_path):
     labels, model, path = small_model
-    copy = tmp_path / "m.joblib"
+    copy = tmp_path / "m.npz"
     copy.write_bytes(path.read_bytes())
     meta = json.loads(path.with_suffix(".json").read_text("utf-8"))
     meta["sklearn_version"] = "0.24.2"
@@ -183,7 +184,7 @@ def test_load_warns_on_sklearn_version_and_labels_hash(small_model, tmp_path):
 
 def test_load_refuses_tampered_or_missing_files(small_model, tmp_path):
     _, _, path = small_model
-    copy = tmp_path / "m.joblib"
+    copy = tmp_path / "m.npz"
     copy.write_bytes(path.read_bytes() + b"x")
     with pytest.raises(ConfigError, match="model metadata missing"):
         load_model(copy)
@@ -191,7 +192,7 @@ def test_load_refuses_tampered_or_missing_files(small_model, tmp_path):
     with pytest.raises(ConfigError, match="does not match its metadata"):
         load_model(copy)
     with pytest.raises(ConfigError, match="model file not found"):
-        load_model(tmp_path / "none.joblib")
+        load_model(tmp_path / "none.npz")
 
 
 def test_shipped_model_matches_shipped_labels(shipped_labels):
@@ -201,20 +202,52 @@ def test_shipped_model_matches_shipped_labels(shipped_labels):
     assert model.meta.labels_file == "nlp/data/policy_labels.csv"
     assert model.meta.rows == 204
     rule = ModelRelevance(model)
-    assert rule.name.startswith(f"model-v1(labels {shipped_labels.sha256[:12]}, 204 rows")
+    assert rule.name.startswith(f"model-v2(labels {shipped_labels.sha256[:12]}, 204 rows")
     decision = rule("乌鲁木齐市智慧停车建设实施方案", "")
     assert decision.relevant and decision.reason.startswith("model: digital (P=0.9")
     assert not rule("乌鲁木齐市人民政府关于做好春耕生产的通知", "").relevant
 
 
-def test_tokenizer_pickles_without_jieba_and_copies_share_it(tokenizer):
+def test_tokenizer_copies_share_it(tokenizer):
     words = tokenizer(prepare("推进大数据和云计算发展"))
     assert "大数据" in words and "云计算" in words
-    clone = pickle.loads(pickle.dumps(tokenizer))
-    assert clone._tokenizer is None and clone.terms is None
     import copy
 
     assert copy.deepcopy(tokenizer) is tokenizer
+
+
+def test_model_file_is_plain_arrays_without_module_paths(small_model):
+    _, model, path = small_model
+    with np.load(path, allow_pickle=False) as saved:  # would raise on a pickled object
+        names = sorted(saved.files)
+        kinds = {saved[name].dtype.kind for name in names}
+        terms = [str(t) for t in saved["terms"]]
+    assert names == [
+        "digital.chars.idf", "digital.chars.vocabulary", "digital.classes", "digital.coef",
+        "digital.intercept", "digital.words.idf", "digital.words.vocabulary",
+        "domain.chars.idf", "domain.chars.vocabulary", "domain.classes", "domain.coef",
+        "domain.intercept", "domain.words.idf", "domain.words.vocabulary",
+        "keywords", "terms",
+    ]
+    assert kinds <= {"U", "f", "i"}
+    assert len(terms) == 76 and "人工智能" in terms
+
+
+def test_load_refuses_an_old_pickled_model(small_model, tmp_path):
+    _, _, path = small_model
+    old = tmp_path / "policy_model.npz"
+    old.write_bytes(b"\x80\x04pickled")  # what a format-1 joblib file starts like
+    meta = json.loads(path.with_suffix(".json").read_text("utf-8"))
+    meta.update(format_version=1, model_sha256=file_sha256(old))
+    old.with_suffix(".json").write_text(json.dumps(meta), "utf-8")
+    with pytest.raises(ConfigError, match="model format 1 is not supported"):
+        load_model(old)
+
+
+def test_save_refuses_a_name_that_is_not_npz(small_model, tmp_path):
+    _, model, _ = small_model
+    with pytest.raises(ConfigError, match="must end in .npz"):
+        save_model(model, tmp_path / "m.joblib")
 
 
 def test_prepare_and_keyword_flag():

@@ -135,6 +135,6 @@ def test_run_counts_policies_with_the_model_when_asked(tmp_path, folder):
     assert result.exit_code == 0, result.output
     (out,) = (data / "runs").iterdir()
     indicators = json.loads((out / "indicators.json").read_text(encoding="utf-8"))
-    assert indicators["relevance"].startswith("model-v1(labels ")
+    assert indicators["relevance"].startswith("model-v2(labels ")
     urumqi = next(r for r in indicators["regions"] if r["region"] == "乌鲁木齐市")
     assert urumqi["policy_count"]["value"] == 1

@@ -32,7 +32,7 @@ def register(app: typer.Typer) -> None:
 def train(
     labels: Path = typer.Argument(..., help="Labelled CSV: title, text (optional), digital 0/1, domain."),
     out: Path = typer.Option(None, "--out", "-o",
-                             help="Model file to write (default <data-dir>/models/policy_model.joblib)."),
+                             help="Model file to write (default <data-dir>/models/policy_model.npz)."),
     data_dir: str = _DATA,
     text_chars: int = _TEXT_CHARS,
     folds: int = typer.Option(5, "--folds", min=0,

@@ -1,8 +1,8 @@
 """Where policy models live, and the choice between the rules and the model for the index.
 
-* the **shipped** model: ``policylens/models/policy_model.joblib`` (+ ``.json`` metadata),
+* the **shipped** model: ``policylens/models/policy_model.npz`` (+ ``.json`` metadata),
   trained from ``nlp/data/policy_labels.csv``;
-* a **user** model: ``<data-dir>/models/policy_model.joblib``, written by
+* a **user** model: ``<data-dir>/models/policy_model.npz``, written by
   ``policylens policies train`` when no ``--out`` is given; it wins over the shipped one.
 
 :func:`policy_relevance` returns the rule the index counts policies with: the transparent
@@ -28,7 +28,7 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-MODEL_FILENAME = "policy_model.joblib"
+MODEL_FILENAME = "policy_model.npz"
 RELEVANCE_KINDS = ("rules", "model")
 
 
@@ -38,7 +38,7 @@ def shipped_model_path() -> Path:
 
 
 def user_model_path(data_dir=None) -> Path:
-    """``<data-dir>/models/policy_model.joblib`` (the default ``policies train --out``)."""
+    """``<data-dir>/models/policy_model.npz`` (the default ``policies train --out``)."""
     from policylens.settings import resolve_data_dir
 
     return resolve_data_dir(data_dir) / "models" / MODEL_FILENAME
