@@ -1,7 +1,7 @@
 """Where policylens keeps its data, and small shared settings.
 
 Defaults live in code; ``POLICYLENS_DATA`` overrides the data directory; ``--data-dir``
-overrides both. This module imports nothing from the project.
+overrides both. This module imports nothing from the project but the version string.
 """
 
 from __future__ import annotations
@@ -9,12 +9,14 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from policylens import __version__
+
 __all__ = ["DEFAULT_DATA_DIR", "DATA_ENV", "USER_AGENT", "CONTACT_URL", "resolve_data_dir"]
 
 DATA_ENV = "POLICYLENS_DATA"
 DEFAULT_DATA_DIR = Path("policylens-data")
 CONTACT_URL = "https://github.com/policylens/policylens"
-USER_AGENT = f"policylens/0.1 (+{CONTACT_URL})"
+USER_AGENT = f"policylens/{__version__} (+{CONTACT_URL})"
 
 
 def resolve_data_dir(data_dir: str | os.PathLike[str] | None = None) -> Path:

@@ -18,6 +18,7 @@ from fakesite import (
 )
 from fakesite.server import FakeSite
 
+from policylens import __version__
 from policylens.crawl_pipeline import build_config
 from policylens.crawler import run_crawl
 from policylens.errors import CrawlError
@@ -83,7 +84,7 @@ def test_full_crawl_stores_exactly_the_expected_documents(tmp_path, site_server)
     assert docx[0].referer.endswith(expected["articles"][1])
     # the user agent names policylens and the contact URL
     agents = {headers.get("User-Agent") for _, _, headers in site_server.site.log}
-    assert agents == {"policylens/0.1 (+https://github.com/policylens/policylens)"}
+    assert agents == {f"policylens/{__version__} (+https://github.com/policylens/policylens)"}
     record = json.loads((tmp_path / "data" / "crawl-runs" / "run-1.json").read_text("utf-8"))
     assert record["documents"] == {"new": 11, "changed": 0, "unchanged": 0}
     assert record["exit_code"] == 0

@@ -53,6 +53,10 @@ class FakeSite:
         self.log: list[tuple[float, str, dict[str, str]]] = []
         self.expected: dict[str, list[str]] = {"articles": [], "attachments": []}
         self.delay = 0.0  # seconds added to every response (to slow a crawl down)
+        # Requests for expected documents past the first ``hold_docs_after`` wait for
+        # ``released``: a test can stop a crawl midway without racing it.
+        self.hold_docs_after: int | None = None
+        self.released = threading.Event()
         self.lock = threading.Lock()
 
     def add(self, path: str, route: Route) -> None:
@@ -62,6 +66,14 @@ class FakeSite:
         """Serve ``text`` encoded as ``encoding``; ``declare=False`` sends no charset at all."""
         ctype = f"text/html; charset={encoding}" if declare else "text/html"
         self.routes[path] = Response(body=text.encode(encoding), content_type=ctype)
+
+    def served_docs(self, key: str) -> int:
+        """How many expected documents were requested so far (0 when ``key`` is not one)."""
+        documents = set(self.expected["articles"]) | set(self.expected["attachments"])
+        if key not in documents:
+            return 0
+        with self.lock:
+            return sum(1 for _, path, _ in self.log if unquote(urlsplit(path).path) in documents)
 
     def requests_for(self, path: str) -> list[tuple[float, str, dict[str, str]]]:
         return [entry for entry in self.log if entry[1] == path]
@@ -90,6 +102,8 @@ class _Handler(BaseHTTPRequestHandler):
             site.log.append((time.monotonic(), self.path, dict(self.headers.items())))
         if site.delay:
             time.sleep(site.delay)
+        if site.hold_docs_after is not None and site.served_docs(key) > site.hold_docs_after:
+            site.released.wait(60)
         route = site.routes.get(key)
         if route is None:
             self.send(Response(404, b"<html><body>404 Not Found</body></html>"))
