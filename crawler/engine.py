@@ -1,4 +1,9 @@
-"""The crawl loop: one worker per host at a time, hosts in parallel, state in SQLite.
+"""The crawl loop: a scheduler hands each free slot to the host whose next request is due.
+
+Hosts wait in a priority queue ordered by the time each may be asked again, so a slot never
+sleeps out a host's delay: with ``max_parallel_hosts`` slots, any number of hosts each run at
+their own politeness floor (one connection per host, delay with jitter, Crawl-delay). A host
+that keeps failing, or asks for a long Retry-After, is parked for the run (circuit breaker).
 
 The main thread owns the database and the sink; worker threads only fetch and parse. Every
 result is settled in one transaction with the links it found, so a crawl can be killed and
@@ -7,14 +12,18 @@ resumed at any moment.
 
 from __future__ import annotations
 
+import heapq
 import json
 import logging
+import queue
 import random
+import re
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-from dataclasses import dataclass, field
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field, replace
 
 from policylens.crawler.discover import (
     EXPECTED_TYPES,
@@ -39,6 +48,10 @@ log = logging.getLogger(__name__)
 
 Sink = Callable[[FetchedResource], object]
 
+# Fetch errors that say the host (not the page) is in trouble; they feed the circuit breaker.
+_HOST_FAILURE = re.compile(r"timeout|connection|truncated|tls|http_429|http_5\d\d$")
+_PARKED = "parked"  # prefix of the reason of a host parked by the circuit breaker
+
 
 @dataclass
 class _Host:
@@ -54,12 +67,21 @@ class _Host:
     robots: RobotsRules | None = None
     next_time: float = 0.0
     fetches: int = 0
+    failures: int = 0  # failed URLs in a row (the circuit breaker's count)
 
     def wait_turn(self) -> None:
-        """Sleep until this host may be asked again, then book the next turn."""
+        """Sleep until this host may be asked again, then book the next turn.
+
+        The scheduler dispatches a host only when it is due, so this sleeps only between the
+        requests of one task (redirect hops, retries, robots.txt then the page).
+        """
         pause = self.next_time - time.monotonic()
         if pause > 0:
             self.stop.wait(pause)
+        self.book()
+
+    def book(self) -> None:
+        """The next request may go out one (jittered) delay from now."""
         self.next_time = time.monotonic() + self.delay * (1 + random.random() * self.jitter)
 
 
@@ -94,6 +116,9 @@ class _Crawl:
                  progress: Callable[[ProgressEvent], None] | None, stop: threading.Event):
         self.config = config
         self.settings = config.settings
+        # the fetcher never sleeps out a Retry-After the circuit breaker would park the host for
+        self.fetch_settings = replace(self.settings, max_backoff=min(
+            self.settings.max_backoff, self.settings.host_retry_after_cap))
         self.sink = sink
         self.progress = progress
         self.stop = stop
@@ -103,6 +128,9 @@ class _Crawl:
         self.hosts: dict[str, _Host] = {}
         self.blocked: dict[str, str] = {}
         self.done = 0
+        self.touched: set[str] = set()  # hosts that got new URLs while settling
+        self.list_fetches: dict[tuple[str, str], int] = {}
+        self.connections: OrderedDict[str, _Host] = OrderedDict()  # hosts with an open session
 
     # -- worker side (runs in threads) -------------------------------------------------------
     def host_for(self, item: QueueItem) -> _Host:
@@ -114,11 +142,23 @@ class _Crawl:
             slot = _Host(key=item.host, origin=f"{origin[0]}//{origin[2]}", source=source,
                          fetcher=None, delay=max(self.settings.min_delay, source.delay),
                          jitter=self.settings.jitter, stop=self.stop)
-            slot.fetcher = Fetcher(session, self.settings, source.domains,
+            slot.fetcher = Fetcher(session, self.fetch_settings, source.domains,
                                    before_request=slot.wait_turn, stop=self.stop)
             self.hosts[item.host] = slot
             host = slot
         return host
+
+    def load_robots(self, host: _Host) -> None:
+        """Fetch the host's robots.txt (a task of its own, so it costs no slot time)."""
+        try:
+            host.robots = load_robots(host.fetcher, host.origin, self.user_agent)
+        except Exception as exc:  # a parser bug must not stop the crawl
+            log.exception("unexpected failure reading robots.txt of %s", host.origin)
+            host.robots = RobotsRules("unavailable", message=f"{type(exc).__name__}: {exc}")
+        finally:
+            host.book()
+        if host.robots.crawl_delay:
+            host.delay = max(host.delay, host.robots.crawl_delay)
 
     def process(self, item: QueueItem, host: _Host) -> _Result:
         """Fetch one URL and work out what it means (no database access here)."""
@@ -130,23 +170,13 @@ class _Crawl:
             result.outcome, result.error_kind = "error", "internal"
             result.message = f"{type(exc).__name__}: {exc}"
             return result
+        finally:
+            host.book()  # the delay runs from the end of the response
 
     def _process(self, item: QueueItem, host: _Host, result: _Result) -> _Result:
         settings = self.settings
         source = self.sources[item.source_id]
         host.fetcher.domains = source.domains
-        if settings.obey_robots and host.robots is None:
-            host.robots = load_robots(host.fetcher, host.origin, self.user_agent)
-            if host.robots.crawl_delay:
-                host.delay = max(host.delay, host.robots.crawl_delay)
-        if host.robots and host.robots.state == "challenge":
-            result.blocked, result.message = True, host.robots.message
-            return result
-        if host.robots and not host.robots.allowed(item.url, self.user_agent):
-            result.outcome = "skipped_robots"
-            result.message = "disallowed by robots.txt" + (
-                f" ({host.robots.state})" if host.robots.state != "ok" else "")
-            return result
         cap = settings.max_attachment_bytes if item.kind == "attachment" else settings.max_html_bytes
         fetched = host.fetcher.fetch(item.url, max_bytes=cap, etag=item.etag,
                                      last_modified=item.last_modified, referer=item.referer)
@@ -258,14 +288,17 @@ class _Crawl:
         return result
 
     # -- main thread -----------------------------------------------------------------------
+    def challenged(self, state: CrawlState, key: str, reason: str) -> None:
+        """A bot challenge: the host rests for ``block_cooldown`` (kept across runs)."""
+        log.warning("host %s answered with a bot challenge; it rests for %.0f s: %s",
+                    key, self.settings.block_cooldown, reason)
+        state.block_host(key, self.settings.block_cooldown, reason)
+        self.blocked[key] = reason
+
     def settle(self, state: CrawlState, result: _Result) -> None:
         item = result.item
         if result.blocked:
-            reason = result.message or "bot challenge"
-            log.warning("host %s answered with a bot challenge; it rests for %.0f s: %s",
-                        item.host, self.settings.block_cooldown, reason)
-            state.block_host(item.host, self.settings.block_cooldown, reason)
-            self.blocked[item.host] = reason
+            self.challenged(state, item.host, result.message or "bot challenge")
             return
         if result.interrupted:
             return
@@ -298,22 +331,49 @@ class _Crawl:
                          **fields)
         if result.outcome == "error":
             log.warning("%s failed (%s): %s", item.url, result.error_kind, result.message)
+        if fetched is not None:
+            self.breaker(self.hosts[item.host], fetched)
+
+    def breaker(self, host: _Host, fetched: FetchResult) -> None:
+        """Park a host for this run after ``host_failure_limit`` failed URLs in a row, or when
+        it asks for a Retry-After longer than ``host_retry_after_cap``."""
+        settings = self.settings
+        if not (fetched.error and _HOST_FAILURE.match(fetched.error)):
+            host.failures = 0
+            return
+        host.failures += 1
+        retry_after = Fetcher._retry_after(fetched) if fetched.status in (429, 503) else None
+        if retry_after is not None and retry_after > settings.host_retry_after_cap:
+            why = (f"asked to retry after {retry_after:.0f} s (host_retry_after_cap is "
+                   f"{settings.host_retry_after_cap:.0f} s)")
+        elif host.failures >= settings.host_failure_limit:
+            why = f"{host.failures} failed URLs in a row (last: {fetched.error})"
+        else:
+            return
+        log.warning("host %s is parked for this run: %s; its URLs wait for the next run",
+                    host.key, why)
+        self.blocked[host.key] = f"{_PARKED}: {why}"
 
     def _enqueue(self, state: CrawlState, db, parent: QueueItem, link: Link) -> None:
         source = self.sources[parent.source_id]
+        url = link.url
+        if link.kind == "list" and parent.column_url:
+            url = _trim_query(url, source.list_query_names(parent.column_url))
         try:
-            check_url(link.url, source.domains, max_length=self.settings.max_url_length,
+            check_url(url, source.domains, max_length=self.settings.max_url_length,
                       allow_private=True)  # the address is checked when fetched
         except UnsafeURL:
             return  # off-site links are simply not followed
-        state.enqueue(db, url=link.url, host=host_key(link.url), source_id=source.id,
+        host = host_key(url)
+        self.touched.add(host)
+        state.enqueue(db, url=url, host=host, source_id=source.id,
                       kind=link.kind, doc_type=parent.doc_type, column_url=parent.column_url,
                       list_mode=parent.list_mode if link.kind == "list" else "html",
                       page_no=link.page_no, probe=link.probe, referer=parent.url,
                       anchor_text=link.text or None, hint_date=link.pub_date,
                       revisit=self.settings.revisit_documents)
         if link.kind != "list" and _older(link.pub_date, self.config.since):
-            state.settle(db, link.url, outcome="skipped_since", message=f"dated {link.pub_date}")
+            state.settle(db, url, outcome="skipped_since", message=f"dated {link.pub_date}")
 
     def seed(self, state: CrawlState) -> None:
         with state.transaction() as db:
@@ -325,49 +385,151 @@ class _Crawl:
                                   list_mode=column.list, page_no=1)
         state.mark_known(self.sources, self.settings.revisit_documents)
 
-    def loop(self, state: CrawlState) -> None:
+    def next_task(self, state: CrawlState, key: str) -> Callable[[], object] | None:
+        """The work for ``key``'s next turn, or None when the host has nothing to fetch now.
+
+        URLs that need no request (robots.txt forbids them, their column's page cap is used
+        up, their source is not selected) are settled here without costing the host a turn.
+        """
         settings = self.settings
-        inflight: dict[Future, str] = {}
-        cooling = state.blocked_hosts()
-        for host, reason in cooling.items():
+        while True:
+            item = state.next_item(key)
+            if item is None:
+                return None
+            skip = None
+            if item.source_id not in self.sources:
+                skip = ("skipped_column", "source not selected")
+            else:
+                host = self.host_for(item)
+                if settings.obey_robots and host.robots is None:
+                    return lambda: self.load_robots(host)
+                if host.robots and host.robots.state == "challenge":
+                    self.challenged(state, key, host.robots.message or "bot challenge")
+                    return None
+                if host.fetches >= settings.max_fetches_per_host:
+                    self.blocked.setdefault(key, "fetch budget for this run used up")
+                    return None
+                if host.robots and not host.robots.allowed(item.url, self.user_agent):
+                    skip = ("skipped_robots", "disallowed by robots.txt" + (
+                        f" ({host.robots.state})" if host.robots.state != "ok" else ""))
+                elif item.kind == "list":
+                    skip = self._list_cap(item)
+            if skip is None:
+                return lambda: self.process(item, host)
+            with state.transaction() as db:
+                state.settle(db, item.url, outcome=skip[0], message=skip[1])
+
+    def _list_cap(self, item: QueueItem) -> tuple[str, str] | None:
+        """Count a list page against its column's cap; a skip once the cap is used up.
+
+        The cap is the column's ``max_pages`` (or ``--max-pages``) list pages per run, however
+        many distinct URLs claim to be pages of it (crawler traps mint endless ones).
+        """
+        column = self.columns.get((item.source_id, item.column_url))
+        if column is None:
+            return None
+        key = (item.source_id, item.column_url)
+        cap = self.config.max_pages or column.max_pages
+        if self.list_fetches.get(key, 0) >= cap:
+            return "skipped_list_cap", f"column already walked {cap} list pages in this run"
+        self.list_fetches[key] = self.list_fetches.get(key, 0) + 1
+        return None
+
+    def loop(self, state: CrawlState) -> None:
+        """Run the scheduler until no host has a URL due (or ``stop`` is set)."""
+        slots = self.settings.max_parallel_hosts
+        for host, reason in state.blocked_hosts().items():
             self.blocked.setdefault(host, reason)
-        with ThreadPoolExecutor(max_workers=settings.max_parallel_hosts,
-                                thread_name_prefix="crawl") as pool:
+        self.list_fetches = state.list_fetches()
+        due: list[tuple[float, str]] = []  # (next allowed time, host): hosts with work to do
+        queued: set[str] = set()  # hosts in ``due``
+        running: dict[str, object] = {}  # host -> its task in flight
+        finished: queue.SimpleQueue = queue.SimpleQueue()
+
+        def schedule(keys) -> None:
+            for key in keys:
+                if key not in queued and key not in running and key not in self.blocked:
+                    host = self.hosts.get(key)
+                    heapq.heappush(due, (host.next_time if host else 0.0, key))
+                    queued.add(key)
+
+        def run(key: str, task: Callable[[], object]) -> None:
+            try:
+                task_result = task()
+            except BaseException as exc:  # noqa: BLE001 - handed to the main thread
+                task_result = exc
+            finished.put((key, task_result))
+
+        schedule(state.pending_hosts())
+        with ThreadPoolExecutor(max_workers=slots, thread_name_prefix="crawl") as pool:
             try:
                 while True:
-                    if not self.stop.is_set():
-                        busy = set(inflight.values()) | set(self.blocked)
-                        for key in state.pending_hosts(exclude=busy):
-                            if len(inflight) >= settings.max_parallel_hosts:
-                                break
-                            item = state.next_item(key)
-                            if item is None or item.source_id not in self.sources:
-                                if item is not None:
-                                    with state.transaction() as db:
-                                        state.settle(db, item.url, outcome="skipped_column",
-                                                     message="source not selected")
-                                continue
-                            host = self.host_for(item)
-                            if host.fetches >= settings.max_fetches_per_host:
-                                self.blocked.setdefault(key, "fetch budget for this run used up")
-                                continue
-                            inflight[pool.submit(self.process, item, host)] = key
-                    if not inflight:
+                    now = time.monotonic()
+                    while due and len(running) < slots and due[0][0] <= now \
+                            and not self.stop.is_set():
+                        _, key = heapq.heappop(due)
+                        queued.discard(key)
+                        task = self.next_task(state, key) if key not in self.blocked else None
+                        if task is not None:
+                            self._connect(key, running)
+                            running[key] = task
+                            pool.submit(run, key, task)
+                    if not running and (not due or self.stop.is_set()):
                         break
-                    finished, _ = wait(list(inflight), return_when=FIRST_COMPLETED, timeout=1.0)
-                    for future in finished:
-                        inflight.pop(future)
-                        result = future.result()
-                        self.settle(state, result)
-                        self.done += 1
-                        if self.progress:
-                            self.progress(ProgressEvent(done=self.done,
-                                                        pending=state.pending_count(),
-                                                        url=result.item.url,
-                                                        outcome=result.outcome))
+                    wait = 1.0
+                    if due and len(running) < slots and not self.stop.is_set():
+                        wait = min(wait, max(0.0, due[0][0] - now))
+                    try:
+                        key, outcome = finished.get(timeout=wait) if wait > 0 else \
+                            finished.get_nowait()
+                    except queue.Empty:
+                        continue
+                    while True:
+                        del running[key]
+                        self._finish(state, key, outcome)
+                        schedule([key, *self.touched])
+                        self.touched.clear()
+                        try:
+                            key, outcome = finished.get_nowait()
+                        except queue.Empty:
+                            break
             except BaseException:
                 self.stop.set()  # workers abort their waits; their results are dropped
                 raise
+            finally:
+                for host in self.hosts.values():
+                    host.fetcher.session.close()
+
+    def _finish(self, state: CrawlState, key: str, outcome: object) -> None:
+        """Settle what a task returned (robots tasks return None)."""
+        if isinstance(outcome, BaseException):
+            raise outcome
+        if not isinstance(outcome, _Result):
+            return
+        self.settle(state, outcome)
+        self.done += 1
+        if self.progress:
+            self.progress(ProgressEvent(done=self.done, pending=state.pending_count(),
+                                        url=outcome.item.url, outcome=outcome.outcome))
+
+    def _connect(self, key: str, running: dict) -> None:
+        """Mark ``key``'s connection as in use; close the least recently used idle ones beyond
+        ``max_open_connections`` so thousands of hosts do not hold thousands of sockets."""
+        self.connections[key] = self.hosts[key]
+        self.connections.move_to_end(key)
+        excess = len(self.connections) - self.settings.max_open_connections
+        for old in list(self.connections)[:max(0, excess)]:
+            if old not in running:
+                self.connections.pop(old).fetcher.session.close()
+
+
+def _trim_query(url: str, keep: frozenset[str] | None) -> str:
+    """Drop the query parameters not named in ``keep`` (None keeps all)."""
+    base, sep, query = url.partition("?")
+    if keep is None or not sep:
+        return url
+    pairs = [p for p in query.split("&") if p and p.split("=", 1)[0].lower() in keep]
+    return base + ("?" + "&".join(pairs) if pairs else "")
 
 
 def _type_for(sniffed: str) -> str:
@@ -409,12 +571,17 @@ def _report(state: CrawlState, crawl: _Crawl, run_id: int, started_at: str, resu
     blocked = tuple(sorted(h for h, why in crawl.blocked.items() if "budget" not in why))
     if any("budget" in why for why in crawl.blocked.values()):
         warnings["host_budget"] = sum(1 for why in crawl.blocked.values() if "budget" in why)
+    parked = sorted((h, why) for h, why in crawl.blocked.items() if why.startswith(_PARKED))
+    if parked:
+        warnings["host_parked"] = len(parked)
+    failures = tuple(state.failures()) + tuple(
+        (crawl.hosts[h].origin + "/", "host_parked", why) for h, why in parked)
     return CrawlReport(
         run_id=run_id, started_at=started_at, finished_at=_now(), duration_s=round(seconds, 3),
         resumed=resumed, sources=tuple(crawl.sources), pages_fetched=pages, list_pages=lists,
         documents=documents, attachments=attachments, skipped=dict(sorted(skipped.items())),
         errors=dict(sorted(errors.items())), warnings=dict(sorted(warnings.items())),
-        hosts_blocked=blocked, pending=pending, failures=tuple(state.failures()))
+        hosts_blocked=blocked, pending=pending, failures=failures)
 
 
 def run_crawl(config: CrawlConfig, sink: Sink,

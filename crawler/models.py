@@ -72,7 +72,10 @@ class CrawlSettings:
     max_url_length: int = 2083
     max_fetches_per_host: int = 20000  # per run: a guard against crawler traps
     max_links_per_page: int = 2000
-    max_parallel_hosts: int = 8
+    max_parallel_hosts: int = 64  # requests in flight at once (one per host); see the scheduler
+    max_open_connections: int = 512  # idle keep-alive connections kept across hosts (file descriptors)
+    host_failure_limit: int = 5  # consecutive failed URLs that park a host for the run
+    host_retry_after_cap: float = 60.0  # a longer Retry-After parks the host for the run
     block_cooldown: float = 6 * 3600.0  # a host that answered with a bot challenge rests this long
     allow_private_network: bool = False
     private_hosts: tuple[str, ...] = ()  # hosts allowed on private addresses (intranet mirrors)
@@ -84,18 +87,19 @@ class CrawlSettings:
         from policylens.errors import ConfigError
 
         for name in ("min_delay", "jitter", "connect_timeout", "read_timeout", "request_deadline",
-                     "backoff_base", "max_backoff", "block_cooldown"):
+                     "backoff_base", "max_backoff", "block_cooldown", "host_retry_after_cap"):
             value = getattr(self, name)
             if not isinstance(value, (int, float)) or isinstance(value, bool) or value < 0:
                 raise ConfigError(f"settings.{name} must be a number >= 0, got {value!r}")
         for name in ("max_retries", "max_redirects", "max_html_bytes", "max_attachment_bytes",
                      "max_url_length", "max_fetches_per_host", "max_links_per_page",
-                     "max_parallel_hosts"):
+                     "max_parallel_hosts", "max_open_connections", "host_failure_limit"):
             value = getattr(self, name)
             if not isinstance(value, int) or isinstance(value, bool) or value < 0:
                 raise ConfigError(f"settings.{name} must be an integer >= 0, got {value!r}")
-        if self.max_parallel_hosts < 1:
-            raise ConfigError("settings.max_parallel_hosts must be at least 1")
+        for name in ("max_parallel_hosts", "host_failure_limit"):
+            if getattr(self, name) < 1:
+                raise ConfigError(f"settings.{name} must be at least 1")
 
 
 @dataclass(frozen=True)

@@ -27,6 +27,7 @@ __all__ = [
     "Source",
     "Registry",
     "DEFAULT_TITLE_PATTERNS",
+    "DEFAULT_LIST_QUERY",
     "load_sources",
     "select_sources",
     "packaged_sources_path",
@@ -40,6 +41,11 @@ DEFAULT_TITLE_PATTERNS = {
     "policy": None,
 }
 LIST_MODES = ("html", "json")
+# Query parameters kept on list-page URLs found while crawling (besides those in the column's
+# own url): the usual pagination names. Others are dropped, because crawler traps hand out
+# pagination links with fresh query strings (session ids, timestamps) that never repeat.
+DEFAULT_LIST_QUERY = ("page", "pageno", "pageindex", "pagenum", "currentpage", "curpage", "p",
+                      "pn", "start", "offset")
 
 
 @dataclass(frozen=True)
@@ -76,6 +82,14 @@ class Source:
     columns: tuple[Column, ...]
     delay: float = 2.0
     name: str = ""
+    list_query_keep: tuple[str, ...] = ()  # extra list-page query parameters; "*" keeps all
+
+    def list_query_names(self, column_url: str) -> frozenset[str] | None:
+        """Lower-cased query parameter names kept on this column's list pages; None keeps all."""
+        if "*" in self.list_query_keep:
+            return None
+        own = (pair.split("=", 1)[0] for pair in urlsplit(column_url).query.split("&"))
+        return frozenset(n.lower() for n in (*DEFAULT_LIST_QUERY, *self.list_query_keep, *own) if n)
 
     def allows_host(self, host: str) -> bool:
         """True when ``host`` is one of the domains or a subdomain of one."""
@@ -207,7 +221,7 @@ def _parse_source(raw: object, where: str) -> Source:
     if not re.fullmatch(r"[a-z0-9][a-z0-9_-]*", sid):
         raise ConfigError(f"field 'id' must be lowercase letters, digits, '-' or '_', got {sid!r}",
                           where=where)
-    allowed = {"id", "region", "domains", "delay", "column", "name"}
+    allowed = {"id", "region", "domains", "delay", "column", "name", "list_query_keep"}
     extra = set(raw) - allowed
     if extra:
         raise ConfigError(f"unknown field(s) {sorted(extra)}", where=where,
@@ -220,12 +234,16 @@ def _parse_source(raw: object, where: str) -> Source:
     delay = raw.get("delay", 2.0)
     if not isinstance(delay, (int, float)) or isinstance(delay, bool) or delay < 0:
         raise ConfigError(f"field 'delay' must be a number >= 0, got {delay!r}", where=where)
+    keep = raw.get("list_query_keep", [])
+    if not isinstance(keep, list) or not all(isinstance(k, str) and k for k in keep):
+        raise ConfigError("field 'list_query_keep' must be a list of query parameter names",
+                          where=where, hint='e.g. ["page", "channelid"], or ["*"] to keep all')
     raw_columns = raw.get("column", [])
     if not isinstance(raw_columns, list) or not raw_columns:
         raise ConfigError("no [[source.column]] entries", where=where,
                           hint="add at least one column with a url")
     source = Source(id=sid, region=region, domains=domains, columns=(), delay=float(delay),
-                    name=str(raw.get("name", "")))
+                    name=str(raw.get("name", "")), list_query_keep=tuple(keep))
     columns = tuple(_parse_column(c, f"{where}, column #{i}", source)
                     for i, c in enumerate(raw_columns, start=1))
     return replace(source, columns=columns)

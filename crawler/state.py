@@ -26,7 +26,10 @@ log = logging.getLogger(__name__)
 
 DB_NAME = "corpus.sqlite"
 LOCK_NAME = "crawl.lock"
-_PRIO = {"list": 0, "article": 1, "attachment": 2}
+# Documents before further list pages: a column's known articles are fetched before its next
+# list page, so a list that never ends (a crawler trap) cannot starve them.
+_PRIO = {"article": 0, "attachment": 1, "list": 2}
+_PRIO_SQL = "CASE kind WHEN 'article' THEN 0 WHEN 'attachment' THEN 1 WHEN 'list' THEN 2 ELSE 3 END"
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS crawl_urls (
@@ -161,6 +164,8 @@ class CrawlState:
             self.db.execute("PRAGMA busy_timeout=30000")
             self.db.execute("PRAGMA synchronous=NORMAL")
             self.db.executescript(_SCHEMA)
+            # rows written before documents came first had lists at 0; renumber them once
+            self.db.execute(f"UPDATE crawl_urls SET prio={_PRIO_SQL} WHERE prio != {_PRIO_SQL}")
         except sqlite3.DatabaseError as exc:
             raise CorpusError(f"cannot open the crawl state: {exc}", where=str(self.path),
                               hint="is it a policylens corpus database? move it away to start over") from None
@@ -247,7 +252,7 @@ class CrawlState:
         return [r[0] for r in rows if r[0] not in skip]
 
     def next_item(self, host: str) -> QueueItem | None:
-        """The next URL to fetch on ``host`` (list pages first, then articles, attachments)."""
+        """The next URL to fetch on ``host`` (articles, then attachments, then list pages)."""
         row = self.db.execute(
             "SELECT url, host, source_id, kind, doc_type, column_url, list_mode, page_no, probe,"
             " referer, anchor_text, hint_date, etag, last_modified, sha256 FROM crawl_urls"
@@ -256,6 +261,13 @@ class CrawlState:
         if row is None:
             return None
         return QueueItem(*row[:8], bool(row[8]), *row[9:])
+
+    def list_fetches(self) -> dict[tuple[str, str], int]:
+        """``(source_id, column_url) -> list pages fetched`` in this run (for the page cap)."""
+        rows = self.db.execute(
+            "SELECT source_id, column_url, COUNT(*) FROM crawl_urls WHERE done_run=? AND"
+            " kind='list' AND outcome NOT LIKE 'skipped_%' GROUP BY 1, 2", (self.run_id,))
+        return {(sid, col): n for sid, col, n in rows}
 
     def pending_count(self) -> int:
         """URLs still waiting in this run."""
