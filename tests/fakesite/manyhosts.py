@@ -205,4 +205,8 @@ def request_gaps(log: list[tuple[int, float, str]]) -> dict[int, list[float]]:
     times: dict[int, list[float]] = {}
     for port, when, _ in log:
         times.setdefault(port, []).append(when)
-    return {port: [b - a for a, b in zip(sorted(t), sorted(t)[1:])] for port, t in times.items()}
+    gaps = {}
+    for port, values in times.items():
+        values.sort()
+        gaps[port] = [b - a for a, b in zip(values, values[1:], strict=False)]
+    return gaps
