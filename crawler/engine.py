@@ -155,10 +155,9 @@ class _Crawl:
         except Exception as exc:  # a parser bug must not stop the crawl
             log.exception("unexpected failure reading robots.txt of %s", host.origin)
             host.robots = RobotsRules("unavailable", message=f"{type(exc).__name__}: {exc}")
-        finally:
-            host.book()
         if host.robots.crawl_delay:
             host.delay = max(host.delay, host.robots.crawl_delay)
+        host.book()
 
     def process(self, item: QueueItem, host: _Host) -> _Result:
         """Fetch one URL and work out what it means (no database access here)."""

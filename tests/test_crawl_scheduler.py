@@ -7,8 +7,10 @@ a scheduler whose slots sleep out the delays would take.
 
 from __future__ import annotations
 
+import threading
 import time
 
+from fakesite import FakeSite, Response, article_html, hexid, one_source_toml, serve_fake_site
 from fakesite.manyhosts import request_gaps, serve_many_hosts
 
 from policylens.crawl_pipeline import build_config
@@ -61,3 +63,48 @@ def test_idle_connections_are_capped_across_hosts(tmp_path):
         peak = many.peak_connections()
     assert report.documents["new"] == 36
     assert peak <= 3 + 2  # kept-alive idle connections + the ones in use
+
+
+def test_crawl_delay_from_robots_txt_holds_from_the_first_page(tmp_path):
+    site = FakeSite()
+    site.add("/robots.txt", Response(body=b"User-agent: *\nCrawl-delay: 0.3\n",
+                                     content_type="text/plain"))
+    paths = [f"/c/c1/202401/{hexid(f'cd-{i}')}.shtml" for i in range(4)]
+    site.html("/c/list.shtml", "<ul>" + "".join(f'<li><a href="{p}">文件{i}</a></li>'
+                                                for i, p in enumerate(paths)) + "</ul>")
+    for i, p in enumerate(paths):
+        site.add(p, Response(body=article_html(f"文件{i}", "数字经济").encode()))
+    with serve_fake_site(site) as server:
+        path = tmp_path / "s.toml"
+        path.write_text(one_source_toml(server.base_url, [{"url": "/c/list.shtml", "max_pages": 1}],
+                                        source_id="cd", region="哈密市"), encoding="utf-8")
+        report = run_crawl(build_config(tmp_path / "data", sources_file=path), [].append)
+    times = [t for t, _, _ in site.log]
+    assert [p for _, p, _ in site.log][:2] == ["/robots.txt", "/c/list.shtml"]
+    assert len(times) == 6 and report.documents["new"] == 4
+    assert min(b - a for a, b in zip(times, times[1:], strict=False)) >= 0.3
+
+
+def test_stop_ends_the_crawl_promptly_and_the_next_run_resumes(tmp_path):
+    with serve_many_hosts(hosts=4, pages=10) as many:
+        path = tmp_path / "many.toml"
+        path.write_text(many.sources_toml(delay=0.5, settings={"min_delay": 0.0, "jitter": 0.0}),
+                        encoding="utf-8")
+        config = build_config(tmp_path / "data", sources_file=path)
+        stop = threading.Event()
+        stopped_at = []
+
+        def progress(event):
+            if event.done == 10 and not stop.is_set():
+                stop.set()
+                stopped_at.append(time.monotonic())
+
+        got = []
+        first = run_crawl(config, got.append, progress=progress, stop=stop)
+        returned = time.monotonic()
+        again = run_crawl(config, got.append)
+    assert returned - stopped_at[0] < 3.0  # no new request after stop; in-flight ones end
+    assert first.pending > 0 and first.pending + first.documents["new"] == 40
+    assert again.resumed and again.pending == 0
+    assert sorted(r.url for r in got) == sorted(set(r.url for r in got))  # nothing twice
+    assert len(got) == 40
