@@ -49,7 +49,7 @@ log = logging.getLogger(__name__)
 Sink = Callable[[FetchedResource], object]
 
 # Fetch errors that say the host (not the page) is in trouble; they feed the circuit breaker.
-_HOST_FAILURE = re.compile(r"timeout|connection|truncated|tls|http_429|http_5\d\d$")
+_HOST_FAILURE = re.compile(r"timeout|connection|truncated|tls|dns|http_429|http_5\d\d$")
 _PARKED = "parked"  # prefix of the reason of a host parked by the circuit breaker
 
 
@@ -169,8 +169,6 @@ class _Crawl:
             result.outcome, result.error_kind = "error", "internal"
             result.message = f"{type(exc).__name__}: {exc}"
             return result
-        finally:
-            host.book()  # the delay runs from the end of the response
 
     def _process(self, item: QueueItem, host: _Host, result: _Result) -> _Result:
         settings = self.settings
@@ -179,6 +177,7 @@ class _Crawl:
         cap = settings.max_attachment_bytes if item.kind == "attachment" else settings.max_html_bytes
         fetched = host.fetcher.fetch(item.url, max_bytes=cap, etag=item.etag,
                                      last_modified=item.last_modified, referer=item.referer)
+        host.book()  # the delay runs from the end of the response, not from the request
         host.fetches += 1
         result.fetch = fetched
         if fetched.error == "interrupted":

@@ -59,7 +59,7 @@ class CrawlSettings:
 
     user_agent: str = ""  # empty: policylens.settings.USER_AGENT
     min_delay: float = 1.0  # floor for the per-host delay (seconds)
-    jitter: float = 0.5  # the delay is multiplied by a random factor in [1, 1 + jitter]
+    jitter: float = 0.2  # the delay is multiplied by a random factor in [1, 1 + jitter]
     connect_timeout: float = 10.0
     read_timeout: float = 30.0
     request_deadline: float = 120.0  # overall time for one response body
