@@ -20,7 +20,7 @@ EXPORT_FORMATS = ("csv", "xlsx", "parquet", "dta")
 EXCEL_CELL_LIMIT = 32767
 _STATA_STR_LIMIT = 2045  # longer strings must be strL
 _LIST_FIELDS = ("flags", "warnings", "meta_inferred")
-_INT_FIELDS = ("year", "duplicate_of", "supersedes")
+_INT_FIELDS = ("year", "duplicate_of", "supersedes", "parent_id")
 
 
 def corpus_table(corpus, *, with_text: bool = True, **filters):

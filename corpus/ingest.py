@@ -1,11 +1,13 @@
-"""Batch ingestion of local files: expand paths, read a manifest, extract on worker processes,
-store each document in its own transaction.
+"""Ingestion: extract documents, then hand each to the store (the one way into the corpus).
 
     summary = ingest_paths(corpus, ["docs/", "extra/*.pdf"], overrides={"region": "巴州"})
     summary.counts  # {'added': 12, 'duplicate': 0, ...}
+    result = ingest_bytes(corpus, raw, DocumentMeta(source=url, kind="article"))
 
-Extraction runs on ``workers`` processes (``policylens.corpus.extract.extract_many``); writes happen here,
-in the parent, in input order, so document ids are the same on every run.
+Files: expand paths, read a manifest, extract on ``workers`` processes
+(``policylens.corpus.extract.extract_many``); writes happen here, in the parent, in input order,
+so document ids are the same on every run. Single documents (the crawl sink):
+``ingest_bytes`` skips extraction for bytes already stored, else extracts and stores.
 """
 
 from __future__ import annotations
@@ -20,8 +22,10 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from policylens.corpus.extract.model import Extraction
 from policylens.corpus.metadata import validate_overrides
-from policylens.corpus.store import STATUSES, AddResult, Corpus
+from policylens.corpus.records import STATUSES, AddResult, DocumentMeta
+from policylens.corpus.store import Corpus
 from policylens.errors import ExtractionError, PolicylensError, UsageError
 
 __all__ = [
@@ -31,6 +35,7 @@ __all__ = [
     "ManifestRow",
     "expand_paths",
     "extract_document",
+    "ingest_bytes",
     "ingest_paths",
     "read_manifest",
 ]
@@ -85,7 +90,8 @@ class ManifestRow:
     url: str | None = None
 
 
-def extract_document(data: bytes, *, filename=None, content_type=None, url=None, options=None):
+def extract_document(data: bytes, *, filename=None, content_type=None, url=None,
+                     options=None) -> Extraction:
     """Extract one document (isolated in a worker process by default), never raising for bad input.
 
     Returns:
@@ -98,6 +104,32 @@ def extract_document(data: bytes, *, filename=None, content_type=None, url=None,
         return extract_bytes(data, filename=filename, content_type=content_type, url=url, options=options)
     except PolicylensError as exc:
         return failed("corrupt", str(exc))
+
+
+def ingest_bytes(corpus: Corpus, raw: bytes, meta: DocumentMeta, *, options=None) -> AddResult:
+    """Extract one document and store it; bytes already stored are not extracted again.
+
+    Args:
+        corpus: an open ``Corpus``.
+        raw: the document's bytes.
+        meta: where they came from (``DocumentMeta``); ``final_url`` (else ``source``) is the
+            URL extraction resolves relative links against.
+        options: ``policylens.corpus.extract.ExtractOptions`` (limits, PDF engine).
+
+    Returns:
+        The store's ``AddResult``.
+
+    Raises:
+        UsageError: ``meta.overrides`` has an unknown field or value.
+        CorpusError: the database or the raw store could not be written.
+    """
+    existing = corpus.find_raw(hashlib.sha256(raw).hexdigest())
+    if existing is not None:
+        corpus.note_source(existing, meta.source)
+        return AddResult("duplicate", None, existing, (), f"same bytes as document {existing}")
+    extraction = extract_document(raw, filename=meta.filename, content_type=meta.content_type,
+                                  url=meta.final_url or meta.source, options=options)
+    return corpus.add(raw, meta, extraction)
 
 
 def expand_paths(paths: Iterable[str | os.PathLike[str]]) -> tuple[list[Path], list[IngestItem], int]:
@@ -277,7 +309,7 @@ def ingest_paths(
     # Pass 2: extract on worker processes, store in input order (stable ids on every run).
     options = options or ExtractOptions()
     order = {key: i for i, (_, key) in enumerate(todo)}
-    ready: dict[int, object] = {}
+    ready: dict[int, Extraction] = {}
     next_index = 0
     try:
         for key, extraction in extract_many([k for _, k in todo], options=options, workers=workers):
@@ -293,7 +325,8 @@ def ingest_paths(
     return summary
 
 
-def _store(corpus: Corpus, path: Path, resolved: str, extraction, base: dict, row) -> IngestItem:
+def _store(corpus: Corpus, path: Path, resolved: str, extraction: Extraction, base: dict,
+           row: ManifestRow | None) -> IngestItem:
     """Add one extracted file; the file is read again so the stored bytes are what was extracted."""
     overrides = dict(base)
     if row is not None:
@@ -303,7 +336,6 @@ def _store(corpus: Corpus, path: Path, resolved: str, extraction, base: dict, ro
     except OSError as exc:
         return IngestItem(str(path), "failed", message=f"cannot read: {exc.strerror or exc}")
     source = row.url if row is not None and row.url else resolved
-    result: AddResult = corpus.add(
-        raw, source=source, filename=path.name, overrides=overrides, extraction=extraction
-    )
+    meta = DocumentMeta(source=source, filename=path.name, overrides=overrides)
+    result = corpus.add(raw, meta, extraction)
     return IngestItem(str(path), result.status, result.doc_id, result.duplicate_of, result.flags, result.message)

@@ -1,7 +1,8 @@
 """The corpus database schema and its migrations.
 
 The schema version lives in ``PRAGMA user_version``. Each migration is a list of statements run
-in one transaction together with the version bump, so a database is always at a whole version.
+in one transaction together with the version bump, so a database is always at a whole version
+and opening it again (or from a second process) migrates nothing twice.
 Other stores (the crawler's frontier) may keep their own tables in the same file; they must not
 use ``user_version`` nor tables named ``documents*``.
 """
@@ -15,6 +16,14 @@ from policylens.errors import CorpusError
 __all__ = ["SCHEMA_VERSION", "MIGRATIONS", "migrate", "configure"]
 
 DOC_TYPES_SQL = "('work_report', 'five_year_plan', 'statistical_bulletin', 'policy', 'other')"
+
+# A time like 2026-11-29T22:00:00+0800 (no colon in the offset) and its UTC ISO rewrite:
+# SQLite's strftime reads a "+08:00" suffix and converts to UTC.
+_OFFSET_TIME = "[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]T[0-9][0-9]:[0-9][0-9]:[0-9][0-9][+-][0-9][0-9][0-9][0-9]"
+_UTC_FROM_OFFSET = (
+    "strftime('%Y-%m-%dT%H:%M:%S', substr(fetched_at, 1, 22) || ':' || substr(fetched_at, 23, 2))"
+    " || '+00:00'"
+)
 
 MIGRATIONS: dict[int, list[str]] = {
     1: [
@@ -89,6 +98,20 @@ MIGRATIONS: dict[int, list[str]] = {
             INSERT INTO documents_fts(rowid, title, text) VALUES (new.id, new.title, new.text);
         END
         """,
+    ],
+    # Provenance kept from the crawl: the final URL of every row (a local file's is its
+    # source), the kind, the HTTP validators, and an attachment's parent article. Fetch times
+    # written in the crawler's old local format (+0800) become UTC ISO like every other time.
+    2: [
+        "ALTER TABLE documents ADD COLUMN final_url TEXT",
+        "ALTER TABLE documents ADD COLUMN kind TEXT",
+        "ALTER TABLE documents ADD COLUMN etag TEXT",
+        "ALTER TABLE documents ADD COLUMN last_modified TEXT",
+        "ALTER TABLE documents ADD COLUMN parent_url TEXT",
+        "ALTER TABLE documents ADD COLUMN parent_id INTEGER REFERENCES documents(id)",
+        "UPDATE documents SET final_url = source WHERE final_url IS NULL",
+        f"UPDATE documents SET fetched_at = {_UTC_FROM_OFFSET} WHERE fetched_at GLOB '{_OFFSET_TIME}'",
+        "CREATE INDEX documents_parent ON documents(parent_id)",
     ],
 }
 SCHEMA_VERSION = max(MIGRATIONS)

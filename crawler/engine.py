@@ -41,6 +41,7 @@ from policylens.crawler.sources import Source
 from policylens.crawler.state import CrawlState, QueueItem, crawl_lock
 from policylens.crawler.urls import UnsafeURL, canonical_url, check_url, host_key, safe_filename
 from policylens.errors import UsageError
+from policylens.timeutil import utc_now as _now  # the one time format: UTC ISO 8601
 
 __all__ = ["run_crawl", "Sink"]
 
@@ -98,10 +99,6 @@ class _Result:
     pub_date: str | None = None
     blocked: bool = False
     interrupted: bool = False
-
-
-def _now() -> str:
-    return time.strftime("%Y-%m-%dT%H:%M:%S%z")
 
 
 def _older(date: str | None, since: str | None) -> bool:

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from policylens.errors import CorpusError, CrawlError
+from policylens.timeutil import utc_now as _now  # the one time format: UTC ISO 8601
 
 __all__ = ["CrawlState", "QueueItem", "crawl_lock", "DB_NAME", "LOCK_NAME"]
 
@@ -87,10 +88,6 @@ CREATE TABLE IF NOT EXISTS crawl_hosts (
     blocked_at TEXT
 );
 """
-
-
-def _now() -> str:
-    return time.strftime("%Y-%m-%dT%H:%M:%S%z")
 
 
 @dataclass(frozen=True)

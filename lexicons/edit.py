@@ -17,7 +17,6 @@ import os
 import sys
 import unicodedata
 from dataclasses import dataclass, field
-from datetime import datetime
 from importlib import resources
 from pathlib import Path
 
@@ -25,6 +24,7 @@ from policylens.errors import LexiconError, UsageError
 from policylens.lexicons import Lexicon, lexicon_from_mapping, load_lexicon
 from policylens.lexicons.export import atomic_write_text, to_toml
 from policylens.settings import resolve_data_dir
+from policylens.timeutil import utc_now as _now  # the one time format: UTC ISO 8601
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -171,10 +171,6 @@ def _who() -> str:
         return os.environ.get("USER") or getpass.getuser()
     except Exception:  # no user database entry (containers)
         return "unknown"
-
-
-def _now() -> str:
-    return datetime.now().astimezone().isoformat(timespec="seconds")
 
 
 @contextlib.contextmanager

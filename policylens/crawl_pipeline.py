@@ -12,6 +12,10 @@ from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
+from policylens.corpus.ingest import ingest_bytes
+from policylens.corpus.metadata import validate_overrides
+from policylens.corpus.records import AddResult, DocumentMeta
+from policylens.corpus.store import Corpus
 from policylens.crawler import (
     CrawlConfig,
     CrawlReport,
@@ -24,7 +28,7 @@ from policylens.crawler import (
 from policylens.errors import UsageError
 from policylens.settings import resolve_data_dir
 
-__all__ = ["build_config", "crawl_into_corpus", "corpus_sink"]
+__all__ = ["build_config", "crawl_into_corpus", "corpus_sink", "resource_meta"]
 
 log = logging.getLogger(__name__)
 
@@ -54,29 +58,53 @@ def build_config(data_dir=None, *, sources_file=None, source_ids=None, regions=N
                        settings=settings, since=since, max_pages=max_pages)
 
 
-def corpus_sink(corpus) -> Callable[[FetchedResource], object]:
-    """A sink that adds each fetched resource to an open ``policylens.corpus.store.Corpus``.
+def resource_meta(resource: FetchedResource, overrides: dict) -> DocumentMeta:
+    """The corpus's ``DocumentMeta`` for one fetched resource (provenance kept, nothing dropped).
+
+    Args:
+        resource: what the crawler fetched.
+        overrides: explicit metadata from the crawl (region, doc_type, title, pub_date).
+
+    Returns:
+        The record ``Corpus.add`` takes; an attachment's ``parent_url`` is the article page
+        that linked it (the resource's referer).
+    """
+    attachment = resource.kind == "attachment"
+    return DocumentMeta(
+        source=resource.url, final_url=resource.final_url, filename=resource.filename,
+        content_type=resource.content_type, fetched_at=resource.fetched_at, overrides=overrides,
+        kind="attachment" if attachment else "article", etag=resource.etag,
+        last_modified=resource.last_modified, sha256=resource.sha256,
+        parent_url=resource.referer if attachment else None,
+    )
+
+
+def corpus_sink(corpus: Corpus, *, options=None) -> Callable[[FetchedResource], AddResult]:
+    """A sink that extracts each fetched resource and adds it to an open ``Corpus``.
 
     The corpus deduplicates on the raw bytes, so handing a document over twice (after a
     crash) stores it once.
+
+    Args:
+        corpus: an open ``policylens.corpus.store.Corpus``.
+        options: ``ExtractOptions`` for the extraction (default limits).
     """
 
-    def sink(resource: FetchedResource):
+    def sink(resource: FetchedResource) -> AddResult:
         overrides = {"doc_type": resource.doc_type, "region": resource.region,
                      "title": resource.title if resource.kind == "article" else None}
         if resource.pub_date and len(resource.pub_date) == 10:
             overrides["pub_date"] = resource.pub_date
-        kwargs = dict(source=resource.url, filename=resource.filename,
-                      content_type=resource.content_type, fetched_at=resource.fetched_at)
         try:
-            return corpus.add(resource.content, overrides=overrides, **kwargs)
+            validate_overrides(overrides, corpus.regions)
         except (UsageError, AttributeError, TypeError) as exc:
             # The region name may be unknown to the corpus registry (or refused by it): the
             # document is still worth keeping, with its region inferred from the text.
             log.warning("%s: corpus refused region %r (%s); storing without it", resource.url,
                         resource.region, exc)
             overrides.pop("region", None)
-            return corpus.add(resource.content, overrides=overrides, **kwargs)
+        return ingest_bytes(corpus, resource.content, resource_meta(resource, overrides),
+                            options=options)
 
     return sink
 
@@ -107,8 +135,6 @@ def crawl_into_corpus(data_dir=None, *, sources_file=None, source_ids=None, regi
     Raises:
         ConfigError, UsageError, CrawlError, CorpusError: see ``build_config`` and ``run_crawl``.
     """
-    from policylens.corpus.store import Corpus
-
     config = build_config(data_dir, sources_file=sources_file, source_ids=source_ids,
                           regions=regions, since=since, max_pages=max_pages,
                           allow_private_network=allow_private_network,

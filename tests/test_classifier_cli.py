@@ -29,20 +29,20 @@ def run(*args):
 
 @pytest.fixture(scope="module")
 def corpus_dir(tmp_path_factory):
+    from policylens.corpus.ingest import ingest_bytes
+    from policylens.corpus.records import DocumentMeta
     from policylens.corpus.store import Corpus
 
     data = tmp_path_factory.mktemp("data")
     with Corpus.open(data) as corpus:
         for i, (title, number, body) in enumerate(POLICIES, 1):
             raw = f"{title}\n{number}\n{body}\n".encode()
-            result = corpus.add(raw, source=f"https://www.wlmq.gov.cn/p/{i}.shtml", filename=f"p{i}.txt",
-                                overrides={"title": title, "region": "乌鲁木齐市", "year": 2025,
+            result = ingest_bytes(corpus, raw, DocumentMeta(source=f"https://www.wlmq.gov.cn/p/{i}.shtml", filename=f"p{i}.txt", overrides={"title": title, "region": "乌鲁木齐市", "year": 2025,
                                            "doc_type": "policy", "doc_number": number,
-                                           "issuer": "乌鲁木齐市人民政府办公厅"})
+                                           "issuer": "乌鲁木齐市人民政府办公厅"}))
             assert result.status == "added", result
         raw = "2025年乌鲁木齐市政府工作报告\n推进大数据发展。".encode()
-        corpus.add(raw, source="https://www.wlmq.gov.cn/r.shtml", filename="r.txt",
-                   overrides={"region": "乌鲁木齐市", "year": 2025, "doc_type": "work_report"})
+        ingest_bytes(corpus, raw, DocumentMeta(source="https://www.wlmq.gov.cn/r.shtml", filename="r.txt", overrides={"region": "乌鲁木齐市", "year": 2025, "doc_type": "work_report"}))
     return data
 
 

@@ -21,13 +21,14 @@ TOTAL = 150
 WRITER = f"""
 import sys
 from policylens.corpus.extract.model import Extraction
+from policylens.corpus.records import DocumentMeta
 from policylens.corpus.store import Corpus
 
 with Corpus.open(sys.argv[1]) as corpus:
     for i in range({TOTAL}):
         text = f"第{{i}}号文件：乌鲁木齐市推进数字经济发展，编号{{i * 7919}}。" * (5 + i % 7)
-        corpus.add(text.encode("utf-8"), source=f"https://www.wlmq.gov.cn/doc/{{i}}.html",
-                   extraction=Extraction(text=text, title=f"文件{{i}}号通知", method="test"))
+        corpus.add(text.encode("utf-8"), DocumentMeta(source=f"https://www.wlmq.gov.cn/doc/{{i}}.html"),
+                   Extraction(text=text, title=f"文件{{i}}号通知", method="test"))
 """
 
 

@@ -7,6 +7,7 @@ import pytest
 
 from policylens.corpus.export import EXCEL_CELL_LIMIT, corpus_table, export_corpus
 from policylens.corpus.extract.model import Extraction
+from policylens.corpus.records import DocumentMeta
 from policylens.corpus.store import Corpus
 from policylens.errors import UsageError
 
@@ -16,13 +17,10 @@ LONG = "新疆维吾尔自治区加快数字经济发展，推进大数据与人
 @pytest.fixture
 def corpus(tmp_path):
     with Corpus.open(tmp_path / "data") as c:
-        c.add(b"1", source="https://www.xinjiang.gov.cn/1.html",
-              extraction=Extraction(text=LONG, title="2025年新疆维吾尔自治区政府工作报告", method="html"))
-        c.add(b"2", source="/data/bz.pdf",
-              extraction=Extraction(text="巴州2025年国民经济和社会发展统计公报\n全年生产总值增长5.5%。",
+        c.add(b"1", DocumentMeta(source="https://www.xinjiang.gov.cn/1.html"), Extraction(text=LONG, title="2025年新疆维吾尔自治区政府工作报告", method="html"))
+        c.add(b"2", DocumentMeta(source="/data/bz.pdf"), Extraction(text="巴州2025年国民经济和社会发展统计公报\n全年生产总值增长5.5%。",
                                     method="pdf", flags=("short_text",), warnings=("short",)))
-        c.add(b"3", source="/data/bz-copy.html",
-              extraction=Extraction(text="转载\n巴州2025年国民经济和社会发展统计公报\n全年生产总值增长5.5%。",
+        c.add(b"3", DocumentMeta(source="/data/bz-copy.html"), Extraction(text="转载\n巴州2025年国民经济和社会发展统计公报\n全年生产总值增长5.5%。",
                                     method="html"))
         yield c
 

@@ -1,0 +1,160 @@
+"""Reading the corpus: filtered listings, one document, full-text search, counts.
+
+Functions over an open connection (``Corpus`` delegates to them); nothing here writes.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from typing import Any
+
+from policylens.corpus.records import LIST_COLUMNS, DocumentRecord, SearchHit, record_from_row
+from policylens.corpus.regions import RegionSet
+from policylens.errors import CorpusError, UsageError
+
+__all__ = ["get_document", "list_documents", "search", "stats"]
+
+
+def _filters(regions: RegionSet, region, year, doc_type, include_duplicates,
+             latest_only) -> tuple[str, list]:
+    where, args = [], []
+    if latest_only:
+        where.append("is_latest = 1")
+    if not include_duplicates:
+        where.append("duplicate_of IS NULL")
+    if region:
+        found = regions.find(str(region))
+        if found is None:
+            raise UsageError(
+                f"unknown region {region!r}",
+                hint="use a name, short form or code, e.g. 乌鲁木齐市, 巴州, 650100",
+            )
+        where.append("region_code = ?")
+        args.append(found.code)
+    if year is not None:
+        where.append("year = ?")
+        args.append(int(year))
+    if doc_type:
+        where.append("doc_type = ?")
+        args.append(doc_type)
+    return (" WHERE " + " AND ".join(where)) if where else "", args
+
+
+def list_documents(conn: sqlite3.Connection, regions: RegionSet, region: str | None = None,
+                   year: int | None = None, doc_type: str | None = None,
+                   include_duplicates: bool = False, *, latest_only: bool = True,
+                   with_text: bool = False) -> list[DocumentRecord]:
+    """Documents matching the filters, ordered by id (see ``Corpus.documents``).
+
+    Raises:
+        UsageError: unknown region.
+    """
+    clause, args = _filters(regions, region, year, doc_type, include_duplicates, latest_only)
+    columns = LIST_COLUMNS + (", text" if with_text else "")
+    rows = conn.execute(f"SELECT {columns} FROM documents{clause} ORDER BY id", args)
+    return [record_from_row(row) for row in rows]
+
+
+def get_document(conn: sqlite3.Connection, doc_id: int) -> DocumentRecord:
+    """One document with its text and every source it was seen at.
+
+    Raises:
+        CorpusError: no document has this id.
+    """
+    row = conn.execute(
+        f"SELECT {LIST_COLUMNS}, text FROM documents WHERE id = ?", (int(doc_id),)
+    ).fetchone()
+    if row is None:
+        raise CorpusError(
+            "no such document", where=f"document {doc_id}", hint="list ids with `policylens corpus ls`"
+        )
+    sources = tuple(
+        r[0] for r in conn.execute(
+            "SELECT source FROM documents_sources WHERE doc_id = ? ORDER BY seen_at, source",
+            (int(doc_id),),
+        )
+    )
+    return record_from_row(row, sources=sources)
+
+
+def search(conn: sqlite3.Connection, query: str, limit: int = 20, *,
+           include_duplicates: bool = False) -> list[SearchHit]:
+    """Full-text search (FTS5 trigram); terms shorter than 3 characters use a LIKE scan.
+
+    Args:
+        conn: an open corpus connection.
+        query: one or more space-separated terms; all must occur.
+        limit: most hits returned, best first.
+        include_duplicates: also search near duplicates.
+
+    Raises:
+        UsageError: empty query or limit < 1.
+    """
+    terms = [t for t in (query or "").split() if t]
+    if not terms:
+        raise UsageError("empty search query", hint="give a word, e.g. 数字经济")
+    if limit < 1:
+        raise UsageError(f"limit must be at least 1, got {limit}")
+    extra = "" if include_duplicates else " AND d.duplicate_of IS NULL"
+    if all(len(t) >= 3 for t in terms):
+        match = " AND ".join('"' + t.replace('"', '""') + '"' for t in terms)
+        sql = (
+            "SELECT d.id, d.title, d.region, d.year, d.doc_type, "
+            "snippet(documents_fts, 1, '[', ']', '…', 24) AS snip, bm25(documents_fts) AS score "
+            "FROM documents_fts JOIN documents d ON d.id = documents_fts.rowid "
+            f"WHERE documents_fts MATCH ? AND d.is_latest = 1{extra} ORDER BY score LIMIT ?"
+        )
+        rows = conn.execute(sql, (match, limit)).fetchall()
+        return [SearchHit(r[0], r[1], r[2], r[3], r[4], r[5], -float(r[6])) for r in rows]
+    # Short terms (数据, 5G): trigram cannot index them, so scan with LIKE and count hits.
+    like = " AND ".join("d.text LIKE ? ESCAPE '\\'" for _ in terms)
+    args = [f"%{_escape_like(t)}%" for t in terms]
+    sql = (
+        "SELECT d.id, d.title, d.region, d.year, d.doc_type, d.text FROM documents d "
+        f"WHERE d.is_latest = 1{extra} AND {like}"
+    )
+    hits = []
+    for r in conn.execute(sql, args):
+        count = sum(r[5].count(t) for t in terms)
+        hits.append(SearchHit(r[0], r[1], r[2], r[3], r[4], _snippet(r[5], terms[0]), float(count)))
+    hits.sort(key=lambda h: (-h.score, h.doc_id))
+    return hits[:limit]
+
+
+def stats(conn: sqlite3.Connection) -> dict[str, Any]:
+    """Counts: documents, duplicates, versions, flagged, sources, chars, by type/region/year."""
+    one = lambda sql: conn.execute(sql).fetchone()[0]  # noqa: E731
+    latest = "is_latest = 1 AND duplicate_of IS NULL"
+
+    def grouped(column: str) -> dict:
+        rows = conn.execute(
+            f"SELECT {column}, COUNT(*) FROM documents WHERE {latest} GROUP BY {column} ORDER BY {column}"
+        )
+        return {(k if k is not None else "unknown"): n for k, n in rows}
+
+    return {
+        "documents": one(f"SELECT COUNT(*) FROM documents WHERE {latest}"),
+        "rows": one("SELECT COUNT(*) FROM documents"),
+        "near_duplicates": one("SELECT COUNT(*) FROM documents WHERE duplicate_of IS NOT NULL"),
+        "superseded_versions": one("SELECT COUNT(*) FROM documents WHERE is_latest = 0"),
+        "flagged": one(f"SELECT COUNT(*) FROM documents WHERE {latest} AND flags != '[]'"),
+        "sources": one("SELECT COUNT(*) FROM documents_sources"),
+        "chars": one(f"SELECT COALESCE(SUM(chars), 0) FROM documents WHERE {latest}"),
+        "raw_bytes": one("SELECT COALESCE(SUM(raw_size), 0) FROM documents"),
+        "by_type": grouped("doc_type"),
+        "by_region": grouped("region"),
+        "by_year": grouped("year"),
+    }
+
+
+def _escape_like(term: str) -> str:
+    return term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def _snippet(text: str, term: str, width: int = 30) -> str:
+    at = text.find(term)
+    if at < 0:
+        return text[: width * 2].replace("\n", " ")
+    start, end = max(0, at - width), at + len(term) + width
+    piece = text[start:at] + "[" + term + "]" + text[at + len(term):end]
+    return ("…" if start else "") + piece.replace("\n", " ") + ("…" if end < len(text) else "")
