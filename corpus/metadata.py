@@ -11,10 +11,14 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath, PureWindowsPath
+from typing import TYPE_CHECKING
 from urllib.parse import urlparse
 
 from policylens.corpus.regions import Region, RegionSet, load_regions
 from policylens.errors import UsageError
+
+if TYPE_CHECKING:
+    from policylens.corpus.records import DocumentRecord
 
 __all__ = [
     "DOC_TYPES",
@@ -30,6 +34,7 @@ __all__ = [
     "infer_pub_date",
     "infer_metadata",
     "validate_overrides",
+    "attribute_issuer",
 ]
 
 DOC_TYPES = ("work_report", "five_year_plan", "statistical_bulletin", "policy", "other")
@@ -409,3 +414,50 @@ def _default_regions() -> RegionSet:
     if "all" not in _REGIONS_CACHE:
         _REGIONS_CACHE["all"] = load_regions("all")
     return _REGIONS_CACHE["all"]
+
+
+# Issuers above every region: their documents count for the national level, not a region.
+_NATIONAL_ISSUER = re.compile(r"国务院|中共中央|全国人大|^国家|^中华人民共和国")
+
+
+def attribute_issuer(doc: DocumentRecord, regions: RegionSet) -> tuple[Region | None, str]:
+    """Which government issued a stored document, and how that was decided.
+
+    The most reliable evidence first: a 文号 whose prefix names a region (in ``doc_number``,
+    else in the title), then the issuer's name (national bodies map to the national level),
+    then a 文号 prefix's first character when only one region shares it, then the source
+    URL's domain, then the region the corpus inferred.
+
+    Args:
+        doc: a stored document (``doc_number``, ``title``, ``issuer``, ``source`` and
+            ``region_code`` are read).
+        regions: the registry to attribute to.
+
+    Returns:
+        ``(region, how)``: the region (``None`` when unknown) and a short reason such as
+        ``"文号 乌政办〔2021〕15号"`` or ``"issuer unknown"``.
+    """
+    number = parse_doc_number(doc.doc_number or "", regions) or parse_doc_number(doc.title or "", regions)
+    if number is not None and number.region is not None:
+        return number.region, f"文号 {number.text}"
+    issuer = (doc.issuer or "").strip()
+    if issuer:
+        if _NATIONAL_ISSUER.search(issuer):
+            return next((r for r in regions if r.level == "national"), None), f"issuer {issuer}"
+        region = regions.match_text(issuer)
+        if region is not None:
+            return region, f"issuer {issuer}"
+    if number is not None:
+        initial = [r for r in regions if any(p[:1] == number.prefix[:1] for p in r.doc_number_prefixes)]
+        if len(initial) == 1:
+            return initial[0], f"文号 {number.text} (prefix initial)"
+    host = urlparse(doc.source or "").hostname if "://" in (doc.source or "") else None
+    if host:
+        region = regions.by_domain(host)
+        if region is not None:
+            return region, f"source domain {host}"
+    if doc.region_code:
+        region = regions.get(doc.region_code)
+        if region is not None:
+            return region, "corpus region"
+    return None, "issuer unknown"

@@ -25,7 +25,6 @@ import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import urlparse
 
 from policylens.errors import ConfigError, UsageError
 from policylens.nlp.bulletin import FIGURE_UNITS, extract_figures
@@ -58,7 +57,6 @@ _DERIVED = {
     "broadband_penetration": ("broadband_users_10k", 100.0),
     "mobile_internet_penetration": ("mobile_internet_users_10k", 100.0),
 }
-_NATIONAL_ISSUER = re.compile(r"国务院|中共中央|全国人大|^国家|^中华人民共和国")
 _MAX_EXCLUDED = 50
 
 
@@ -532,36 +530,9 @@ def _emphasis(own, year, counter, config, plan_re, notes) -> dict:
 
 def _attribute(doc, regions) -> tuple[object | None, str]:
     """Who issued ``doc``: (region or None, how it was decided)."""
-    from policylens.corpus.metadata import parse_doc_number
+    from policylens.corpus.metadata import attribute_issuer
 
-    number = parse_doc_number(doc.doc_number or "", regions) or parse_doc_number(doc.title or "", regions)
-    if number is not None and number.region is not None:
-        return number.region, f"文号 {number.text}"
-    issuer = (doc.issuer or "").strip()
-    if issuer:
-        if _NATIONAL_ISSUER.search(issuer):
-            return _national(regions), f"issuer {issuer}"
-        region = regions.match_text(issuer)
-        if region is not None:
-            return region, f"issuer {issuer}"
-    if number is not None:
-        initial = [r for r in regions if any(p[:1] == number.prefix[:1] for p in r.doc_number_prefixes)]
-        if len(initial) == 1:
-            return initial[0], f"文号 {number.text} (prefix initial)"
-    host = urlparse(doc.source or "").hostname if "://" in (doc.source or "") else None
-    if host:
-        region = regions.by_domain(host)
-        if region is not None:
-            return region, f"source domain {host}"
-    if doc.region_code:
-        region = regions.get(doc.region_code)
-        if region is not None:
-            return region, "corpus region"
-    return None, "issuer unknown"
-
-
-def _national(regions):
-    return next((r for r in regions if r.level == "national"), None)
+    return attribute_issuer(doc, regions)
 
 
 def _policy_key(doc) -> str:

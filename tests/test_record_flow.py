@@ -254,3 +254,29 @@ def test_export_table_carries_the_provenance_columns(corpus):
     assert frame["parent_url"].isna().tolist() == [True, False]
     assert frame["parent_url"][1] == "https://a.gov.cn/p.shtml"
     assert frame["parent_id"].tolist()[1] == 1 and frame["parent_id"].isna().tolist() == [True, False]
+
+
+@pytest.mark.parametrize(("fields", "code", "how"), [
+    ({"doc_number": "乌政办〔2021〕15号"}, "650100", "文号 乌政办〔2021〕15号"),
+    ({"title": "关于印发方案的通知 新政发〔2024〕3号"}, "650000", "文号 新政发〔2024〕3号"),
+    ({"issuer": "国务院办公厅"}, "100000", "issuer 国务院办公厅"),
+    ({"issuer": "哈密市人民政府"}, "650500", "issuer 哈密市人民政府"),
+    ({"source": "https://www.xjbz.gov.cn/a.html"}, "652800", "source domain www.xjbz.gov.cn"),
+    ({"region_code": "652800"}, "652800", "corpus region"),
+    ({"doc_number": "乌政办〔2021〕15号", "issuer": "国务院办公厅"}, "650100", "文号 乌政办〔2021〕15号"),
+    ({}, None, "issuer unknown"),
+])
+def test_issuer_attribution_lives_in_the_corpus_metadata(fields, code, how):
+    from dataclasses import replace
+
+    from policylens.corpus.metadata import attribute_issuer
+    from policylens.corpus.records import DocumentRecord
+    from policylens.corpus.regions import load_regions
+
+    blank = DocumentRecord(
+        id=1, title=None, region_code=None, region=None, year=None, doc_type="policy", issuer=None,
+        doc_number=None, pub_date=None, source="", fetched_at=None, method=None, flags=(),
+        warnings=(), chars=0, raw_sha256="r", text_sha256="t", duplicate_of=None, version=1,
+        meta_inferred=())
+    region, reason = attribute_issuer(replace(blank, **fields), load_regions("all"))
+    assert (region.code if region else None, reason) == (code, how)
