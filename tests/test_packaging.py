@@ -85,12 +85,13 @@ def test_wheel_installs_beside_top_level_nlp_and_crawler(tmp_path):
     # from this test environment's site-packages (appended to sys.path, so its .pth files and
     # the editable install of this checkout are not active there).
     env_dir = tmp_path / "env"
-    venv.EnvBuilder(with_pip=True).create(env_dir)
+    venv.EnvBuilder(with_pip=False).create(env_dir)  # this pip installs into it (--python)
     python = env_dir / "bin" / "python"
+    pip = [sys.executable, "-m", "pip", "--python", str(python)]
     site = Path(_run([str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"])
                 .stdout.strip())
     (site / "zz_test_dependencies.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
-    _run([str(python), "-m", "pip", "install", "-q", "--no-deps", "--no-index",
+    _run([*pip, "install", "-q", "--no-deps", "--no-index",
           *map(str, sorted(wheels.glob("*.whl")))])
 
     clean = {k: v for k, v in os.environ.items() if k not in {"PYTHONPATH", "POLICYLENS_DATA"}}
@@ -111,7 +112,7 @@ def test_wheel_installs_beside_top_level_nlp_and_crawler(tmp_path):
     assert document["terms"] == {"云计算": 1, "人工智能": 1, "区块链": 1, "大数据": 1}
 
     # Uninstalling policylens leaves the other package whole.
-    _run([str(python), "-m", "pip", "uninstall", "-q", "-y", "policylens"])
+    _run([*pip, "uninstall", "-q", "-y", "policylens"])
     after = _run([str(python), "-c", "import nlp, crawler; print(nlp.WHO, crawler.WHO)"],
                  cwd=tmp_path, env=clean)
     assert after.stdout.split() == ["other", "nlp", "other", "crawler"]
