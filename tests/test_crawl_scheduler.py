@@ -108,3 +108,27 @@ def test_stop_ends_the_crawl_promptly_and_the_next_run_resumes(tmp_path):
     assert again.resumed and again.pending == 0
     assert sorted(r.url for r in got) == sorted(set(r.url for r in got))  # nothing twice
     assert len(got) == 40
+
+
+def test_a_proxy_from_the_environment_is_still_used(tmp_path, monkeypatch):
+    # requests reads the environment once per host now (not per request); it must still apply
+    site = FakeSite()
+    site.add("/robots.txt", Response(404, b""))
+    path = f"/p/c1/202401/{hexid('proxied')}.shtml"
+    site.html("/p/list.shtml", f'<ul><li><a href="{path}">文件</a></li></ul>')
+    site.add(path, Response(body=article_html("经代理", "数字经济").encode()))
+    with serve_fake_site(site) as proxy:
+        for name in ("NO_PROXY", "no_proxy", "http_proxy"):
+            monkeypatch.delenv(name, raising=False)
+        monkeypatch.setenv("HTTP_PROXY", proxy.base_url)
+        sources = tmp_path / "s.toml"
+        sources.write_text('[settings]\nmin_delay = 0.0\nallow_private_network = true\n'
+                           '[[source]]\nid = "p"\nregion = "哈密市"\ndomains = ["www.example.gov.cn"]\n'
+                           'delay = 0\n[[source.column]]\nurl = "http://www.example.gov.cn/p/list.shtml"\n'
+                           'max_pages = 1\n', encoding="utf-8")
+        got = []
+        run_crawl(build_config(tmp_path / "data", sources_file=sources), got.append)
+    assert [p for _, p, _ in site.log] == ["http://www.example.gov.cn/robots.txt",
+                                           "http://www.example.gov.cn/p/list.shtml",
+                                           "http://www.example.gov.cn" + path]
+    assert [r.title for r in got] == ["经代理"]
