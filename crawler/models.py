@@ -24,9 +24,13 @@ DOC_TYPES = ("work_report", "five_year_plan", "statistical_bulletin", "policy")
 class FetchedResource:
     """One fetched article page or attachment, with its provenance.
 
-    ``content`` holds the decoded (gunzipped) bytes exactly as served. ``filename`` is a safe
+    ``content`` holds the decoded (gunzipped) bytes exactly as served and ``sha256`` their hash.
+    ``final_url`` is where the bytes came from after redirects. ``filename`` is a safe
     basename (never a path) derived from Content-Disposition or the URL. ``kind`` is
-    ``"article"`` or ``"attachment"``; ``change`` is ``"new"`` or ``"changed"``.
+    ``"article"`` or ``"attachment"``; an attachment's ``referer`` is the article page that
+    linked it. ``change`` is ``"new"`` or ``"changed"``. ``fetched_at`` is UTC ISO 8601
+    (``policylens.timeutil.utc_now``). ``policylens.crawl_pipeline.resource_meta`` turns it into
+    the corpus's ``DocumentMeta`` without dropping any of this provenance.
     """
 
     url: str

@@ -17,8 +17,6 @@ This module trains a model (:func:`train`) and turns one into a relevance rule f
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
-
 from policylens.nlp.evaluation import Evaluation, TaskReport, cross_validate, task_report
 from policylens.nlp.features import KeywordFlag, WordTokenizer, build_pipeline, prepare
 from policylens.nlp.labels import (
@@ -38,6 +36,7 @@ from policylens.nlp.policy_model import (
     PolicyPrediction,
 )
 from policylens.nlp.relevance import RelevanceDecision
+from policylens.timeutil import utc_now
 
 __all__ = [
     "DEFAULT_LABELS",
@@ -107,7 +106,7 @@ def train(
         text_chars=text_chars,
         digital_classes=tuple(int(c) for c in digital.classes_),
         domain_classes=tuple(str(c) for c in domain.classes_),
-        created=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        created=utc_now(),
         cv=dict(cv or {}),
     )
     return PolicyModel(digital, domain, meta)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import threading
 
 import pytest
@@ -49,7 +50,8 @@ def test_first_add_creates_user_copy_with_changelog(user_file):
     reloaded = load_lexicon(user_file)
     assert reloaded.version == result.lexicon.version
     assert reloaded.source == SHIPPED.source and reloaded.notes == SHIPPED.notes
-    assert "T" in log[1].when and ("+" in log[1].when or "Z" in log[1].when)
+    # UTC ISO 8601 like every other time policylens writes (not the machine's local offset)
+    assert re.fullmatch(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\+00:00", log[1].when)
 
 
 def test_hash_follows_terms_not_changelog(user_file):
