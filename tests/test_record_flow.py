@@ -280,3 +280,58 @@ def test_issuer_attribution_lives_in_the_corpus_metadata(fields, code, how):
         meta_inferred=())
     region, reason = attribute_issuer(replace(blank, **fields), load_regions("all"))
     assert (region.code if region else None, reason) == (code, how)
+
+
+def test_corpus_show_lists_the_provenance(tmp_path):
+    from typer.testing import CliRunner
+
+    from policylens.cli import app
+
+    data = tmp_path / "data"
+    with Corpus.open(data) as corpus:
+        corpus.add(b"article", DocumentMeta(source="https://a.gov.cn/p.shtml", kind="article",
+                                            final_url="https://a.gov.cn/p2.shtml", etag='"e1"',
+                                            fetched_at="2026-11-29T22:00:00+0800"),
+                   Extraction(text=BODY))
+        corpus.add(b"annex", DocumentMeta(source="https://a.gov.cn/f/a.pdf", kind="attachment",
+                                          parent_url="https://a.gov.cn/p.shtml"),
+                   Extraction(text="附件正文，规划建设数据中心。" * 30))
+    result = CliRunner().invoke(app, ["corpus", "show", "2", "--data-dir", str(data), "-f", "json"])
+    assert result.exit_code == 0, result.output
+    shown = json.loads(result.stdout)
+    assert {k: shown[k] for k in ("source", "final_url", "kind", "parent_url", "parent_id")} == {
+        "source": "https://a.gov.cn/f/a.pdf", "final_url": "https://a.gov.cn/f/a.pdf",
+        "kind": "attachment", "parent_url": "https://a.gov.cn/p.shtml", "parent_id": 1}
+    first = json.loads(CliRunner().invoke(
+        app, ["corpus", "show", "1", "--data-dir", str(data), "-f", "json"]).stdout)
+    assert (first["final_url"], first["etag"], first["fetched_at"]) == (
+        "https://a.gov.cn/p2.shtml", '"e1"', "2026-11-29T14:00:00+00:00")
+
+
+def test_two_openers_migrate_an_old_corpus_once(tmp_path):
+    import threading
+
+    path = tmp_path / "corpus.sqlite"
+    _v1_database(path)
+    start, versions, errors = threading.Barrier(2), [], []
+
+    def open_it():
+        start.wait()
+        try:
+            with Corpus(path) as corpus:
+                versions.append(corpus.schema_version)
+        except Exception as exc:  # reported below with the assertion
+            errors.append(exc)
+
+    threads = [threading.Thread(target=open_it) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert (errors, versions) == ([], [2, 2])
+    conn = sqlite3.connect(path)
+    columns = [r[1] for r in conn.execute("PRAGMA table_info(documents)")]
+    assert columns.count("final_url") == 1 and columns[-6:] == [
+        "final_url", "kind", "etag", "last_modified", "parent_url", "parent_id"]
+    assert conn.execute("SELECT COUNT(*), COUNT(final_url) FROM documents").fetchone() == (2, 2)
+    conn.close()
