@@ -6,23 +6,27 @@ Builds a corpus of at least ``--mb`` MB by repeating the real texts in ../shared
 and realdata/govtext), then reports MB/s on one core for:
 
 * policylens, counts only (the indicator) and counts plus word count;
+* ``policylens score FILE --format json`` end to end, in a fresh process, on the whole text
+  written to one file (what a user gets; the README quotes this against plain jieba);
 * plain jieba: ``lcut`` + Counter over the whole text (the usual approach);
 * the cntext package's dictionary count, when it is installed;
 * a raw Aho–Corasick substring scan (fast, but counts 加大数据 as 大数据);
 
-and checks that policylens's counts equal a full segmentation of the corpus by the same
-tokenizer. It also times ``policylens --help`` and scoring one 20 KB document from a cold
+and checks that policylens's term counts and word count equal a full segmentation of the
+corpus by the same tokenizer (words are counted by rjieba where that is exact). It also times ``policylens --help`` and scoring one 20 KB document from a cold
 process. Target: >= 30 MB/s with identical counts; --help < 0.3 s; cold score < 1.5 s.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import subprocess
 import sys
 import tempfile
 import time
+import unicodedata
 from collections import Counter
 from pathlib import Path
 
@@ -65,6 +69,7 @@ def main() -> None:
     from policylens.lexicons import load_lexicon
     from policylens.nlp.counter import KeywordCounter
     from policylens.nlp.normalize import fold_case, normalize_text
+    from policylens.nlp.tokenizer import BLOCK
 
     text = build_corpus(args.shared, args.mb)
     mb = len(text.encode("utf-8")) / 1e6
@@ -82,12 +87,30 @@ def main() -> None:
     with_words, seconds = timed(lambda: counter.count(text, words=True))
     rows.append(("policylens (counts + words)", seconds, with_words.total))
 
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "corpus.txt"
+        path.write_text(text, encoding="utf-8")
+        cli_run, seconds = timed(
+            lambda: subprocess.run(
+                [sys.executable, "-m", "policylens", "score", str(path), "--format", "json"],
+                capture_output=True,
+                check=True,
+            )
+        )
+    cli_doc = json.loads(cli_run.stdout)["documents"][0]
+    rows.append(("policylens score FILE --format json (end to end)", seconds, cli_doc["total"]))
+    cli_seconds = seconds
+
     folded = fold_case(normalize_text(text))
-    full, _ = timed(
-        lambda: Counter(t for t in counter.tokenizer.cut(folded) if t in counter.tokenizer.terms)
-    )
+    full, full_words = Counter(), 0
+    for token in counter.tokenizer.cut(folded):
+        if BLOCK.fullmatch(token) or unicodedata.category(token[0])[0] in "LN":
+            full_words += 1
+        if token in counter.tokenizer.terms:
+            full[token] += 1
     ours = Counter({term.lower(): n for term, n in counts.terms.items()})
     identical = ours == full
+    words_identical = with_words.words == full_words == cli_doc["words"]
 
     if not args.skip_jieba:
         import jieba
@@ -99,6 +122,7 @@ def main() -> None:
         terms = set(lexicon.terms)
         plain_counts, seconds = timed(lambda: Counter(w for w in plain.lcut(text) if w in terms))
         rows.append(("plain jieba lcut + Counter", seconds, sum(plain_counts.values())))
+        jieba_seconds = seconds
 
     try:
         import cntext  # noqa: F401
@@ -126,7 +150,17 @@ def main() -> None:
         print(
             f"{name:<48}{seconds:>9.2f}{mb / seconds:>9.2f}{hits if hits is not None else '-':>9}"
         )
+    if not args.skip_jieba:
+        print(
+            f"\npolicylens score end to end vs plain jieba lcut, same run: "
+            f"{jieba_seconds / cli_seconds:.1f}x (target >= 10x)"
+        )
+    print(f"load while measuring (uptime): {os.getloadavg()[0]:.2f} {os.getloadavg()[1]:.2f}")
     print(f"\npolicylens counts identical to full segmentation by the same tokenizer: {identical}")
+    print(
+        f"word count identical (in-process {with_words.words}, CLI {cli_doc['words']}, "
+        f"full segmentation {full_words}): {words_identical}"
+    )
     if not identical:
         diff = {
             t: (ours.get(t, 0), full.get(t, 0))

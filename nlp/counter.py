@@ -16,7 +16,8 @@ from dataclasses import dataclass
 
 from policylens.lexicons import Lexicon
 from policylens.nlp.normalize import count_han, fold_case, normalize_text
-from policylens.nlp.tokenizer import BLOCK, PolicyTokenizer
+from policylens.nlp.tokenizer import PolicyTokenizer
+from policylens.nlp.wordcount import WordCounter
 
 __all__ = ["KeywordCounter", "TermCounts", "KwicLine"]
 
@@ -101,6 +102,7 @@ class KeywordCounter:
         self.tokenizer = tokenizer or PolicyTokenizer(lexicon.terms)
         self._spelling = {t.lower(): t for t in lexicon.terms}
         self._category = {t.lower(): c for t, c in lexicon.term_category.items()}
+        self._words: WordCounter | None = None  # built at the first word count
 
     def count(
         self, text: str, *, kwic: int = 0, words: bool = True, window: int = 20
@@ -132,23 +134,26 @@ class KeywordCounter:
         return self._result(
             counts,
             count_han(normal),
-            self.count_words(fold_case(normal)) if words else None,
+            self.count_words(fold_case(normal), hits) if words else None,
             kwic_lines,
         )
 
-    def count_words(self, folded: str) -> int:
-        """Words in normalised, case-folded text: tokens minus punctuation and whitespace."""
-        import unicodedata
+    def count_words(self, folded: str, term_hits: list[tuple[int, str]] | None = None) -> int:
+        """Words in normalised, case-folded text: tokens minus punctuation and whitespace.
 
-        n = 0
-        pos = 0
-        cut_block = self.tokenizer.cut_block
-        for match in BLOCK.finditer(folded):
-            n += sum(1 for ch in folded[pos : match.start()] if unicodedata.category(ch)[0] in "LN")
-            n += len(cut_block(match.group()))
-            pos = match.end()
-        n += sum(1 for ch in folded[pos:] if unicodedata.category(ch)[0] in "LN")
-        return n
+        Equal to counting :meth:`PolicyTokenizer.cut`'s tokens; long texts are segmented by
+        rjieba where that is exact (see :mod:`policylens.nlp.wordcount`).
+
+        Args:
+            folded: normalised, case-folded text.
+            term_hits: its term tokens (:meth:`PolicyTokenizer.term_tokens_in_text`), if known.
+
+        Returns:
+            The number of word tokens.
+        """
+        if self._words is None:
+            self._words = WordCounter(self.tokenizer)
+        return self._words.count(folded, term_hits)
 
     def _result(
         self, counts: Counter, chars: int, words: int | None, kwic: tuple[KwicLine, ...]
