@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from policylens.corpus.minhash import DEFAULT_LSH, LshParams, band_keys, signature
 
 __all__ = [
+    "BANDS_SCHEMA",
     "DEFAULT_THRESHOLD",
     "LshNearDuplicates",
     "near_keys",

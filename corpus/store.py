@@ -28,8 +28,10 @@ from typing import Any
 
 from policylens.corpus import queries
 from policylens.corpus.dedupe import (
+    BANDS_SCHEMA,
     DEFAULT_THRESHOLD,
-    NearDuplicateIndex,
+    LshNearDuplicates,
+    near_keys,
     sha256_bytes,
     text_sha256,
 )
@@ -73,7 +75,8 @@ class Corpus:
 
     Args:
         path: the database file (its folder also holds ``raw/``); created when missing.
-        near_threshold: TF-IDF cosine similarity for near-duplicate linking (default 0.9).
+        near_threshold: character n-gram cosine similarity for near-duplicate linking
+            (default 0.9); candidates come from the MinHash band table (``near_bands``).
         regions: registry used for metadata inference and region filters (default: all).
 
     Raises:
@@ -96,13 +99,14 @@ class Corpus:
             )
         self.near_threshold = near_threshold
         self.regions = regions or load_regions("all")
-        self._near: NearDuplicateIndex | None = None
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self.conn = sqlite3.connect(self.path, isolation_level=None, timeout=30)
             self.conn.row_factory = sqlite3.Row
             configure(self.conn)
             self.schema_version = migrate(self.conn, where=str(self.path))
+            self._ensure_near_bands()
+            self._near = LshNearDuplicates(self.conn, near_threshold)
         except sqlite3.DatabaseError as exc:
             raise CorpusError(
                 f"cannot open corpus database: {exc}",
@@ -208,19 +212,17 @@ class Corpus:
         previous = self.conn.execute(
             "SELECT id, version FROM documents WHERE source = ? AND is_latest = 1", (source,)
         ).fetchone()
-        near = self._near_index()
-        if previous is not None:
-            near.remove(previous["id"])
-        match = near.best_match(text) if text else None
+        keys = near_keys(text) if text else []
+        match = (
+            self._near.best_match(text, keys, self._canonical_texts(previous)) if text else None
+        )
         raw_path = write_raw(self.path.parent, raw, raw_sha)
         values = _row_values(raw, raw_sha, text, text_sha, metadata, extraction, meta, raw_path,
                              previous, match)
-        doc_id, dup = self._insert(values)
+        doc_id, dup = self._insert(values, [] if match else keys)
         if dup is not None:
             self.note_source(dup, source)
             return AddResult("duplicate", None, dup, flags, f"same content as document {dup}")
-        if match is None and text:
-            near.add(doc_id, text)
         if match is not None:
             status, message = "near_duplicate", f"{match.score:.3f} similar to document {match.doc_id}"
         elif values["version"] > 1:
@@ -231,8 +233,11 @@ class Corpus:
             status, message = "added", ""
         return AddResult(status, doc_id, match.doc_id if match else None, flags, message)
 
-    def _insert(self, values: dict[str, Any]) -> tuple[int | None, int | None]:
+    def _insert(self, values: dict[str, Any], keys: list[int]) -> tuple[int | None, int | None]:
         """Insert inside one transaction; returns (new id, None) or (None, id it duplicates).
+
+        ``keys`` are the near-duplicate band keys of a canonical document (none for a near
+        duplicate); they are written in the same transaction, and a superseded version's go.
 
         Duplicates and the previous version are checked again under the write lock because
         another process (the crawler) may have written the same document meanwhile.
@@ -253,6 +258,12 @@ class Corpus:
             if previous is not None:
                 values["version"], values["supersedes"] = previous["version"] + 1, previous["id"]
                 self.conn.execute("UPDATE documents SET is_latest = 0 WHERE id = ?", (previous["id"],))
+                old = self.conn.execute(
+                    "SELECT text FROM documents WHERE id = ? AND duplicate_of IS NULL",
+                    (previous["id"],),
+                ).fetchone()
+                if old is not None and old[0]:
+                    self._near.remove(previous["id"], near_keys(old[0]))
             if values["parent_url"]:
                 values["parent_id"] = self._document_from(values["parent_url"])
             columns = ", ".join(values)
@@ -264,6 +275,7 @@ class Corpus:
                 "INSERT OR IGNORE INTO documents_sources(doc_id, source, seen_at) VALUES (?, ?, ?)",
                 (doc_id, values["source"], values["ingested_at"]),
             )
+            self._near.add(doc_id, keys)
             self.conn.execute("COMMIT")
         except sqlite3.Error as exc:
             if self.conn.in_transaction:
@@ -293,18 +305,45 @@ class Corpus:
         except sqlite3.Error as exc:
             raise CorpusError(f"could not record the source: {exc}", where=str(self.path)) from exc
 
-    def _near_index(self) -> NearDuplicateIndex:
-        """The near-duplicate index, caught up with rows written since (also by other processes)."""
-        if self._near is None:
-            self._near = NearDuplicateIndex(self.near_threshold)
-        rows = self.conn.execute(
-            "SELECT id, text FROM documents WHERE id > ? AND is_latest = 1 AND duplicate_of IS NULL "
-            "ORDER BY id",
-            (self._near.last_id,),
-        ).fetchall()
-        for row in rows:
-            self._near.add(row["id"], row["text"])
-        return self._near
+    def _canonical_texts(self, previous):
+        """A loader of the texts of near-duplicate candidates (latest originals only; never
+        the version the new document replaces)."""
+        skip = previous["id"] if previous is not None else -1
+
+        def load(ids: list[int]) -> dict[int, str]:
+            marks = ",".join("?" * len(ids))
+            rows = self.conn.execute(
+                f"SELECT id, text FROM documents WHERE id IN ({marks}) AND id != ? "
+                "AND is_latest = 1 AND duplicate_of IS NULL",
+                [*ids, skip],
+            )
+            return {row[0]: row[1] for row in rows}
+
+        return load
+
+    def _ensure_near_bands(self) -> None:
+        """Create the near-duplicate band table, filled from the stored originals, once: a
+        corpus written before it existed gets its keys in one transaction."""
+        exists = "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'near_bands'"
+        if self.conn.execute(exists).fetchone():
+            return
+        self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            if not self.conn.execute(exists).fetchone():  # another process may have done it
+                self.conn.execute(BANDS_SCHEMA)
+                rows = self.conn.execute(
+                    "SELECT id, text FROM documents WHERE is_latest = 1 AND duplicate_of IS NULL "
+                    "AND text != ''"
+                )
+                for doc_id, text in rows:
+                    self.conn.executemany(
+                        "INSERT OR IGNORE INTO near_bands (key, doc_id) VALUES (?, ?)",
+                        [(key, doc_id) for key in near_keys(text)],
+                    )
+            self.conn.execute("COMMIT")
+        except BaseException:
+            self.conn.execute("ROLLBACK")
+            raise
 
     # ----------------------------------------------------------------- reading
 
