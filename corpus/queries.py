@@ -6,13 +6,14 @@ Functions over an open connection (``Corpus`` delegates to them); nothing here w
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Iterator
 from typing import Any
 
 from policylens.corpus.records import LIST_COLUMNS, DocumentRecord, SearchHit, record_from_row
 from policylens.corpus.regions import RegionSet
 from policylens.errors import CorpusError, UsageError
 
-__all__ = ["get_document", "list_documents", "search", "stats"]
+__all__ = ["get_document", "iter_documents", "list_documents", "search", "stats"]
 
 
 def _filters(regions: RegionSet, region, year, doc_type, include_duplicates,
@@ -49,10 +50,48 @@ def list_documents(conn: sqlite3.Connection, regions: RegionSet, region: str | N
     Raises:
         UsageError: unknown region.
     """
+    return list(iter_documents(conn, regions, region, year, doc_type, include_duplicates,
+                               latest_only=latest_only, with_text=with_text))
+
+
+def iter_documents(conn: sqlite3.Connection, regions: RegionSet, region: str | None = None,
+                   year: int | None = None, doc_type: str | None = None,
+                   include_duplicates: bool = False, *, latest_only: bool = True,
+                   with_text: bool = False, limit: int | None = None, offset: int = 0,
+                   batch: int = 200) -> Iterator[DocumentRecord]:
+    """Yield the documents matching the filters, ordered by id, ``batch`` rows at a time.
+
+    Each batch continues after the last id seen (an index range, not an OFFSET scan), so the
+    cost and the memory grow with the rows read, not with the corpus.
+
+    Args:
+        limit: most records yielded (``None``: all).
+        offset: records skipped first.
+        batch: rows per query.
+
+    Raises:
+        UsageError: unknown region, or a negative limit or offset.
+    """
+    if (limit is not None and limit < 0) or offset < 0:
+        raise UsageError(f"limit and offset must be >= 0, got {limit} and {offset}")
     clause, args = _filters(regions, region, year, doc_type, include_duplicates, latest_only)
     columns = LIST_COLUMNS + (", text" if with_text else "")
-    rows = conn.execute(f"SELECT {columns} FROM documents{clause} ORDER BY id", args)
-    return [record_from_row(row) for row in rows]
+    where = (clause + " AND id > ?") if clause else " WHERE id > ?"
+    last, left, skip = -1, limit, offset
+    while left is None or left > 0:
+        size = batch if left is None else min(batch, left)
+        rows = conn.execute(
+            f"SELECT {columns} FROM documents{where} ORDER BY id LIMIT ? OFFSET ?",
+            [*args, last, size, skip],
+        ).fetchall()
+        skip = 0
+        if not rows:
+            return
+        for row in rows:
+            yield record_from_row(row)
+        last = rows[-1]["id"]
+        if left is not None:
+            left -= len(rows)
 
 
 def get_document(conn: sqlite3.Connection, doc_id: int) -> DocumentRecord:
@@ -78,7 +117,7 @@ def get_document(conn: sqlite3.Connection, doc_id: int) -> DocumentRecord:
 
 
 def search(conn: sqlite3.Connection, query: str, limit: int = 20, *,
-           include_duplicates: bool = False) -> list[SearchHit]:
+           include_duplicates: bool = False, offset: int = 0) -> list[SearchHit]:
     """Full-text search (FTS5 trigram); terms shorter than 3 characters use a LIKE scan.
 
     Args:
@@ -86,15 +125,16 @@ def search(conn: sqlite3.Connection, query: str, limit: int = 20, *,
         query: one or more space-separated terms; all must occur.
         limit: most hits returned, best first.
         include_duplicates: also search near duplicates.
+        offset: best hits skipped first (the next page).
 
     Raises:
-        UsageError: empty query or limit < 1.
+        UsageError: empty query, limit < 1 or offset < 0.
     """
     terms = [t for t in (query or "").split() if t]
     if not terms:
         raise UsageError("empty search query", hint="give a word, e.g. 数字经济")
-    if limit < 1:
-        raise UsageError(f"limit must be at least 1, got {limit}")
+    if limit < 1 or offset < 0:
+        raise UsageError(f"limit must be at least 1 and offset at least 0, got {limit}, {offset}")
     extra = "" if include_duplicates else " AND d.duplicate_of IS NULL"
     if all(len(t) >= 3 for t in terms):
         match = " AND ".join('"' + t.replace('"', '""') + '"' for t in terms)
@@ -102,9 +142,9 @@ def search(conn: sqlite3.Connection, query: str, limit: int = 20, *,
             "SELECT d.id, d.title, d.region, d.year, d.doc_type, "
             "snippet(documents_fts, 1, '[', ']', '…', 24) AS snip, bm25(documents_fts) AS score "
             "FROM documents_fts JOIN documents d ON d.id = documents_fts.rowid "
-            f"WHERE documents_fts MATCH ? AND d.is_latest = 1{extra} ORDER BY score LIMIT ?"
+            f"WHERE documents_fts MATCH ? AND d.is_latest = 1{extra} ORDER BY score LIMIT ? OFFSET ?"
         )
-        rows = conn.execute(sql, (match, limit)).fetchall()
+        rows = conn.execute(sql, (match, limit, offset)).fetchall()
         return [SearchHit(r[0], r[1], r[2], r[3], r[4], r[5], -float(r[6])) for r in rows]
     # Short terms (数据, 5G): trigram cannot index them, so scan with LIKE and count hits.
     like = " AND ".join("d.text LIKE ? ESCAPE '\\'" for _ in terms)
@@ -118,7 +158,7 @@ def search(conn: sqlite3.Connection, query: str, limit: int = 20, *,
         count = sum(r[5].count(t) for t in terms)
         hits.append(SearchHit(r[0], r[1], r[2], r[3], r[4], _snippet(r[5], terms[0]), float(count)))
     hits.sort(key=lambda h: (-h.score, h.doc_id))
-    return hits[:limit]
+    return hits[offset : offset + limit]
 
 
 def stats(conn: sqlite3.Connection) -> dict[str, Any]:

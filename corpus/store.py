@@ -23,6 +23,7 @@ import json
 import logging
 import os
 import sqlite3
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -377,6 +378,30 @@ class Corpus:
                                       include_duplicates, latest_only=latest_only,
                                       with_text=with_text)
 
+    def iter_documents(
+        self,
+        region: str | None = None,
+        year: int | None = None,
+        doc_type: str | None = None,
+        include_duplicates: bool = False,
+        *,
+        latest_only: bool = True,
+        with_text: bool = False,
+        limit: int | None = None,
+        offset: int = 0,
+        batch: int = 200,
+    ) -> Iterator[DocumentRecord]:
+        """Like :meth:`documents`, but yielded ``batch`` rows at a time (bounded memory), from
+        ``offset``, at most ``limit`` (see :func:`policylens.corpus.queries.iter_documents`).
+
+        Raises:
+            UsageError: unknown region, or a negative limit or offset.
+        """
+        return queries.iter_documents(self.conn, self.regions, region, year, doc_type,
+                                      include_duplicates, latest_only=latest_only,
+                                      with_text=with_text, limit=limit, offset=offset,
+                                      batch=batch)
+
     def to_frame(self, *args, **kwargs):
         """``documents(...)`` as a pandas DataFrame with the ``FRAME_COLUMNS`` (+ ``text``)."""
         import pandas as pd
@@ -399,18 +424,23 @@ class Corpus:
         record = self.get(doc_id)
         return (self.path.parent / record.raw_path).read_bytes()
 
-    def search(self, query: str, limit: int = 20, *, include_duplicates: bool = False) -> list[SearchHit]:
+    def search(
+        self, query: str, limit: int = 20, *, include_duplicates: bool = False, offset: int = 0
+    ) -> list[SearchHit]:
         """Full-text search (FTS5 trigram); terms shorter than 3 characters use a LIKE scan.
 
         Args:
             query: one or more space-separated terms; all must occur.
             limit: most hits returned, best first.
             include_duplicates: also search near duplicates.
+            offset: best hits skipped first (the next page).
 
         Raises:
-            UsageError: empty query or limit < 1.
+            UsageError: empty query, limit < 1 or offset < 0.
         """
-        return queries.search(self.conn, query, limit, include_duplicates=include_duplicates)
+        return queries.search(
+            self.conn, query, limit, include_duplicates=include_duplicates, offset=offset
+        )
 
     def stats(self) -> dict[str, Any]:
         """Counts for ``policylens corpus stats``: documents, duplicates, versions, by type/region/year."""

@@ -68,7 +68,7 @@ class WordCounter:
             "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789+#&._%-"
             + "".join(map(chr, range(0x4E00, 0x9FD6)))
         )
-        self._scanner = self._python_block_scanner()
+        self._scanner = None  # built with rjieba: short texts never need it
 
     def count(self, folded: str, term_hits: list[tuple[int, str]] | None = None) -> int:
         """Words in normalised, case-folded text: tokens minus punctuation and whitespace.
@@ -172,6 +172,8 @@ class WordCounter:
         """Every block holding a term or a dictionary word with Latin characters, as
         ``(start, end, occurrences)``; ``occurrences`` lists the terms' ``(start, end)``, or
         holds ``(0, 0)`` when a dictionary word occurs (the block then needs Python)."""
+        if self._scanner is None:
+            self._scanner = self._python_block_scanner()
         blocks: list[tuple[int, int, list[tuple[int, int]]]] = []
         block_chars = self._block_chars
         block_end = -1

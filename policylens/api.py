@@ -154,6 +154,7 @@ class Scorer:
         *,
         kwic: int = 0,
         progress: Callable[[str], None] | None = None,
+        workers: int = 1,
     ) -> ScoreReport:
         """Score files, folders (recursively) and glob patterns.
 
@@ -164,13 +165,37 @@ class Scorer:
             paths: files, folders or glob patterns.
             kwic: keyword-in-context lines to keep per document.
             progress: called with each path as it is scored.
+            workers: counting processes (:func:`policylens.nlp.parallel.count_many`).
         """
+        from policylens.nlp.parallel import count_many
+
         report = ScoreReport(self.lexicon)
         files, errors = expand_paths(paths)
         report.errors.extend(errors)
         results: dict[Path, DocumentScore | ScoreError] = {}
+        extracted = []
         for path, extraction in _extractions(files):
-            results[path] = self._score_extraction(path, extraction, kwic)
+            result = self._unscorable(path, extraction)
+            if result is None:
+                extracted.append((path, extraction))
+            else:
+                results[path] = result
+                if progress:
+                    progress(str(path))
+        texts = (extraction.text for _, extraction in extracted)
+        counts = count_many(
+            self.lexicon, texts, workers=min(workers, len(extracted) or 1), kwic=kwic,
+            counter=self.counter,
+        )
+        for (path, extraction), count in zip(extracted, counts, strict=True):
+            results[path] = DocumentScore(
+                path=str(path),
+                counts=count,
+                title=extraction.title,
+                method=extraction.method,
+                flags=extraction.flags,
+                text=extraction.text,
+            )
             if progress:
                 progress(str(path))
         for path in files:  # report in the order given
@@ -187,30 +212,54 @@ class Scorer:
         doc_type: str | None = None,
         kwic: int = 0,
         words: bool = True,
+        workers: int = 1,
+        keep_text: bool = False,
     ) -> ScoreReport:
         """Score the stored texts of the corpus (latest versions, duplicates left out).
 
         Rescoring with another lexicon reuses the stored texts: nothing is extracted again.
+        Texts are read in batches and counted on ``workers`` processes; only the counts are
+        kept, so memory does not grow with the corpus's text.
+
+        Args:
+            data_dir: the data directory.
+            region, year, doc_type: select the documents.
+            kwic: keyword-in-context lines per document.
+            words: also count words.
+            workers: counting processes.
+            keep_text: keep each document's text in the report (for an HTML report).
 
         Raises:
             UsageError: there is no corpus in ``data_dir``, or the region is unknown.
         """
+        from policylens.nlp.parallel import count_many
+
         report = ScoreReport(self.lexicon)
-        for record in _corpus_documents(data_dir, region=region, year=year, doc_type=doc_type):
-            name = f"corpus:{record.id}"
-            if not (record.text or "").strip():
-                flags = ", ".join(record.flags) or "no text"
-                report.errors.append(
-                    ScoreError(
-                        name,
-                        f"stored without text [{flags}]; see `policylens corpus show {record.id}`",
+        records = []  # the records with text, without it, in the order counted
+
+        def texts():
+            for record in _corpus_documents(data_dir, region=region, year=year, doc_type=doc_type):
+                if not (record.text or "").strip():
+                    flags = ", ".join(record.flags) or "no text"
+                    report.errors.append(
+                        ScoreError(
+                            f"corpus:{record.id}",
+                            f"stored without text [{flags}]; see `policylens corpus show {record.id}`",
+                        )
                     )
-                )
-                continue
+                    continue
+                records.append(record if keep_text else replace(record, text=None))
+                yield record.text
+
+        counts = count_many(
+            self.lexicon, texts(), workers=workers, kwic=kwic, words=words, counter=self.counter
+        )
+        for i, count in enumerate(counts):
+            record = records[i]
             report.documents.append(
                 DocumentScore(
-                    name,
-                    self.count(record.text, kwic=kwic, words=words),
+                    f"corpus:{record.id}",
+                    count,
                     title=record.title,
                     method=record.method or "",
                     flags=record.flags,
@@ -245,21 +294,16 @@ class Scorer:
         ]
         return ScoreReport(report.lexicon, documents, list(report.errors))
 
-    def _score_extraction(self, path: Path, extraction, kwic: int) -> DocumentScore | ScoreError:
+    @staticmethod
+    def _unscorable(path: Path, extraction) -> ScoreError | None:
+        """The error for a file that cannot be scored, or ``None``."""
         if isinstance(extraction, ScoreError):
             return extraction
         if not extraction.text.strip():
             reason = "; ".join(extraction.warnings) or "no text could be extracted"
             flags = f" [{', '.join(extraction.flags)}]" if extraction.flags else ""
             return ScoreError(str(path), f"{reason}{flags}")
-        return DocumentScore(
-            path=str(path),
-            counts=self.count(extraction.text, kwic=kwic),
-            title=extraction.title,
-            method=extraction.method,
-            flags=extraction.flags,
-            text=extraction.text,
-        )
+        return None
 
 
 def _extractions(files: list[Path]):
@@ -282,7 +326,8 @@ def _extractions(files: list[Path]):
 
 
 def _corpus_documents(data_dir, *, region=None, year=None, doc_type=None):
-    """The corpus's documents with their texts; a clear error when there is no corpus."""
+    """Yield the corpus's documents with their texts, read in batches; a clear error when
+    there is no corpus."""
     from policylens.corpus.store import Corpus
 
     folder = resolve_data_dir(data_dir)
@@ -292,7 +337,7 @@ def _corpus_documents(data_dir, *, region=None, year=None, doc_type=None):
             hint="ingest documents first (policylens ingest FOLDER) or pass --data-dir",
         )
     with Corpus.open(folder) as corpus:
-        return corpus.documents(region, year, doc_type, with_text=True)
+        yield from corpus.iter_documents(region, year, doc_type, with_text=True)
 
 
 def expand_paths(paths: Iterable[str | Path]) -> tuple[list[Path], list[ScoreError]]:

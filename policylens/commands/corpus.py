@@ -33,14 +33,21 @@ def ls(
     doc_type: str = typer.Option(None, "--type", "-t", help="work_report, five_year_plan, "
                                  "statistical_bulletin, policy or other."),
     all_rows: bool = typer.Option(False, "--all", help="Also list near duplicates."),
+    limit: int = typer.Option(None, "--limit", "-n", min=0, help="Most rows listed (default all)."),
+    offset: int = typer.Option(0, "--offset", min=0, help="Rows skipped first."),
     data_dir: str = typer.Option(None, "--data-dir", help=DATA_DIR_HELP),
     fmt: OutputFormat = typer.Option(OutputFormat.table, "--format", "-f"),
 ) -> None:
-    """List documents (latest versions; near duplicates only with --all)."""
+    """List documents (latest versions; near duplicates only with --all).
+
+    Rows are read and printed in batches (json and csv stream), so a large corpus lists in
+    constant memory.
+    """
     with _open(data_dir) as corpus:
-        records = corpus.documents(region, year, doc_type, include_duplicates=all_rows)
-    rows = [{k: r.to_dict()[k] for k in LS_COLUMNS} for r in records]
-    _emit(rows, fmt, LS_COLUMNS)
+        records = corpus.iter_documents(
+            region, year, doc_type, include_duplicates=all_rows, limit=limit, offset=offset
+        )
+        _emit(({k: r.to_dict()[k] for k in LS_COLUMNS} for r in records), fmt, LS_COLUMNS)
 
 
 @corpus_app.command("show")
@@ -73,12 +80,13 @@ def show(
 def search(
     query: str = typer.Argument(..., help="Words to find (all must occur), e.g. 数字经济."),
     limit: int = typer.Option(20, "--limit", "-n", min=1, help="Most hits shown."),
+    offset: int = typer.Option(0, "--offset", min=0, help="Best hits skipped (next page)."),
     data_dir: str = typer.Option(None, "--data-dir", help=DATA_DIR_HELP),
     fmt: OutputFormat = typer.Option(OutputFormat.table, "--format", "-f"),
 ) -> None:
     """Full-text search with snippets (matches in [brackets])."""
     with _open(data_dir) as corpus:
-        hits = corpus.search(query, limit)
+        hits = corpus.search(query, limit, offset=offset)
     columns = ("doc_id", "title", "region", "year", "doc_type", "snippet")
     _emit([{c: getattr(h, c) for c in columns} for h in hits], fmt, columns)
 
@@ -124,11 +132,22 @@ def export(
     err_console().print(f"wrote {count} documents to {path}")
 
 
-def _emit(rows: list[dict], fmt: OutputFormat, columns) -> None:
-    from policylens.commands._output import console, print_json
+def _emit(rows, fmt: OutputFormat, columns) -> None:
+    """Print rows (any iterable of dicts); json and csv print each row as it comes."""
+    from policylens.commands._output import console
 
     if fmt == OutputFormat.json:
-        print_json(rows)
+        import json
+        import sys
+
+        # The same text as print_json(list(rows)), written row by row: a million rows never
+        # sit in memory at once.
+        n = 0
+        for n, row in enumerate(rows, 1):
+            text = json.dumps(row, ensure_ascii=False, indent=2).replace("\n", "\n  ")
+            sys.stdout.write(("[\n  " if n == 1 else ",\n  ") + text)
+        sys.stdout.write("\n]\n" if n else "[]\n")
+        sys.stdout.flush()
         return
     if fmt == OutputFormat.csv:
         import csv

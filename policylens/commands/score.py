@@ -49,6 +49,13 @@ def score(
     data_dir: str = typer.Option(
         None, "--data-dir", help="Data directory (default $POLICYLENS_DATA or ./policylens-data)."
     ),
+    workers: int = typer.Option(
+        None,
+        "--workers",
+        "-w",
+        min=1,
+        help="Counting processes (default: every core when scoring 2 MB of text or more).",
+    ),
 ) -> None:
     """Count the digital-technology keywords in documents or in the corpus.
 
@@ -69,10 +76,11 @@ def score(
     scorer = Scorer(lexicon)
     if from_corpus:
         report = scorer.score_corpus(
-            data_dir, region=region, year=year, doc_type=doc_type, kwic=kwic
+            data_dir, region=region, year=year, doc_type=doc_type, kwic=kwic,
+            workers=workers or _corpus_workers(data_dir), keep_text=html_out is not None,
         )
     else:
-        report = _run_with_progress(scorer, paths, kwic)
+        report = _run_with_progress(scorer, paths, kwic, workers)
     if against:
         report = scorer.compare_with(report, against, data_dir)
     if html_out is not None:
@@ -91,12 +99,34 @@ def score(
         raise typer.Exit(1)
 
 
-def _run_with_progress(scorer, paths, kwic):
+# A counting worker takes about two seconds to load its dictionaries: below this much text
+# one process is faster.
+_PARALLEL_BYTES = 2_000_000
+
+
+def _default_workers(total_bytes: int) -> int:
+    from policylens.nlp.parallel import default_workers
+
+    return default_workers() if total_bytes >= _PARALLEL_BYTES else 1
+
+
+def _corpus_workers(data_dir) -> int:
+    from policylens.settings import resolve_data_dir
+
+    database = resolve_data_dir(data_dir) / "corpus.sqlite"
+    return _default_workers(database.stat().st_size if database.is_file() else 0)
+
+
+def _run_with_progress(scorer, paths, kwic, workers):
     from policylens.api import expand_paths
 
     files, _ = expand_paths(paths)
+    if workers is None:
+        # Several documents: one per worker. A single file is counted in one process.
+        size = sum(p.stat().st_size for p in files) if len(files) > 1 else 0
+        workers = _default_workers(size)
     if len(files) < 3:
-        return scorer.score_paths(paths, kwic=kwic)
+        return scorer.score_paths(paths, kwic=kwic, workers=workers)
     from rich.progress import BarColumn, Progress, TextColumn
 
     with Progress(
@@ -107,7 +137,9 @@ def _run_with_progress(scorer, paths, kwic):
         transient=True,
     ) as progress:
         task = progress.add_task("score", total=len(files))
-        return scorer.score_paths(paths, kwic=kwic, progress=lambda _: progress.advance(task))
+        return scorer.score_paths(
+            paths, kwic=kwic, workers=workers, progress=lambda _: progress.advance(task)
+        )
 
 
 def _write_html(scorer, report, out: Path) -> None:
