@@ -11,6 +11,7 @@ from typer.testing import CliRunner
 from policylens.api import Scorer
 from policylens.cli import app
 from policylens.corpus.extract.model import Extraction
+from policylens.corpus.records import DocumentMeta
 from policylens.corpus.store import Corpus
 from policylens.errors import UsageError
 from policylens.lexicons import load_lexicon
@@ -32,7 +33,7 @@ def data_dir(tmp_path_factory):
     folder = tmp_path_factory.mktemp("data")
     with Corpus.open(folder) as corpus:
         for i, text in enumerate(TEXTS):
-            corpus.add(text.encode(), source=f"doc{i}", extraction=Extraction(text=text, method="test"))
+            corpus.add(text.encode(), DocumentMeta(source=f"doc{i}"), Extraction(text=text, method="test"))
         assert corpus.stats()["documents"] == 12
     return folder
 

@@ -6,6 +6,7 @@ import sqlite3
 
 from policylens.corpus.dedupe import near_keys, ngram_cosine
 from policylens.corpus.extract.model import Extraction
+from policylens.corpus.records import DocumentMeta
 from policylens.corpus.store import Corpus
 
 BODY = (
@@ -35,13 +36,13 @@ def bands(path) -> dict[int, int]:
 def test_band_keys_are_stored_with_each_original(tmp_path):
     path = tmp_path / "c.sqlite"
     with Corpus(path) as corpus:
-        a = corpus.add(b"a", source="a", extraction=ex(BODY))
-        o = corpus.add(b"o", source="o", extraction=ex(OTHER))
+        a = corpus.add(b"a", DocumentMeta(source="a"), ex(BODY))
+        o = corpus.add(b"o", DocumentMeta(source="o"), ex(OTHER))
     assert (a.status, o.status) == ("added", "added")
     assert bands(path) == {1: 32, 2: 32}
     # A new process finds the repost by index look-up: nothing is read back at start.
     with Corpus(path) as corpus:
-        r = corpus.add(b"r", source="r", extraction=ex(REPOST))
+        r = corpus.add(b"r", DocumentMeta(source="r"), ex(REPOST))
     assert (r.status, r.duplicate_of) == ("near_duplicate", 1)
     assert r.message == f"{round(ngram_cosine(REPOST, BODY), 6):.3f} similar to document 1"
     assert bands(path) == {1: 32, 2: 32}  # a near duplicate is not indexed itself
@@ -50,20 +51,20 @@ def test_band_keys_are_stored_with_each_original(tmp_path):
 def test_new_version_replaces_the_old_keys(tmp_path):
     path = tmp_path / "c.sqlite"
     with Corpus(path) as corpus:
-        corpus.add(b"v1", source="p", extraction=ex(BODY))
-        v2 = corpus.add(b"v2", source="p", extraction=ex(BODY.replace("三、保障措施", "三、保障措施（修订）")))
+        corpus.add(b"v1", DocumentMeta(source="p"), ex(BODY))
+        v2 = corpus.add(b"v2", DocumentMeta(source="p"), ex(BODY.replace("三、保障措施", "三、保障措施（修订）")))
         assert (v2.status, v2.doc_id) == ("new_version", 2)  # not a near duplicate of v1
         assert bands(path) == {2: 32}
         # A repost now links to the latest version.
-        assert corpus.add(b"r", source="r", extraction=ex(REPOST)).duplicate_of == 2
+        assert corpus.add(b"r", DocumentMeta(source="r"), ex(REPOST)).duplicate_of == 2
 
 
 def test_a_corpus_without_band_table_is_filled_once_on_open(tmp_path):
     path = tmp_path / "c.sqlite"
     with Corpus(path) as corpus:
-        corpus.add(b"a", source="a", extraction=ex(BODY))
-        corpus.add(b"r", source="r", extraction=ex(REPOST))
-        corpus.add(b"o", source="o", extraction=ex(OTHER))
+        corpus.add(b"a", DocumentMeta(source="a"), ex(BODY))
+        corpus.add(b"r", DocumentMeta(source="r"), ex(REPOST))
+        corpus.add(b"o", DocumentMeta(source="o"), ex(OTHER))
     conn = sqlite3.connect(path)
     conn.execute("DROP TABLE near_bands")  # as written by a policylens before the band table
     conn.commit()
@@ -80,7 +81,7 @@ def test_a_corpus_without_band_table_is_filled_once_on_open(tmp_path):
 def test_threshold_still_configurable(tmp_path):
     path = tmp_path / "c.sqlite"
     with Corpus(path) as corpus:
-        corpus.add(b"a", source="a", extraction=ex(BODY))
+        corpus.add(b"a", DocumentMeta(source="a"), ex(BODY))
     with Corpus(path, near_threshold=0.9999) as strict:
-        assert strict.add(b"r", source="r", extraction=ex(REPOST)).status == "added"
+        assert strict.add(b"r", DocumentMeta(source="r"), ex(REPOST)).status == "added"
     assert bands(path) == {1: 32, 2: 32}
