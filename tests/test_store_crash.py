@@ -73,6 +73,11 @@ def test_sigkill_mid_ingest_leaves_no_half_document(tmp_path):
         fts = conn.execute("SELECT COUNT(*) FROM documents_fts").fetchone()[0]
         assert fts == len(rows)
         assert conn.execute("INSERT INTO documents_fts(documents_fts) VALUES ('integrity-check')")
+        # near-duplicate band keys were written with their document, or not at all
+        originals = {r[0] for r in conn.execute(
+            "SELECT id FROM documents WHERE duplicate_of IS NULL AND is_latest = 1")}
+        banded = dict(conn.execute("SELECT doc_id, COUNT(*) FROM near_bands GROUP BY doc_id"))
+        assert banded == dict.fromkeys(originals, 32)
         killed_at = len(rows)
 
     # the same command again completes the job without duplicating anything
