@@ -136,7 +136,7 @@ def run_measured(args: list[str], env: dict) -> tuple[float, int, subprocess.Com
     return seconds, result["rss"] // 1024, proc
 
 
-def measure_corpus(n: int, paragraphs, workdir: Path, workers: int) -> None:
+def measure_corpus(n: int, paragraphs, workdir: Path, workers: int, score: bool = True) -> None:
     docs_dir, data_dir = workdir / f"docs{n}", workdir / f"data{n}"
     docs_dir.mkdir(parents=True, exist_ok=True)
     total_bytes = 0
@@ -169,6 +169,8 @@ def measure_corpus(n: int, paragraphs, workdir: Path, workers: int) -> None:
         )
         print(f"  corpus search {label} term {term}: {seconds:.2f} s ({load()})")
 
+    if not score:
+        return
     seconds, rss, proc = run_measured([*cli, "score", "--corpus", "--format", "json"], env)
     print(
         f"  score --corpus: {seconds:.1f} s, {total_bytes / 1e6 / seconds:.2f} MB/s, "
@@ -236,6 +238,7 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--shared", type=Path, default=REPO.parent / "shared")
     parser.add_argument("--keep", type=Path, help="keep the generated files and corpora here")
+    parser.add_argument("--skip-score", action="store_true", help="leave out score --corpus")
     args = parser.parse_args()
 
     paragraphs = load_paragraphs(args.shared)
@@ -246,11 +249,11 @@ def main() -> None:
     if args.keep:
         args.keep.mkdir(parents=True, exist_ok=True)
         for n in sizes:
-            measure_corpus(n, paragraphs, args.keep, args.workers)
+            measure_corpus(n, paragraphs, args.keep, args.workers, not args.skip_score)
         return
     with tempfile.TemporaryDirectory() as tmp:
         for n in sizes:
-            measure_corpus(n, paragraphs, Path(tmp), args.workers)
+            measure_corpus(n, paragraphs, Path(tmp), args.workers, not args.skip_score)
 
 
 if __name__ == "__main__":
