@@ -11,10 +11,11 @@ import threading
 import time
 
 from fakesite import FakeSite, Response, article_html, hexid, one_source_toml, serve_fake_site
-from fakesite.manyhosts import request_gaps, serve_many_hosts
+from fakesite.manyhosts import LIST_PATH, request_gaps, serve_many_hosts
 
 from policylens.crawl_pipeline import build_config
 from policylens.crawler import run_crawl
+from policylens.crawler.state import CrawlState
 
 
 def _crawl(tmp_path, many, *, delay: float, **settings):
@@ -132,3 +133,39 @@ def test_a_proxy_from_the_environment_is_still_used(tmp_path, monkeypatch):
                                            "http://www.example.gov.cn/p/list.shtml",
                                            "http://www.example.gov.cn" + path]
     assert [r.title for r in got] == ["经代理"]
+
+
+def test_the_per_host_fetch_budget_stops_a_host_and_is_reported(tmp_path):
+    with serve_many_hosts(hosts=2, pages=10) as many:
+        report, got, _ = _crawl(tmp_path, many, delay=0.0, jitter=0.0, max_fetches_per_host=4)
+        log = many.request_log()
+    # per host: the list page and 3 articles (robots.txt is not counted against the budget)
+    fetched = [p for _, _, p in log if p != "/robots.txt"]
+    assert fetched.count(LIST_PATH) == 2 and len(fetched) == 8
+    assert report.documents["new"] == 6 and len(got) == 6
+    assert report.warnings == {"host_budget": 2}
+    assert report.hosts_blocked == ()
+    assert report.pending == 14
+
+
+def test_frontier_rows_from_before_documents_came_first_are_renumbered(tmp_path):
+    state = CrawlState(tmp_path)
+    state.start_run(["s"])
+    with state.transaction() as db:
+        for url, kind in (("http://a.cn/l_2.shtml", "list"), ("http://a.cn/a.shtml", "article"),
+                          ("http://a.cn/f.pdf", "attachment")):
+            state.enqueue(db, url=url, host="a.cn", source_id="s", kind=kind, doc_type="policy",
+                          column_url="http://a.cn/l.shtml")
+        # the old numbering: lists 0, articles 1, attachments 2
+        db.execute("UPDATE crawl_urls SET prio=CASE kind WHEN 'list' THEN 0 WHEN 'article' "
+                   "THEN 1 ELSE 2 END")
+    state.close()
+    state = CrawlState(tmp_path)
+    state.start_run(["s"])
+    order = []
+    while (item := state.next_item("a.cn")) is not None:
+        order.append(item.kind)
+        with state.transaction() as db:
+            state.settle(db, item.url, outcome="new")
+    state.close()
+    assert order == ["article", "attachment", "list"]
