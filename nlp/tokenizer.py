@@ -4,12 +4,17 @@ Plain ``jieba`` with ``add_word`` undercounts (曙光云计算中心 -> 云/计�
 frequency overcounts (加大数据 -> 加/大数据). This tokenizer decides each occurrence of a lexicon
 term from its neighbours instead of from one global frequency:
 
-An occurrence is **blocked** (not a token) when a dictionary word *straddles* one of its
-boundaries and cannot itself be split at that boundary into two real words, and the rest of
-the term is covered by words of two or more characters. So 加大|数据 blocks 大数据 (加大 cannot
-be split into 加|大 words), 特征|信息 blocks 征信, 移动互联网 blocks 移动互联, 开放|银行卡 blocks
-开放银行; but 数据分析 does not block 大数据 in 大数据分析 (数据|分析 are both words, and 大 is
-left alone), nor 计算中心 block 云计算, nor 金融服务 block 数字金融.
+An occurrence is **blocked** (not a token) when jieba, reading the clause around it with the
+term as one candidate word at its plain ``add_word`` frequency, gives one of its edge
+characters to another word that cannot itself be split at that edge into two real words, that
+word is real (common, or rare but cohesive: 验证码 yes, the noise entry 光云 no), and the rest
+of the term is covered by words of two or more characters. So 加大|数据 blocks 大数据 (加大
+cannot be split into 加|大 words), and so does 不断扩大|数据 (the longer word
+jieba prefers holds 扩大), 特征|信息 blocks 征信, 移动互联网 blocks 移动互联, 开放|银行卡 blocks 开放银行, 身份|验证码
+blocks 身份验证; but 数据分析 does not block 大数据 in 大数据分析 (数据|分析 are both words, and 大
+is left alone), nor 计算中心 block 云计算, nor 金融服务 block 数字金融. A few *units* jieba's
+dictionary lacks (``nlp/data/units.txt``: 具身智能, 类脑, 物联) take part in these decisions as
+words: 具身智能|机器人 blocks 智能机器人, 物联|网络 blocks 物联网.
 
 Every other occurrence is kept as a token, and jieba's dynamic programming segments the rest
 of the block around it (overlapping terms compete on jieba's frequencies). Latin terms
@@ -32,7 +37,7 @@ from pathlib import Path
 
 from policylens.nlp.normalize import fold_case
 
-__all__ = ["PolicyTokenizer", "BLOCK", "default_cache_dir"]
+__all__ = ["PolicyTokenizer", "BLOCK", "default_cache_dir", "load_units"]
 
 logger = logging.getLogger(__name__)
 
@@ -41,6 +46,9 @@ BLOCK = re.compile("[\u4e00-\u9fd5a-zA-Z0-9+#&._%\\-]+")
 _ALNUM = re.compile("[a-z0-9]")
 _SPACE = re.compile(r"\s")
 _MAX_WORD = 9  # longest dictionary word considered as a blocker
+_MIN_COHESION = log(10)  # a rare word must be 10x likelier than its two parts by chance
+UNITS_FILE = "units.txt"
+_UNIT_FREQ = 10
 
 
 @lru_cache(maxsize=1)
@@ -62,6 +70,29 @@ def _case_variants(term: str) -> list[str] | None:
         options = (ch, ch.upper()) if "a" <= ch <= "z" else (ch,)
         variants = [v + o for v in variants for o in options]
     return variants
+
+
+def load_units(path: str | os.PathLike[str] | None = None) -> list[str]:
+    """The unit words of the term decisions (``nlp/data/units.txt`` when ``path`` is None).
+
+    One word per line; ``#`` starts a comment (each shipped entry gives its reason).
+
+    Raises:
+        ConfigError: the file cannot be read or is not UTF-8.
+    """
+    from importlib import resources
+
+    from policylens.errors import ConfigError
+
+    where = str(path) if path else f"nlp/data/{UNITS_FILE}"
+    try:
+        if path is None:
+            text = resources.files("policylens.nlp").joinpath("data", UNITS_FILE).read_text("utf-8")
+        else:
+            text = Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"cannot read the unit list: {exc}", where=where) from None
+    return [w for w in (line.split("#", 1)[0].strip().lower() for line in text.splitlines()) if w]
 
 
 def default_cache_dir() -> Path:
@@ -107,10 +138,15 @@ class PolicyTokenizer:
         terms: the lexicon's terms (any case; stored lower-case).
         cache_dir: where jieba caches its prefix dictionary (default
             :func:`default_cache_dir`); the first start builds it (~1.5 s), later ones load it.
-        min_blocker_freq: dictionary words rarer than this never block a term: jieba's
-            dictionary holds noise entries such as 光云 (6), 业大 (27) and 医大 (17), which
-            would block 曙光云计算, 工业大数据 and 三医大数据; real blockers such as 互联网络
-            (133), 应征 (140) and 银行卡 (216) are commoner.
+        min_blocker_freq: a dictionary word rarer than this blocks a term only if it is
+            cohesive where it crosses the term's edge: at least ten times likelier than its
+            two parts side by side by chance. jieba's dictionary holds noise entries such as
+            光云 (6), 业大 (27) and 医大 (17), which would block 曙光云计算, 工业大数据 and
+            三医大数据 (their parts are common: log ratio 1.7, 0.9, 1.9); rare real words such
+            as 验证码 (3, log ratio 5.0) and 现实感 (11, 3.1) are cohesive.
+        units: words jieba's dictionary lacks that a reader treats as one unit when deciding
+            a term (default: ``nlp/data/units.txt``, e.g. 具身智能, 类脑, 物联). They take part
+            only in the term decisions, never in the segmentation of other words.
     """
 
     def __init__(
@@ -119,9 +155,17 @@ class PolicyTokenizer:
         *,
         cache_dir: str | os.PathLike[str] | None = None,
         min_blocker_freq: int = 100,
+        units: Iterable[str] | None = None,
     ):
         self.terms = frozenset(t.lower() for t in terms)
         self.min_blocker_freq = min_blocker_freq
+        # Units are words of the term decisions only, at the frequency of a rare jieba word:
+        # they win only against a much rarer reading (物联/网络, but 物联网/卡).
+        self._units = {
+            u: _UNIT_FREQ
+            for u in (load_units() if units is None else units)
+            if u.lower() not in self.terms
+        }
         self._jieba = _load_jieba(Path(cache_dir) if cache_dir else default_cache_dir())
         self._freq = self._jieba.FREQ
         self._logtotal = log(self._jieba.total)
@@ -197,11 +241,14 @@ class PolicyTokenizer:
         occurrences = self._occurrences(block)
         if not occurrences:
             return []
-        survivors = [o for o in occurrences if not self._blocked(block, o, ())]
+        cache: dict[tuple[int, int], bool] = {}
+        survivors = [o for o in occurrences if not self._blocked(block, o, (), cache)]
         # Second pass: a surviving term may block an overlapping one (大数据 blocks 数据挖掘
         # in 大数据挖掘); a blocked term blocks nothing (加大数据挖掘 keeps 数据挖掘).
         survivors = [
-            o for o in survivors if not self._blocked(block, o, [x for x in survivors if x != o])
+            o
+            for o in survivors
+            if not self._blocked(block, o, [x for x in survivors if x != o], cache)
         ]
         kept: list[tuple[int, int]] = []
         for start, end in sorted(survivors, key=lambda o: (o[0], o[0] - o[1])):
@@ -226,42 +273,68 @@ class PolicyTokenizer:
         return [(end + 1 - length, end + 1) for end, length in self._automaton.iter(block)]
 
     def _is_word(self, word: str) -> bool:
-        return len(word) >= 2 and bool(self._freq.get(word))
+        return len(word) >= 2 and bool(self._freq.get(word) or word in self._units)
 
-    def _is_blocker(self, word: str) -> bool:
-        return len(word) >= 2 and (self._freq.get(word) or 0) >= self.min_blocker_freq
+    def _stands(self, block: str, word: tuple[int, int], term: tuple[int, int]) -> bool:
+        """Is a word that takes the term's edge characters a real word there, not noise?
+
+        A word as common as ``min_blocker_freq`` is; a rarer one must be cohesive where it
+        crosses the edge: log(f(word) * N / (f(outside part) * f(inside part))) at least
+        ln 10, with N jieba's total frequency.
+        """
+        i, j = word
+        text = block[i:j]
+        f = self._freq.get(text) or self._units.get(text) or 0
+        if f >= self.min_blocker_freq:
+            return True
+        cut = term[0] if i < term[0] else term[1]
+        if not i < cut < j:
+            return False
+        outside, inside = block[i:cut], block[cut:j]
+        parts = (self._freq.get(outside) or 1) * (self._freq.get(inside) or 1)
+        return log(f or 1) + self._logtotal - log(parts) >= _MIN_COHESION
 
     def _blocked(
         self,
         block: str,
         occurrence: tuple[int, int],
         other_terms: Iterable[tuple[int, int]],
+        cache: dict[tuple[int, int], bool] | None = None,
+    ) -> bool:
+        """Is this occurrence blocked? ``cache`` keeps the dictionary-word verdicts (they do
+        not depend on ``other_terms``) between the two passes of :meth:`kept_terms`."""
+        other = [
+            o for o in other_terms if o[0] < occurrence[0] < o[1] or o[0] < occurrence[1] < o[1]
+        ]
+        if cache is not None and not other and occurrence in cache:
+            return cache[occurrence]
+        verdict = self._blocked_by(block, occurrence, other)
+        if cache is not None and not other:
+            cache[occurrence] = verdict
+        return verdict
+
+    def _blocked_by(
+        self, block: str, occurrence: tuple[int, int], other_terms: list[tuple[int, int]]
     ) -> bool:
         s, e = occurrence
         if _ALNUM.match(block[s]) and s > 0 and _ALNUM.match(block[s - 1]):
             return True  # a Latin term inside a longer run of letters/digits
         if _ALNUM.match(block[e - 1]) and e < len(block) and _ALNUM.match(block[e]):
             return True
-        straddlers = []
-        freq, n = self._freq, len(block)
-        for i in range(max(0, s - _MAX_WORD + 1), e):
-            # A word from i must reach past the nearest edge; jieba's dictionary holds every
-            # prefix of every word, so one look-up rules most starts out.
-            edge = s if i < s else e
-            if edge >= n or block[i : edge + 1] not in freq:
-                continue
-            j = edge + 1
-            while j <= n and block[i:j] in freq:
-                if (i < s < j or i < e < j) and self._is_blocker(block[i:j]):
-                    if block[i:j] not in self.terms:
-                        straddlers.append((i, j))
-                j += 1
-        straddlers += [o for o in other_terms if o[0] < s < o[1] or o[0] < e < o[1]]
+        if not other_terms and not self._has_straddler(block, s, e):
+            return False
+        # jieba's own reading of the neighbourhood, with this one term as a candidate word at
+        # its plain add_word frequency, says which words take the term's edge characters.
         blockers = [
             w
-            for w in straddlers
-            if not self._splits_cleanly(block, w, s, e)
-            and not self._contested(block, w, occurrence)
+            for w in self._claims(block, occurrence)
+            if not self._splits_cleanly(block, w, s, e) and self._stands(block, w, occurrence)
+        ]
+        blockers += [
+            o
+            for o in other_terms
+            if not self._splits_cleanly(block, o, s, e)
+            and not self._contested(block, o, occurrence)
         ]
         if not blockers:
             return False
@@ -278,6 +351,49 @@ class PolicyTokenizer:
                 if lo >= hi or self._coverable(block, lo, hi):
                     return True
         return False
+
+    def _has_straddler(self, block: str, s: int, e: int) -> bool:
+        """Does any dictionary word or unit cross an edge of ``block[s:e]``?"""
+        freq, n = self._freq, len(block)
+        if self._units and any(
+            block.find(u, max(0, s - len(u) + 1), e + len(u) - 1) >= 0 for u in self._units
+        ):
+            return True
+        for i in range(max(0, s - _MAX_WORD + 1), e):
+            # A word from i must reach past the nearest edge; jieba's dictionary holds every
+            # prefix of every word, so one look-up rules most starts out.
+            edge = s if i < s else e
+            if edge >= n or block[i : edge + 1] not in freq:
+                continue
+            j = edge + 1
+            while j <= n and block[i:j] in freq:
+                if (i < s < j or i < e < j) and freq[block[i:j]] and j - i >= 2:
+                    if block[i:j] not in self.terms:
+                        return True
+                j += 1
+        return False
+
+    def _claims(self, block: str, term: tuple[int, int]) -> list[tuple[int, int]]:
+        """The words of jieba's route around ``term`` that cross one of its edges."""
+        s, e = term
+        lo, hi = max(0, s - _MAX_WORD), min(len(block), e + _MAX_WORD)
+        window = block[lo:hi]
+        dag = self._jieba.get_DAG(window)
+        for unit in self._units:
+            at = window.find(unit)
+            while at >= 0:
+                dag[at].append(at + len(unit) - 1)
+                at = window.find(unit, at + 1)
+        route = self._route(window, dag, [], (s - lo, e - lo))
+        claims = []
+        x = 0
+        while x < len(window):
+            y = route[x][1] + 1
+            i, j = lo + x, lo + y
+            if j - i >= 2 and (i < s < j or i < e < j):
+                claims.append((i, j))
+            x = y
+        return claims
 
     def _splits_cleanly(self, block: str, word: tuple[int, int], s: int, e: int) -> bool:
         """Can the straddling word be cut at the term's boundary into two real words?"""
@@ -350,7 +466,8 @@ class PolicyTokenizer:
                 word = block[idx : x + 1]
                 if x >= barrier or (x > idx and word in terms and (idx, x + 1) != allow):
                     continue
-                candidate = (log(freq.get(word) or 1) - logtotal + route[x + 1][0], x)
+                f = freq.get(word) or self._units.get(word) or 1
+                candidate = (log(f) - logtotal + route[x + 1][0], x)
                 if best is None or candidate > best:
                     best = candidate
             if best is None:  # every word here was excluded: one character

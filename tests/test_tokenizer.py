@@ -117,3 +117,36 @@ def test_long_latin_terms_fold_the_text_instead():
     assert counter.tokenizer._any_case is None
     result = counter.count("发展CYBERSECURITY与cyberSecurity、FINTECH产业")
     assert result.terms == {"Cybersecurity": 2, "Fintech": 1}
+
+
+def test_rare_straddlers_block_only_when_cohesive(counter):
+    tokenizer = counter.tokenizer
+    # 验证码 (3) and 现实感 (11) are rare in jieba's dictionary but cohesive at the edge;
+    # 光云 (6), 业大 (27) and 医大 (17) are noise entries made of common characters.
+    assert list(tokenizer.cut("输入身份验证码")) == ["输入", "身份", "验证码"]
+    assert list(tokenizer.cut("增强现实感")) == ["增强", "现实感"]
+    assert counter.count("曙光云计算中心、工业大数据、三医大数据", words=False).terms == {
+        "云计算": 1,
+        "大数据": 2,
+    }
+
+
+def test_units_decide_terms_but_not_other_words(counter, tmp_path):
+    from policylens.errors import ConfigError
+    from policylens.nlp.tokenizer import PolicyTokenizer, load_units
+
+    assert load_units() == ["具身智能", "类脑", "物联"]
+    assert counter.count("研发具身智能机器人", words=False).terms == {}
+    # the unit is no token of the segmentation: only the term decision uses it
+    assert list(counter.tokenizer.cut("研发具身智能机器人")) == ["研发", "具身", "智能", "机器人"]
+    without = KeywordCounter(load_lexicon(), PolicyTokenizer(load_lexicon().terms, units=[]))
+    assert without.count("研发具身智能机器人", words=False).terms == {"智能机器人": 1}
+    # a lexicon holding the unit counts it: the leftmost technical term keeps its characters
+    lex = lexicon_from_mapping("ai", {"人工智能": ["具身智能", "智能机器人"]})
+    assert KeywordCounter(lex).count("研发具身智能机器人", words=False).terms == {"具身智能": 1}
+    path = tmp_path / "units.txt"
+    path.write_text("# mine\n类脑  # brain-inspired\n\n", encoding="utf-8")
+    assert load_units(path) == ["类脑"]
+    path.write_bytes(b"\xff\xfe\x00")
+    with pytest.raises(ConfigError, match="cannot read the unit list"):
+        load_units(path)
