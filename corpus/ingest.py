@@ -44,7 +44,8 @@ log = logging.getLogger(__name__)
 
 # Files picked up when walking a folder (named files and globs are taken whatever their suffix).
 DOCUMENT_SUFFIXES = frozenset(
-    {".pdf", ".html", ".htm", ".shtml", ".xhtml", ".docx", ".doc", ".wps", ".txt", ".md"}
+    {".pdf", ".html", ".htm", ".shtml", ".xhtml", ".docx", ".doc", ".wps", ".txt", ".md",
+     ".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp", ".gif", ".webp"}
 )
 MANIFEST_COLUMNS = ("path", "region", "year", "type", "title", "url")
 
@@ -240,6 +241,7 @@ def ingest_paths(
     *,
     workers: int = 2,
     options=None,
+    page_progress: Callable[[str, int, int], None] | None = None,
 ) -> IngestSummary:
     """Ingest files, folders and globs (and the files a manifest lists) into ``corpus``.
 
@@ -251,7 +253,9 @@ def ingest_paths(
         manifest: CSV with columns path, region, year, type, title, url.
         progress: called after each input as ``progress(done, total, item)``.
         workers: extraction processes (2 uses both cores of a small machine).
-        options: ``policylens.corpus.extract.ExtractOptions`` (limits, PDF engine).
+        options: ``policylens.corpus.extract.ExtractOptions`` (limits, PDF engine, OCR mode).
+        page_progress: called as ``page_progress(path, done, total)`` for each page read by
+            OCR (from worker threads).
 
     Returns:
         ``IngestSummary``; a bad file never stops the batch and never leaves a partial row.
@@ -312,7 +316,8 @@ def ingest_paths(
     ready: dict[int, Extraction] = {}
     next_index = 0
     try:
-        for key, extraction in extract_many([k for _, k in todo], options=options, workers=workers):
+        for key, extraction in extract_many([k for _, k in todo], options=options, workers=workers,
+                                           progress=page_progress):
             ready[order[key]] = extraction
             while next_index in ready:
                 path, resolved = todo[next_index]

@@ -100,6 +100,8 @@ class BulletinFigure:
         sentence: the whole sentence around the match (between 。；! ? or line breaks).
         start: offset of the match in the text.
         end: offset just past the match.
+        method: how the text was obtained (the extraction method, e.g. ``pypdfium2`` or
+            ``ocr:rapidocr-onnxruntime/1.4.4``); ``""`` when not known.
     """
 
     name: str
@@ -109,6 +111,12 @@ class BulletinFigure:
     sentence: str
     start: int
     end: int
+    method: str = ""
+
+    @property
+    def ocr(self) -> bool:
+        """True when the figure was read from OCR text (check it against the original)."""
+        return "ocr:" in self.method
 
     def to_dict(self) -> dict:
         """Plain data for JSON."""
@@ -120,6 +128,8 @@ class BulletinFigure:
             "sentence": self.sentence,
             "start": self.start,
             "end": self.end,
+            "method": self.method,
+            "ocr": self.ocr,
         }
 
 
@@ -165,12 +175,13 @@ def _canonical(name: str, value: float) -> float:
     return value
 
 
-def find_figure(text: str, name: str) -> BulletinFigure | None:
+def find_figure(text: str, name: str, method: str = "") -> BulletinFigure | None:
     """Find the first occurrence of one figure in a bulletin.
 
     Args:
         text: the bulletin text.
         name: one of :data:`FIGURES`.
+        method: the extraction method of the text, kept as the figure's provenance.
 
     Returns:
         The figure with its sentence, or ``None`` when the text does not state it.
@@ -196,6 +207,7 @@ def find_figure(text: str, name: str) -> BulletinFigure | None:
                 sentence=sentence_around(text, match.start(), match.end()),
                 start=match.start(),
                 end=match.end(),
+                method=method,
             )
             if best is None or figure.start < best.start:
                 best = figure
@@ -204,20 +216,21 @@ def find_figure(text: str, name: str) -> BulletinFigure | None:
 
 
 def extract_figures(
-    text: str, names: tuple[str, ...] | list[str] | None = None
+    text: str, names: tuple[str, ...] | list[str] | None = None, *, method: str = ""
 ) -> dict[str, BulletinFigure]:
     """Extract every figure the bulletin states.
 
     Args:
         text: the bulletin text.
         names: which figures to look for (default: all of :data:`FIGURES`).
+        method: the extraction method of the text (``ocr:...`` marks figures read by OCR).
 
     Returns:
         ``{name: BulletinFigure}`` for the figures found; absent names were not found.
     """
     found = {}
     for name in names or FIGURES:
-        figure = find_figure(text, name)
+        figure = find_figure(text, name, method)
         if figure is not None:
             found[name] = figure
     return found

@@ -36,7 +36,8 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
-SUPPORTED_SUFFIXES = (".txt", ".md", ".html", ".htm", ".shtml", ".pdf", ".docx", ".doc", ".wps")
+SUPPORTED_SUFFIXES = (".txt", ".md", ".html", ".htm", ".shtml", ".pdf", ".docx", ".doc", ".wps",
+                      ".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp", ".gif", ".webp")
 # Formats parsed in-process; the others (PDF, Office) run in an isolated worker with a timeout.
 _INLINE_SUFFIXES = (".txt", ".md", ".html", ".htm", ".shtml")
 
@@ -155,6 +156,7 @@ class Scorer:
         kwic: int = 0,
         progress: Callable[[str], None] | None = None,
         workers: int = 1,
+        ocr: str = "auto",
     ) -> ScoreReport:
         """Score files, folders (recursively) and glob patterns.
 
@@ -166,6 +168,7 @@ class Scorer:
             kwic: keyword-in-context lines to keep per document.
             progress: called with each path as it is scored.
             workers: counting processes (:func:`policylens.nlp.parallel.count_many`).
+            ocr: ``auto`` (read scanned pages and images by OCR), ``always`` or ``never``.
         """
         from policylens.nlp.parallel import count_many
 
@@ -174,7 +177,7 @@ class Scorer:
         report.errors.extend(errors)
         results: dict[Path, DocumentScore | ScoreError] = {}
         extracted = []
-        for path, extraction in _extractions(files):
+        for path, extraction in _extractions(files, ocr):
             result = self._unscorable(path, extraction)
             if result is None:
                 extracted.append((path, extraction))
@@ -306,7 +309,7 @@ class Scorer:
         return None
 
 
-def _extractions(files: list[Path]):
+def _extractions(files: list[Path], ocr: str = "auto"):
     """Yield ``(path, Extraction or ScoreError)`` for every file, in completion order.
 
     Text and HTML are read in this process; PDF and Office files go to two isolated worker
@@ -318,11 +321,11 @@ def _extractions(files: list[Path]):
     for path in files:
         if path.suffix.lower() in _INLINE_SUFFIXES:
             try:
-                yield path, extract_file(path, ExtractOptions(isolate=False))
+                yield path, extract_file(path, ExtractOptions(isolate=False, ocr=ocr))
             except PolicylensError as exc:
                 yield path, ScoreError(str(path), str(exc))
     if isolated:
-        yield from extract_many(isolated, ExtractOptions(), workers=min(2, len(isolated)))
+        yield from extract_many(isolated, ExtractOptions(ocr=ocr), workers=min(2, len(isolated)))
 
 
 def _corpus_documents(data_dir, *, region=None, year=None, doc_type=None):

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
+from policylens.corpus.extract import ExtractOptions
 from policylens.corpus.ingest import ingest_bytes
 from policylens.corpus.metadata import validate_overrides
 from policylens.corpus.records import AddResult, DocumentMeta
@@ -89,7 +90,6 @@ def corpus_sink(corpus: Corpus, *, options=None) -> Callable[[FetchedResource], 
         corpus: an open ``policylens.corpus.store.Corpus``.
         options: ``ExtractOptions`` for the extraction (default limits).
     """
-
     def sink(resource: FetchedResource) -> AddResult:
         overrides = {"doc_type": resource.doc_type, "region": resource.region,
                      "title": resource.title if resource.kind == "article" else None}
@@ -114,7 +114,7 @@ def crawl_into_corpus(data_dir=None, *, sources_file=None, source_ids=None, regi
                       allow_private_network: bool = False,
                       settings_overrides: dict | None = None,
                       progress: Callable[[ProgressEvent], None] | None = None,
-                      stop: threading.Event | None = None) -> CrawlReport:
+                      stop: threading.Event | None = None, ocr: str = "auto") -> CrawlReport:
     """Crawl the selected sources into ``<data_dir>/corpus.sqlite``.
 
     Args:
@@ -128,6 +128,7 @@ def crawl_into_corpus(data_dir=None, *, sources_file=None, source_ids=None, regi
         settings_overrides: ``CrawlSettings`` fields to override (e.g. ``{"min_delay": 0}``).
         progress: called after every fetch with a ``ProgressEvent``.
         stop: an event that stops the crawl early (the run is resumed next time).
+        ocr: OCR of scanned attachments and image pages: ``auto``, ``always`` or ``never``.
 
     Returns:
         The ``CrawlReport`` (``report.exit_code`` is 0 or 1).
@@ -140,4 +141,5 @@ def crawl_into_corpus(data_dir=None, *, sources_file=None, source_ids=None, regi
                           allow_private_network=allow_private_network,
                           settings_overrides=settings_overrides)
     with Corpus.open(config.data_dir) as corpus:
-        return run_crawl(config, corpus_sink(corpus), progress=progress, stop=stop)
+        sink = corpus_sink(corpus, options=ExtractOptions(ocr=ocr))
+        return run_crawl(config, sink, progress=progress, stop=stop)

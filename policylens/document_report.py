@@ -28,6 +28,8 @@ def render_document_html(
     *,
     name: str,
     comparison: Comparison | None = None,
+    method: str = "",
+    flags: tuple[str, ...] = (),
 ) -> str:
     """Render the report.
 
@@ -37,6 +39,8 @@ def render_document_html(
         lexicon: the lexicon used.
         name: the document's name or path, shown as the title.
         comparison: the standing among a reference set, if any.
+        method: the extraction method; text read by OCR (``ocr:...``) is marked as such.
+        flags: the extraction flags (``ocr_low_confidence`` adds a warning).
 
     Returns:
         The HTML page as a string.
@@ -62,6 +66,7 @@ def render_document_html(
         f" · {counts.per_10k_chars:.2f} per 10,000 characters"
         + (f" · {counts.words} words" if counts.words is not None else "")
         + "</p>",
+        *_ocr_notice(method, flags),
         "<h2>Hits by category</h2>",
         _bar_chart(counts, lexicon, colour),
     ]
@@ -72,6 +77,18 @@ def render_document_html(
     parts.append(_SCRIPT)
     parts.append("</body></html>")
     return "".join(parts)
+
+
+def _ocr_notice(method: str, flags: tuple[str, ...]) -> list[str]:
+    """A line saying the text (and so every hit) was read by OCR, with which engine."""
+    if "ocr" not in flags and "ocr:" not in method:
+        return []
+    engine = method.split("ocr:", 1)[-1] if "ocr:" in method else "OCR"
+    low = " Some pages scored below the confidence floor." if "ocr_low_confidence" in flags else ""
+    return [
+        f"<p class='meta ocr'>Text read by OCR ({html.escape(engine)}): hits come from "
+        f"recognised characters; check them against the original.{low}</p>"
+    ]
 
 
 def _category_index(lexicon: Lexicon) -> dict[str, int]:

@@ -272,7 +272,8 @@ def _evidence(region) -> str:
         )
         for d in e["documents"]:
             out.append(f"<li>#{d['id']} {esc(d['title'] or '')} ({esc(d['doc_type'])}, {d['year']}): "
-                       f"{d['count']} hits / {d['chars']} chars")
+                       f"{d['count']} hits / {d['chars']} chars"
+                       + (" <span class='ocr'>[OCR text]</span>" if d.get("ocr") else ""))
             if d.get("kwic"):
                 out.append("<ul>" + "".join(f"<li class='kwic'>{esc(k)}</li>" for k in d["kwic"]) + "</ul>")
             out.append("</li>")
@@ -292,7 +293,8 @@ def _evidence(region) -> str:
             continue
         shown = "—" if value.value is None else f"{value.value:.4g}"
         where = "; ".join(
-            p.get("sentence") or p.get("source") or "" for p in value.provenance
+            ("[OCR] " if p.get("ocr") else "") + (p.get("sentence") or p.get("source") or "")
+            for p in value.provenance
         )
         rows.append(f"<tr><td>{esc(key)}</td><td>{shown}</td><td>{esc(value.status)}</td>"
                     f"<td>{esc(where)}</td><td>{esc(value.note)}</td></tr>")

@@ -1,7 +1,8 @@
 """Entry point of an extraction worker process: ``python -m policylens.corpus.extract.child R W MB``.
 
 The worker caps its address space at MB megabytes, preloads the extractors, says "ready" on
-file descriptor W and then answers each ``(task, options)`` read from R with an Extraction.
+file descriptor W and then answers each ``(task, options)`` read from R with an Extraction,
+sending ``("progress", done, total)`` messages before it while OCR reads pages.
 It is started with ``subprocess`` (not multiprocessing), so the caller's ``__main__`` module
 is never re-imported and scripts need no ``if __name__ == "__main__"`` guard.
 """
@@ -26,19 +27,20 @@ def limit_memory(max_memory_mb: int) -> None:
     resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
 
 
-def _run(task: dict, options):
+def _run(task: dict, options, progress=None):
     from .dispatch import extract_inline, extract_path_inline
     from .model import failed
 
     try:
         if "path" in task:
-            return extract_path_inline(task["path"], options)
+            return extract_path_inline(task["path"], options, progress)
         return extract_inline(
             task["data"],
             filename=task.get("filename"),
             content_type=task.get("content_type"),
             url=task.get("url"),
             options=options,
+            progress=progress,
         )
     except MemoryError:
         return failed(
@@ -73,7 +75,16 @@ def serve(read_fd: int, write_fd: int, max_memory_mb: int) -> None:
             return
         if message is None:
             return
-        result = _run(*message)
+        task, options = message
+
+        def progress(done: int, total: int, options=options) -> None:
+            # OCR gets its own memory cap; the parent switches to the OCR timeout on this message.
+            # The engine stays loaded, so the worker keeps the larger cap afterwards.
+            if done == 0:
+                limit_memory(max(max_memory_mb, options.ocr_max_memory_mb))
+            outbox.send(("progress", done, total))
+
+        result = _run(task, options, progress)
         try:
             outbox.send(result)
         except MemoryError:

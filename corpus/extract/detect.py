@@ -14,7 +14,8 @@ ATTACHMENT_KINDS = frozenset(
     {"pdf", "doc", "docx", "wps", "xls", "xlsx", "et", "zip", "rar", "7z", "ofd", "txt", "ppt", "pptx"}
 )
 
-_EXT_ALIASES = {"htm": "html", "shtml": "html", "xhtml": "html", "jhtml": "html", "markdown": "md"}
+_IMAGE_EXTS = frozenset({"png", "jpg", "gif", "bmp", "tiff", "webp"})
+_EXT_ALIASES = {"jpeg": "jpg", "tif": "tiff", "htm": "html", "shtml": "html", "xhtml": "html", "jhtml": "html", "markdown": "md"}
 _CONTENT_TYPES = {
     "application/pdf": "pdf",
     "text/html": "html",
@@ -33,6 +34,16 @@ _CONTENT_TYPES = {
     "application/ofd": "ofd",
 }
 _OLE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # MS Office 97 / WPS container
+# Image files (scanned pages, bulletins published as pictures): read by OCR.
+_IMAGE_MAGIC = (
+    (b"\x89PNG\r\n\x1a\n", "png"),
+    (b"\xff\xd8\xff", "jpg"),
+    (b"GIF87a", "gif"),
+    (b"GIF89a", "gif"),
+    (b"BM", "bmp"),
+    (b"II*\x00", "tiff"),
+    (b"MM\x00*", "tiff"),
+)
 
 
 def _extension(filename: str | None) -> str:
@@ -91,7 +102,8 @@ def detect_kind(data: bytes, filename: str | None = None, content_type: str | No
 
     Returns:
         ``"pdf"``, ``"html"``, ``"docx"``, ``"doc"``, ``"wps"``, ``"xls"``, ``"xlsx"``,
-        ``"txt"``, ``"md"``, ``"zip"``, ``"rar"``, ``"7z"``, ``"ofd"``, ``"empty"``,
+        ``"txt"``, ``"md"``, ``"zip"``, ``"rar"``, ``"7z"``, ``"ofd"``, ``"png"``, ``"jpg"``,
+        ``"gif"``, ``"bmp"``, ``"tiff"``, ``"webp"``, ``"empty"``,
         ``"binary"`` (unknown non-text bytes) or another lower-case extension.
     """
     ext = _extension(filename)
@@ -109,13 +121,19 @@ def detect_kind(data: bytes, filename: str | None = None, content_type: str | No
         return "7z"
     if head.startswith(b"\x1f\x8b"):
         return "gz"
+    for magic, image_kind in _IMAGE_MAGIC:
+        if head.startswith(magic) and (image_kind != "bmp" or _looks_binary(head)):
+            return image_kind
+    if head.startswith(b"RIFF") and head[8:12] == b"WEBP":
+        return "webp"
     if head.startswith(_OLE):
         # The OLE container is shared by .doc, .xls, .ppt and WPS files; the name decides.
         return ext if ext in ("doc", "wps", "xls", "et", "ppt", "dps") else "doc"
     if b"%PDF-" in head[:1024]:
         return "pdf"  # readers accept junk before the header (e.g. an HTTP preamble)
     if _looks_binary(head):
-        return "binary"
+        # A damaged image keeps its kind, so the OCR path reports it as a corrupt image.
+        return ext if ext in _IMAGE_EXTS else "binary"
     if _looks_like_html(head) or ext == "html" or ctype in ("text/html", "application/xhtml+xml"):
         return "html"
     if ext in ("txt", "md", "csv"):

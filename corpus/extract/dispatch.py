@@ -14,15 +14,22 @@ __all__ = ["extract_inline", "extract_path_inline"]
 log = logging.getLogger(__name__)
 
 
-def _route(data: bytes, kind: str, content_type: str | None, url: str | None, options: ExtractOptions) -> Extraction:
+def _route(data: bytes, kind: str, content_type: str | None, url: str | None, options: ExtractOptions,
+           progress=None) -> Extraction:
+    from .ocr import IMAGE_KINDS
+
     if kind == "pdf":
         from .pdf import extract_pdf
 
-        return extract_pdf(data, options)
+        return extract_pdf(data, options, progress)
     if kind == "html":
         from .html import extract_html
 
-        return extract_html(data, content_type=content_type, url=url)
+        return extract_html(data, content_type=content_type, url=url, options=options, progress=progress)
+    if kind in IMAGE_KINDS:
+        from .ocr import extract_image
+
+        return extract_image(data, kind, options, progress)
     if kind == "docx":
         from .office import extract_docx
 
@@ -62,10 +69,12 @@ def extract_inline(
     content_type: str | None = None,
     url: str | None = None,
     options: ExtractOptions | None = None,
+    progress=None,
 ) -> Extraction:
     """Extract one document in this process; never raises for a bad document.
 
-    Args and Returns: as ``policylens.corpus.extract.extract_bytes`` (without isolation).
+    Args and Returns: as ``policylens.corpus.extract.extract_bytes`` (without isolation);
+    ``progress(done, total)`` is called per page read by OCR.
     """
     options = options or ExtractOptions(isolate=False)
     if options.test_delay_s:
@@ -80,7 +89,7 @@ def extract_inline(
     if kind == "empty":
         return failed("empty", "document is empty (0 bytes); download it again", method="empty")
     try:
-        return _route(data, kind, content_type, url, options)
+        return _route(data, kind, content_type, url, options, progress)
     except MemoryError:
         return failed(
             "too_large",
@@ -99,7 +108,7 @@ def extract_inline(
         )
 
 
-def extract_path_inline(path: str | Path, options: ExtractOptions | None = None) -> Extraction:
+def extract_path_inline(path: str | Path, options: ExtractOptions | None = None, progress=None) -> Extraction:
     """Read a file (respecting max_bytes) and extract it in this process."""
     options = options or ExtractOptions(isolate=False)
     path = Path(path)
@@ -110,4 +119,4 @@ def extract_path_inline(path: str | Path, options: ExtractOptions | None = None)
             f"file is {size // (1024 * 1024)} MB, over max_bytes "
             f"({options.max_bytes // (1024 * 1024)} MB); raise the limit to extract it",
         )
-    return extract_inline(path.read_bytes(), filename=path.name, options=options)
+    return extract_inline(path.read_bytes(), filename=path.name, options=options, progress=progress)

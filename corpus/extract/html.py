@@ -8,7 +8,7 @@ from urllib.parse import urljoin, urlsplit
 
 from .cleanup import cjk_count, normalize_text
 from .detect import ATTACHMENT_KINDS
-from .model import Attachment, Extraction, failed
+from .model import Attachment, Extraction, ExtractOptions, failed
 from .textfile import decode_text, normalize_charset
 
 __all__ = ["extract_html", "decode_html", "parse_date", "CONTENT_SELECTORS"]
@@ -297,16 +297,54 @@ def _title(soup, meta: dict[str, str]) -> str | None:
     return None
 
 
-def extract_html(data: bytes, *, content_type: str | None = None, url: str | None = None) -> Extraction:
+def _body_images(container, body, attachments, url, method, options, progress, flags, warnings, meta):
+    """Read a body that is (mostly) images by OCR; list linked body images as attachments."""
+    from . import ocr
+
+    mode = options.ocr if options is not None else "auto"
+    sources = ocr.image_sources(container)
+    if mode == "never" or not sources or (mode == "auto" and cjk_count(body) >= 50):
+        return body, attachments, method
+    linked = []
+    for src in sources:
+        kind = urlsplit(src).path.rsplit(".", 1)[-1].lower()
+        if not src.startswith("data:") and kind in ocr.IMAGE_EXTENSIONS:
+            absolute = urljoin(url, src) if url else src
+            if all(a.url != absolute for a in attachments):
+                linked.append(Attachment(url=absolute, text="", kind=ocr.IMAGE_EXTENSIONS[kind]))
+    result = ocr.read_html_images(sources, options or ExtractOptions(isolate=False), progress)
+    if result is None or not result.texts:
+        return body, attachments + tuple(linked), method
+    from .pdf import pages_to_text
+
+    read = pages_to_text(result.texts)
+    body = normalize_text(f"{body}\n{read}" if body else read)
+    flags.append("ocr")
+    scores, low = ocr.confidence_note(result.confidences, options.ocr_min_confidence)
+    if low:
+        flags.append("ocr_low_confidence")
+        warnings.append(low)
+    warnings.extend(result.warnings)
+    meta.update({"ocr_engine": result.engine, "ocr_confidence": scores})
+    return body, attachments + tuple(linked), f"{method}+ocr:{result.engine}"
+
+
+def extract_html(
+    data: bytes, *, content_type: str | None = None, url: str | None = None, options=None, progress=None
+) -> Extraction:
     """Extract the main text, metadata and attachment links of an HTML page.
 
     Args:
         data: the page bytes as fetched.
         content_type: the HTTP ``Content-Type`` (its charset is tried first).
         url: the page URL, to make attachment links absolute.
+        options: ``ExtractOptions``; its ``ocr`` mode decides whether images in the body
+            are read (``auto``: when the body has almost no text).
+        progress: called as ``progress(done, total)`` per image read by OCR.
 
     Returns:
-        An Extraction with method ``html:<selector>`` or ``html:generic``.
+        An Extraction with method ``html:<selector>`` or ``html:generic`` (``+ocr:...`` when
+        body images were read).
     """
     decoded = decode_html(data, content_type)
     if decoded is None:
@@ -329,10 +367,14 @@ def extract_html(data: bytes, *, content_type: str | None = None, url: str | Non
     lines = body.split("\n")
     if title and lines and re.sub(r"\s", "", lines[0]) == re.sub(r"\s", "", title):
         body = "\n".join(lines[1:]).strip()
+    flags: list[str] = []
+    # A body that is only images has no text for the content finder: look in the whole body.
+    holder = container if container.find("img") is not None else (soup.body or soup)
+    body, attachments, method = _body_images(holder, body, attachments, url, method, options, progress,
+                                             flags, warnings, meta)
     doc_number = _DOC_NUMBER.search(body[:2000])
     if doc_number:
         meta["doc_number"] = doc_number.group(0)
-    flags: list[str] = []
     if cjk_count(body) < 50:
         flags.append("short_text")
         hint = (

@@ -27,6 +27,8 @@ FLAGS = (
     "empty",
     "undecodable",
     "corrupt",
+    "ocr",  # some or all of the text was read by OCR (method names the engine and version)
+    "ocr_low_confidence",  # an OCR page scored below ocr_min_confidence
 )
 
 
@@ -81,6 +83,17 @@ class ExtractOptions:
         isolate: run each extraction in a worker process so a bad file cannot hurt the caller.
         pdf_engine: ``"auto"`` (pypdfium2 in pdfplumber's line order; pdfplumber when PDFium fails or its glyphs are broken), ``"pdfplumber"``
             or ``"pypdfium2"``.
+        ocr: ``"auto"`` reads pages without usable text (no text layer, mostly (cid:NNN) or
+            U+FFFD) and image files by OCR; ``"always"`` reads every page by OCR; ``"never"``
+            flags such documents ``needs_ocr`` with empty text.
+        ocr_timeout_s: wall-clock limit of the OCR part of one document (replaces
+            ``timeout_s`` once OCR starts; only enforced when ``isolate``).
+        ocr_max_memory_mb: address-space cap of the worker while it runs OCR.
+        ocr_max_pages: pages after this many needing OCR are left unread (flag ``truncated``).
+        ocr_dpi: resolution pages are rendered at for OCR.
+        ocr_max_pixels: larger pages are rendered at a lower resolution (down to 100 dpi),
+            larger images are refused (flag ``too_large``).
+        ocr_min_confidence: pages scoring below this get the flag ``ocr_low_confidence``.
         test_delay_s: testing hook, the worker sleeps this long before extracting.
     """
 
@@ -90,6 +103,13 @@ class ExtractOptions:
     max_bytes: int = 200 * 1024 * 1024
     isolate: bool = True
     pdf_engine: str = "auto"
+    ocr: str = "auto"
+    ocr_timeout_s: float = 1800.0
+    ocr_max_memory_mb: int = 3072
+    ocr_max_pages: int = 200
+    ocr_dpi: int = 200
+    ocr_max_pixels: int = 40_000_000
+    ocr_min_confidence: float = 0.85
     test_delay_s: float = 0.0
 
     def __post_init__(self) -> None:
@@ -101,7 +121,14 @@ class ExtractOptions:
                 where="ExtractOptions.pdf_engine",
                 hint="use auto, pdfplumber or pypdfium2",
             )
-        for name in ("timeout_s", "max_memory_mb", "max_pages", "max_bytes"):
+        if self.ocr not in ("auto", "always", "never"):
+            raise UsageError(
+                f"unknown ocr mode {self.ocr!r}",
+                where="ExtractOptions.ocr",
+                hint="use auto, always or never",
+            )
+        for name in ("timeout_s", "max_memory_mb", "max_pages", "max_bytes", "ocr_timeout_s",
+                     "ocr_max_memory_mb", "ocr_max_pages", "ocr_dpi", "ocr_max_pixels"):
             if getattr(self, name) <= 0:
                 raise UsageError(
                     f"{name} must be positive, got {getattr(self, name)!r}",

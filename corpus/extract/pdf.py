@@ -18,7 +18,15 @@ from .cleanup import drop_running_lines, join_broken_lines, normalize_text
 from .model import Extraction, ExtractOptions, failed
 from .pdf_layout import pypdfium2_layout_pages
 
-__all__ = ["extract_pdf", "pdfplumber_pages", "pypdfium2_pages", "pages_to_text", "same_chars"]
+__all__ = [
+    "extract_pdf",
+    "page_is_garbled",
+    "pages_to_text",
+    "pdfplumber_pages",
+    "pypdfium2_pages",
+    "same_chars",
+    "visible_chars",
+]
 
 log = logging.getLogger(__name__)
 
@@ -167,6 +175,16 @@ def _odd_share(text: str) -> float:
     return len(_USUAL.sub("", chars)) / len(chars)
 
 
+def visible_chars(text: str) -> int:
+    """Number of non-space characters once (cid:NNN) glyphs are removed."""
+    return len(_WS.sub("", _CID.sub("", text)))
+
+
+def page_is_garbled(text: str) -> bool:
+    """True when a page's text is mostly (cid:NNN), U+FFFD or glyph ids (fonts without a Unicode map)."""
+    return _bad_share(text) > 0.5 or _odd_share(_CID.sub("", text)) > 0.2
+
+
 def pages_to_text(pages: list[str]) -> str:
     """Turn raw page texts into clean body text (headers/footers dropped, lines re-joined)."""
     per_page = [normalize_text(_CID.sub("", p)).split("\n") for p in pages]
@@ -212,7 +230,17 @@ def _open_any(data: bytes, options: ExtractOptions) -> tuple[list[str], int, dic
     return texts, total, meta, "pypdfium2"
 
 
-def extract_pdf(data: bytes, options: ExtractOptions | None = None) -> Extraction:
+def _no_text_hint(options: ExtractOptions, ocr_result, ocr_missing: str | None) -> str:
+    if ocr_missing:
+        return ocr_missing
+    if options.ocr == "never":
+        return "extract it with --ocr auto to read it by OCR"
+    if ocr_result is not None:
+        return "OCR found no text on its pages either; check the scan"
+    return "run OCR on it (e.g. --ocr always) and extract again"
+
+
+def extract_pdf(data: bytes, options: ExtractOptions | None = None, progress=None) -> Extraction:
     """Extract the text of a PDF document.
 
     Never raises for a bad document: encrypted, damaged, scanned or badly encoded PDFs give
@@ -220,10 +248,12 @@ def extract_pdf(data: bytes, options: ExtractOptions | None = None) -> Extractio
 
     Args:
         data: the PDF bytes.
-        options: engine and page cap.
+        options: engine, page cap and OCR mode.
+        progress: called as ``progress(done, total)`` per page read by OCR.
 
     Returns:
-        An Extraction with ``pages`` set and ``method`` naming the engine used.
+        An Extraction with ``pages`` set and ``method`` naming the engine used (with
+        ``+ocr:<engine>/<version>``, or just ``ocr:...`` when every page was read by OCR).
     """
     options = options or ExtractOptions(isolate=False)
     try:
@@ -245,6 +275,16 @@ def extract_pdf(data: bytes, options: ExtractOptions | None = None) -> Extractio
         )
     flags: list[str] = []
     warnings: list[str] = []
+    info: dict[str, str] = {}
+    from .ocr import describe_pdf_result, read_pdf
+
+    texts, ocr_result, ocr_missing = read_pdf(data, texts, options, progress)
+    if ocr_result is not None and any(p.text for p in ocr_result.pages.values()):
+        ocr_flags, ocr_warnings, info = describe_pdf_result(ocr_result, total, options.ocr_min_confidence)
+        flags += ocr_flags
+        warnings += ocr_warnings
+        only_ocr = len(ocr_result.pages) == len(texts)
+        method = f"ocr:{ocr_result.engine}" if only_ocr else f"{method}+ocr:{ocr_result.engine}"
     raw = "".join(texts)
     visible = _WS.sub("", _CID.sub("", raw))
     garbled = _odd_share(_CID.sub("", raw)) > 0.2
@@ -263,7 +303,7 @@ def extract_pdf(data: bytes, options: ExtractOptions | None = None) -> Extractio
             flags.append("needs_ocr")
             warnings.append(
                 f"PDF has no text layer ({len(visible)} characters on {len(texts)} pages, "
-                "probably scanned); run OCR (e.g. ocrmypdf) and extract again"
+                f"probably scanned); {_no_text_hint(options, ocr_result, ocr_missing)}"
             )
     elif len(visible) < 200 and len(data) > 200_000:
         flags.append("short_text")
@@ -271,13 +311,16 @@ def extract_pdf(data: bytes, options: ExtractOptions | None = None) -> Extractio
             f"only {len(visible)} characters from a {len(data) // 1024} KB PDF; "
             "the rest may be images, check the file"
         )
+    if ocr_result is not None and not any(p.text for p in ocr_result.pages.values()):
+        warnings += [f"page {i + 1} not read by OCR: {why}" for i, why in sorted(ocr_result.failed.items())]
+    if ocr_missing and "needs_ocr" not in flags and "bad_font_encoding" not in flags:
+        warnings.append(f"some pages have no usable text and were not read: {ocr_missing}")
     if total > options.max_pages:
         flags.append("truncated")
         warnings.append(
             f"only the first {options.max_pages} of {total} pages were read; "
             "raise max_pages to read them all"
         )
-    info = {}
     if meta.get("Title"):
         info["pdf_title"] = meta["Title"].strip()
     return Extraction(

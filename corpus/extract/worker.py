@@ -15,6 +15,7 @@ import subprocess
 import sys
 import tempfile
 import threading
+import time
 from collections.abc import Iterable, Iterator
 from multiprocessing.connection import Connection
 from pathlib import Path
@@ -98,26 +99,42 @@ class Worker:
             self._stderr.close()
         self._proc = self._inbox = self._outbox = self._stderr = None
 
-    def run(self, task: dict[str, Any], options: ExtractOptions) -> Extraction:
+    def run(self, task: dict[str, Any], options: ExtractOptions, progress=None) -> Extraction:
         """Extract one task (``{"path": ...}`` or ``{"data": ..., "filename": ...}``).
 
+        Args:
+            task: the document.
+            options: limits; once OCR starts, ``ocr_timeout_s`` replaces ``timeout_s``.
+            progress: called as ``progress(done, total)`` for each page read by OCR.
+
         Returns:
-            The Extraction; flag ``timeout`` after ``options.timeout_s`` seconds, ``crashed``
-            when the child died (segfault, killed by the memory cap).
+            The Extraction; flag ``timeout`` after ``options.timeout_s`` seconds (or
+            ``ocr_timeout_s`` of OCR), ``crashed`` when the child died (segfault, memory cap).
         """
         if self._proc is None or self._proc.poll() is not None:
             self._kill()
             self._start()
         try:
             self._outbox.send((task, options))
-            if not self._inbox.poll(options.timeout_s):
-                self._kill()
-                return failed(
-                    "timeout",
-                    f"extraction took longer than {options.timeout_s:g} s and was stopped; "
-                    "raise timeout_s or check the file",
-                )
-            return self._inbox.recv()
+            deadline, limit, what = time.monotonic() + options.timeout_s, options.timeout_s, ""
+            while True:
+                if not self._inbox.poll(max(0.0, deadline - time.monotonic())):
+                    self._kill()
+                    name = "ocr_timeout_s" if what else "timeout_s"
+                    return failed(
+                        "timeout",
+                        f"extraction{what} took longer than {limit:g} s and was stopped; "
+                        f"raise {name} or check the file",
+                    )
+                message = self._inbox.recv()
+                if not (isinstance(message, tuple) and message and message[0] == "progress"):
+                    return message
+                _, done, total = message
+                if not what:  # OCR started: it has its own, longer limit
+                    deadline, limit = time.monotonic() + options.ocr_timeout_s, options.ocr_timeout_s
+                    what = f" (OCR of {total} page(s))"
+                if progress is not None:
+                    progress(done, total)
         except (EOFError, OSError):
             code = self._proc.wait(10) if self._proc is not None else None
             detail = self._stderr_tail().splitlines()[-1:] or [""]
@@ -175,8 +192,15 @@ def _as_task(item: Any) -> dict[str, Any]:
     return task
 
 
+def _page_progress(progress, item):
+    """``progress(item, done, total)`` bound to one item, or None."""
+    if progress is None:
+        return None
+    return lambda done, total: progress(item, done, total)
+
+
 def extract_many(
-    items: Iterable[Any], options: ExtractOptions | None = None, workers: int = 2
+    items: Iterable[Any], options: ExtractOptions | None = None, workers: int = 2, progress=None
 ) -> Iterator[tuple[Any, Extraction]]:
     """Extract many documents on ``workers`` processes, each document isolated.
 
@@ -185,6 +209,8 @@ def extract_many(
         options: limits applied to each document; with ``isolate=False`` everything runs
             in this process, one document after another.
         workers: number of worker processes.
+        progress: called as ``progress(item, done, total)`` for each page read by OCR (from
+            the worker threads, so it must be thread-safe, as rich progress bars are).
 
     Yields:
         ``(item, Extraction)`` pairs in completion order (not input order).
@@ -198,11 +224,12 @@ def extract_many(
     if not options.isolate:
         for item in items:
             task = _as_task(item)
+            pages = _page_progress(progress, item)
             if "path" in task:
-                yield item, extract_path_inline(task["path"], options)
+                yield item, extract_path_inline(task["path"], options, pages)
             else:
                 data = task.pop("data")
-                yield item, extract_inline(data, options=options, **task)
+                yield item, extract_inline(data, options=options, progress=pages, **task)
         return
 
     todo: queue.Queue = queue.Queue(maxsize=workers * 2)
@@ -219,7 +246,7 @@ def extract_many(
                         break
                     item, task = entry
                     try:
-                        result = worker.run(task, options)
+                        result = worker.run(task, options, _page_progress(progress, item))
                     except Exception as exc:  # e.g. the worker could not start
                         result = failed("crashed", f"extraction worker failed: {exc}")
                     done.put((item, result))

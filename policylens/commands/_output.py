@@ -6,7 +6,15 @@ import json
 import sys
 from enum import Enum
 
-__all__ = ["OutputFormat", "print_json", "console", "err_console"]
+__all__ = ["OcrMode", "OutputFormat", "print_json", "console", "err_console"]
+
+
+class OcrMode(str, Enum):
+    """``--ocr``: when scanned pages and images are read by OCR."""
+
+    auto = "auto"
+    always = "always"
+    never = "never"
 
 
 class OutputFormat(str, Enum):

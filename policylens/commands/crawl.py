@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import typer
 
+from policylens.commands._output import OcrMode
+
 __all__ = ["register"]
 
 FORMATS = ("table", "json", "csv")
@@ -29,6 +31,8 @@ def crawl(
     data_dir: str = typer.Option(None, "--data-dir", help="Data directory (default "
                                                           "$POLICYLENS_DATA or ./policylens-data)."),
     fmt: str = typer.Option("table", "--format", "-f", help="Output: table, json or csv."),
+    ocr: OcrMode = typer.Option(
+        OcrMode.auto, "--ocr", help="Read scanned attachments and images by OCR: auto, always or never."),
 ) -> None:
     """Crawl government portals; new and changed documents go into the corpus.
 
@@ -49,7 +53,7 @@ def crawl(
     handler = _log_to_file(config.data_dir)
     try:
         report = _run_with_progress(lambda progress: crawl_into_corpus(
-            config.data_dir, progress=progress, **options))
+            config.data_dir, progress=progress, ocr=ocr.value, **options))
     finally:
         import logging
 

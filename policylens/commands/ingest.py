@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from policylens.commands._output import OutputFormat
+from policylens.commands._output import OcrMode, OutputFormat
 
 __all__ = ["register"]
 
@@ -29,12 +29,15 @@ def ingest(
     data_dir: str = typer.Option(
         None, "--data-dir", help="Data directory (default $POLICYLENS_DATA or ./policylens-data)."),
     fmt: OutputFormat = typer.Option(OutputFormat.table, "--format", "-f", help="Summary format."),
+    ocr: OcrMode = typer.Option(
+        OcrMode.auto, "--ocr", help="Read scans and images by OCR: auto, always or never."),
 ) -> None:
     """Extract and store documents; exact duplicates are skipped, near duplicates linked.
 
     Explicit --region/--year/--type win over what is inferred from the text; a manifest row's
     values win over these for its file. Exit code 1 when any file failed, 2 on bad options.
     """
+    from policylens.corpus.extract import ExtractOptions
     from policylens.corpus.ingest import ingest_paths
     from policylens.corpus.store import Corpus
     from policylens.errors import UsageError
@@ -43,8 +46,9 @@ def ingest(
         raise UsageError("nothing to ingest", hint="give files, folders or globs, or --manifest CSV")
     overrides = {"region": region, "year": year, "doc_type": doc_type}
     with Corpus.open(data_dir, near_threshold=near_threshold) as corpus:
-        summary = _with_progress(lambda progress: ingest_paths(
-            corpus, paths or [], overrides, manifest, progress, workers=workers))
+        summary = _with_progress(lambda progress, pages: ingest_paths(
+            corpus, paths or [], overrides, manifest, progress, workers=workers,
+            options=ExtractOptions(ocr=ocr.value), page_progress=pages))
     _print_summary(summary, fmt)
     raise typer.Exit(1 if summary.failed else 0)
 
@@ -64,7 +68,12 @@ def _with_progress(run):
             name = item.path.rsplit("/", 1)[-1]
             bar.update(task, completed=done, total=total, description=f"{item.status}: {name}"[:60])
 
-        return run(progress)
+        def pages(path: str, done: int, total: int) -> None:
+            # Long scans: show the OCR page count so the bar never looks stuck.
+            name = str(path).rsplit("/", 1)[-1]
+            bar.update(task, description=f"OCR page {done}/{total}: {name}"[:60])
+
+        return run(progress, pages)
 
 
 def _print_summary(summary, fmt: OutputFormat) -> None:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from policylens.commands._output import OutputFormat, console, err_console, print_json
+from policylens.commands._output import OcrMode, OutputFormat, console, err_console, print_json
 
 __all__ = ["register", "score"]
 
@@ -56,6 +56,9 @@ def score(
         min=1,
         help="Counting processes (default: every core when scoring 2 MB of text or more).",
     ),
+    ocr: OcrMode = typer.Option(
+        OcrMode.auto, "--ocr", help="Read scans and images by OCR: auto, always or never."
+    ),
 ) -> None:
     """Count the digital-technology keywords in documents or in the corpus.
 
@@ -80,7 +83,7 @@ def score(
             workers=workers or _corpus_workers(data_dir), keep_text=html_out is not None,
         )
     else:
-        report = _run_with_progress(scorer, paths, kwic, workers)
+        report = _run_with_progress(scorer, paths, kwic, workers, ocr.value)
     if against:
         report = scorer.compare_with(report, against, data_dir)
     if html_out is not None:
@@ -117,7 +120,7 @@ def _corpus_workers(data_dir) -> int:
     return _default_workers(database.stat().st_size if database.is_file() else 0)
 
 
-def _run_with_progress(scorer, paths, kwic, workers):
+def _run_with_progress(scorer, paths, kwic, workers, ocr="auto"):
     from policylens.api import expand_paths
 
     files, _ = expand_paths(paths)
@@ -126,7 +129,7 @@ def _run_with_progress(scorer, paths, kwic, workers):
         size = sum(p.stat().st_size for p in files) if len(files) > 1 else 0
         workers = _default_workers(size)
     if len(files) < 3:
-        return scorer.score_paths(paths, kwic=kwic, workers=workers)
+        return scorer.score_paths(paths, kwic=kwic, workers=workers, ocr=ocr)
     from rich.progress import BarColumn, Progress, TextColumn
 
     with Progress(
@@ -138,7 +141,7 @@ def _run_with_progress(scorer, paths, kwic, workers):
     ) as progress:
         task = progress.add_task("score", total=len(files))
         return scorer.score_paths(
-            paths, kwic=kwic, workers=workers, progress=lambda _: progress.advance(task)
+            paths, kwic=kwic, workers=workers, progress=lambda _: progress.advance(task), ocr=ocr
         )
 
 
@@ -154,7 +157,8 @@ def _write_html(scorer, report, out: Path) -> None:
     doc = report.documents[0]
     counts = scorer.count(doc.text, kwic=10**9)  # every hit, to highlight them all
     page = render_document_html(
-        doc.text, counts, scorer.lexicon, name=doc.title or doc.path, comparison=doc.comparison
+        doc.text, counts, scorer.lexicon, name=doc.title or doc.path, comparison=doc.comparison,
+        method=doc.method, flags=tuple(doc.flags),
     )
     out.write_text(page, encoding="utf-8")
     err_console().print(f"wrote {out} ({counts.total} highlighted hits)", highlight=False)

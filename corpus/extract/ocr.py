@@ -1,0 +1,591 @@
+"""OCR for pages without usable text: scanned PDFs, (cid:NNN) pages, image files and HTML images.
+
+The engine is RapidOCR (PaddleOCR's PP-OCR models run by onnxruntime). Its models ship inside
+the ``rapidocr-onnxruntime`` wheel, so nothing is downloaded at run time; it is the ``ocr`` extra
+(``pip install 'policylens[ocr]'``). Without it OCR is reported unavailable and documents keep
+today's ``needs_ocr`` flag with a warning that says how to install it.
+
+Output follows the PDF path: lines in reading order (top to bottom, left to right), page texts
+joined by ``pages_to_text`` (running headers dropped, broken lines re-joined), one confidence per
+page (recognition score averaged over characters). ``benchmarks/bench_ocr.py`` measures accuracy
+and speed against the text layer of real PDFs.
+"""
+
+from __future__ import annotations
+
+import functools
+import io
+import logging
+import math
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+from .model import Extraction, ExtractOptions, failed
+
+__all__ = [
+    "IMAGE_EXTENSIONS",
+    "IMAGE_KINDS",
+    "OCR_MODES",
+    "OcrEngine",
+    "OcrPage",
+    "OcrUnavailable",
+    "PageTooLarge",
+    "HtmlOcrResult",
+    "PdfOcrResult",
+    "confidence_note",
+    "decode_image",
+    "describe_pdf_result",
+    "extract_image",
+    "load_engine",
+    "ocr_image",
+    "image_sources",
+    "ocr_pdf_pages",
+    "order_lines",
+    "pages_needing_ocr",
+    "read_html_images",
+    "read_pdf",
+    "render_page",
+]
+
+log = logging.getLogger(__name__)
+
+OCR_MODES = ("auto", "always", "never")
+IMAGE_KINDS = frozenset({"png", "jpg", "gif", "bmp", "tiff", "webp"})
+# File extensions of images and the kind each is read as.
+IMAGE_EXTENSIONS = {
+    "png": "png", "jpg": "jpg", "jpeg": "jpg", "gif": "gif", "bmp": "bmp", "tif": "tiff",
+    "tiff": "tiff", "webp": "webp",
+}
+ENGINE_DISTRIBUTION = "rapidocr-onnxruntime"
+INSTALL_HINT = "install the OCR engine with: pip install 'policylens[ocr]'"
+# Renders below this resolution make Chinese characters too small to read (about 10 px high).
+_MIN_DPI = 100
+
+Progress = Callable[[int, int], None]
+
+
+class OcrUnavailable(Exception):
+    """The OCR engine is not installed (or cannot start) in this environment."""
+
+
+class PageTooLarge(Exception):
+    """A page or image has more pixels than ``ocr_max_pixels`` allows at a readable resolution."""
+
+
+class ImageError(Exception):
+    """Image bytes that cannot be decoded."""
+
+
+@dataclass(frozen=True)
+class OcrPage:
+    """What OCR read on one page or image.
+
+    Attributes:
+        text: the lines in reading order, one per line.
+        confidence: recognition score averaged over the characters read (0-1); 0 when empty.
+        lines: number of text lines found.
+    """
+
+    text: str
+    confidence: float
+    lines: int
+
+
+@dataclass(frozen=True)
+class OcrEngine:
+    """A loaded OCR engine: ``read(image)`` returns ``[(box, text, score), ...]``."""
+
+    name: str
+    version: str
+    read: Callable
+
+    @property
+    def label(self) -> str:
+        """``name/version``, recorded in the extraction method (``ocr:rapidocr-onnxruntime/1.4.4``)."""
+        return f"{self.name}/{self.version}"
+
+
+@functools.lru_cache(maxsize=2)
+def load_engine(threads: int = 1) -> OcrEngine:
+    """Load RapidOCR once per process (the models take about a second to load).
+
+    Args:
+        threads: onnxruntime threads; 1 because parallelism comes from the worker processes.
+
+    Returns:
+        The engine.
+
+    Raises:
+        OcrUnavailable: the ``ocr`` extra is not installed or the engine fails to load.
+    """
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        from rapidocr_onnxruntime import RapidOCR
+    except ImportError as exc:
+        raise OcrUnavailable(f"OCR engine not installed ({exc}); {INSTALL_HINT}") from exc
+    try:
+        engine = RapidOCR(
+            intra_op_num_threads=threads,
+            inter_op_num_threads=threads,
+            # The page is rendered at the wanted resolution already: do not shrink it again.
+            max_side_len=2000,
+            print_verbose=False,
+        )
+    except Exception as exc:  # onnxruntime failing to start (CPU, memory) is "unavailable"
+        raise OcrUnavailable(f"OCR engine failed to load ({type(exc).__name__}: {exc})") from exc
+    try:
+        engine_version = version(ENGINE_DISTRIBUTION)
+    except PackageNotFoundError:
+        engine_version = "unknown"
+
+    def read(image) -> list:
+        result, _elapsed = engine(image)
+        return list(result or [])
+
+    return OcrEngine(name=ENGINE_DISTRIBUTION, version=engine_version, read=read)
+
+
+def _box_bounds(box) -> tuple[float, float, float, float]:
+    xs = [float(p[0]) for p in box]
+    ys = [float(p[1]) for p in box]
+    return min(xs), min(ys), max(xs), max(ys)
+
+
+def order_lines(items: Iterable[tuple]) -> list[tuple[str, float, int]]:
+    """Put recognised boxes in reading order and merge boxes on one line.
+
+    Boxes whose vertical extents overlap by at least half of the smaller height are one line;
+    lines run top to bottom and boxes within a line left to right. Boxes further apart than
+    one character height (table cells) are separated by a space, closer ones are joined.
+
+    Args:
+        items: ``(box, text, score)`` with ``box`` four ``(x, y)`` corner points.
+
+    Returns:
+        ``[(line_text, summed score * chars, chars), ...]`` top to bottom.
+    """
+    boxes = []
+    for box, text, score in items:
+        text = str(text).strip()
+        if text:
+            boxes.append((*_box_bounds(box), text, float(score)))
+    boxes.sort(key=lambda b: (b[1] + b[3]) / 2)
+    lines: list[list[tuple]] = []
+    for b in boxes:
+        x0, y0, x1, y1 = b[:4]
+        h = y1 - y0
+        if lines:
+            line = lines[-1]
+            ly0 = min(o[1] for o in line)
+            ly1 = max(o[3] for o in line)
+            overlap = min(y1, ly1) - max(y0, ly0)
+            if overlap >= 0.5 * min(h, ly1 - ly0):
+                line.append(b)
+                continue
+        lines.append([b])
+    out = []
+    for line in lines:
+        line.sort(key=lambda o: o[0])
+        height = max(o[3] - o[1] for o in line)
+        parts = [line[0][4]]
+        for prev, cur in zip(line, line[1:], strict=False):
+            parts.append((" " if cur[0] - prev[2] > height else "") + cur[4])
+        chars = sum(len(o[4]) for o in line)
+        out.append(("".join(parts), sum(o[5] * len(o[4]) for o in line), chars))
+    return out
+
+
+# "—17—" page numbers often come back as "一17—" (the dash read as 一, "one").
+_PAGE_MARK = re.compile(r"^[一—－–-]+\s*(\d{1,4})\s*[一—－–-]+$")
+
+
+def ocr_image(image, engine: OcrEngine) -> OcrPage:
+    """Read one image (a BGR ``numpy`` array) with ``engine``.
+
+    Returns:
+        The page's lines in reading order and its confidence.
+    """
+    lines = order_lines(engine.read(image))
+    chars = sum(n for _, _, n in lines)
+    confidence = sum(s for _, s, _ in lines) / chars if chars else 0.0
+    text = "\n".join(_PAGE_MARK.sub(r"—\1—", t) for t, _, _ in lines)
+    return OcrPage(text=text, confidence=round(confidence, 4), lines=len(lines))
+
+
+def render_page(page, dpi: int, max_pixels: int):
+    """Render a pypdfium2 page to a BGR array, lowering the resolution to fit ``max_pixels``.
+
+    Raises:
+        PageTooLarge: the page would need fewer than 100 dpi to fit ``max_pixels``.
+    """
+    import numpy as np
+
+    width_pt, height_pt = page.get_size()
+    scale = dpi / 72
+    pixels = width_pt * scale * height_pt * scale
+    if pixels > max_pixels:
+        scale = math.sqrt(max_pixels / (width_pt * height_pt))
+        if scale * 72 < _MIN_DPI:
+            raise PageTooLarge(
+                f"page is {width_pt:.0f}x{height_pt:.0f} pt; at {_MIN_DPI} dpi that is over "
+                f"ocr_max_pixels ({max_pixels:,} pixels)"
+            )
+    bitmap = page.render(scale=scale)
+    try:
+        # PDFium renders BGR(A), the channel order the PP-OCR models were trained on.
+        return np.ascontiguousarray(bitmap.to_numpy()[:, :, :3])
+    finally:
+        bitmap.close()
+
+
+def decode_image(data: bytes, max_pixels: int):
+    """Decode image bytes (PNG, JPEG, GIF, BMP, TIFF, WebP) to a BGR array.
+
+    Args:
+        data: the image file bytes.
+        max_pixels: larger images are refused before their pixels are decoded.
+
+    Returns:
+        A BGR ``numpy`` array (first frame of animated images), as the engine expects.
+
+    Raises:
+        PageTooLarge: the image has more than ``max_pixels`` pixels.
+        ImageError: the bytes are not a readable image.
+    """
+    import numpy as np
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with Image.open(io.BytesIO(data)) as img:
+            # Image.open reads only the header: the size is checked before any decoding.
+            width, height = img.size
+            if width * height > max_pixels:
+                raise PageTooLarge(
+                    f"image is {width}x{height} pixels, over ocr_max_pixels ({max_pixels:,})"
+                )
+            img.load()
+            return np.ascontiguousarray(np.asarray(img.convert("RGB"))[:, :, ::-1])
+    except PageTooLarge:
+        raise
+    except Image.DecompressionBombError as exc:
+        raise PageTooLarge(f"image is too large to decode ({exc})") from exc
+    except (UnidentifiedImageError, OSError, ValueError, SyntaxError) as exc:
+        raise ImageError(f"{type(exc).__name__}: {exc}") from exc
+
+
+@dataclass(frozen=True)
+class PdfOcrResult:
+    """Pages of one PDF read by OCR.
+
+    Attributes:
+        pages: ``{page index: OcrPage}`` for pages that were read.
+        failed: ``{page index: reason}`` for pages OCR could not read.
+        skipped: page indices that needed OCR but were over ``ocr_max_pages``.
+        engine: the engine label.
+    """
+
+    pages: dict[int, OcrPage]
+    failed: dict[int, str]
+    skipped: tuple[int, ...]
+    engine: str
+
+
+def ocr_pdf_pages(
+    data: bytes, indices: list[int], options: ExtractOptions, progress: Progress | None = None
+) -> PdfOcrResult:
+    """Render and read the given pages of a PDF.
+
+    Args:
+        data: the PDF bytes.
+        indices: 0-based pages to read, in order; only the first ``options.ocr_max_pages``.
+        options: resolution, pixel and page caps.
+        progress: called as ``progress(done, total)`` before the first page and after each.
+
+    Returns:
+        The pages read, the pages that failed and the pages skipped.
+
+    Raises:
+        OcrUnavailable: no engine.
+    """
+    import pypdfium2 as pdfium
+
+    todo, skipped = indices[: options.ocr_max_pages], tuple(indices[options.ocr_max_pages :])
+    if progress:
+        progress(0, len(todo))  # before the engine loads: the worker switches to OCR limits
+    engine = load_engine()
+    pages: dict[int, OcrPage] = {}
+    errors: dict[int, str] = {}
+    pdf = pdfium.PdfDocument(data)
+    try:
+        for done, index in enumerate(todo, start=1):
+            page = pdf[index]
+            try:
+                image = render_page(page, options.ocr_dpi, options.ocr_max_pixels)
+                pages[index] = ocr_image(image, engine)
+                del image
+            except PageTooLarge as exc:
+                errors[index] = str(exc)
+            except (pdfium.PdfiumError, ValueError) as exc:
+                errors[index] = f"page could not be rendered ({exc})"
+            finally:
+                page.close()
+            if progress:
+                progress(done, len(todo))
+    finally:
+        pdf.close()
+    return PdfOcrResult(pages=pages, failed=errors, skipped=skipped, engine=engine.label)
+
+
+def pages_needing_ocr(data: bytes, texts: list[str], mode: str) -> list[int]:
+    """Pages (0-based, among those extracted) whose text must come from OCR.
+
+    ``always``: every page. ``auto``: pages whose text layer is (almost) empty but that hold an
+    image big enough to carry text (a blank page, a vector drawing or a 2x2 background image
+    has nothing to read), and pages whose text is
+    mostly (cid:NNN), U+FFFD or glyph ids shown as odd characters. ``never``: none.
+    """
+    if mode == "never":
+        return []
+    if mode == "always":
+        return list(range(len(texts)))
+    from .pdf import page_is_garbled, visible_chars
+
+    todo = []
+    empty = [i for i, t in enumerate(texts) if visible_chars(t) < 10]
+    with_images = _pages_with_images(data, empty) if empty else set()
+    for i, text in enumerate(texts):
+        if i in with_images or (i not in empty and page_is_garbled(text)):
+            todo.append(i)
+    return todo
+
+
+def _pages_with_images(data: bytes, indices: list[int]) -> set[int]:
+    import pypdfium2 as pdfium
+    import pypdfium2.raw as pdfium_c
+
+    found = set()
+    pdf = pdfium.PdfDocument(data)
+    try:
+        for i in indices:
+            page = pdf[i]
+            try:
+                for image in page.get_objects(filter=(pdfium_c.FPDF_PAGEOBJ_IMAGE,), max_depth=2):
+                    width, height = image.get_px_size()
+                    if width * height >= _MIN_IMAGE_PIXELS:
+                        found.add(i)
+                        break
+            finally:
+                page.close()
+    finally:
+        pdf.close()
+    return found
+
+
+def read_pdf(
+    data: bytes, texts: list[str], options: ExtractOptions, progress: Progress | None = None
+) -> tuple[list[str], PdfOcrResult | None, str | None]:
+    """Replace the text of pages without usable text by what OCR reads on them.
+
+    Args:
+        data: the PDF bytes.
+        texts: the page texts from the text layer.
+        options: OCR mode and limits.
+        progress: per-page progress ``progress(done, total)``.
+
+    Returns:
+        ``(page texts, result or None when nothing was read, why OCR was not run or None)``.
+    """
+    todo = pages_needing_ocr(data, texts, options.ocr)
+    if not todo:
+        return texts, None, None
+    try:
+        result = ocr_pdf_pages(data, todo, options, progress)
+    except OcrUnavailable as exc:
+        return texts, None, str(exc)
+    new = list(texts)
+    for index, page in result.pages.items():
+        if page.text:  # OCR that reads nothing leaves the page (and its flags) as it was
+            new[index] = page.text
+    return new, result, None
+
+
+def describe_pdf_result(result: PdfOcrResult, pages: int, floor: float) -> tuple[list[str], list[str], dict[str, str]]:
+    """Flags, warnings and meta entries that tell how OCR went on a PDF."""
+    flags, warnings = ["ocr"], []
+    scores, low = confidence_note({i: p.confidence for i, p in result.pages.items()}, floor)
+    if low:
+        flags.append("ocr_low_confidence")
+        warnings.append(low)
+    for index, reason in sorted(result.failed.items()):
+        warnings.append(f"page {index + 1} not read by OCR: {reason}")
+    if result.skipped:
+        flags.append("truncated")
+        warnings.append(
+            f"{len(result.skipped)} page(s) needing OCR were not read (over ocr_max_pages); "
+            "raise ocr_max_pages to read them"
+        )
+    meta = {
+        "ocr_engine": result.engine,
+        "ocr_pages": " ".join(str(i + 1) for i in sorted(result.pages)),
+        "ocr_confidence": scores,
+    }
+    return flags, warnings, meta
+
+
+_DATA_URI = re.compile(r"^data:image/[a-z+.-]+;base64,", re.IGNORECASE)
+# Smaller images are icons, bullets and QR-code thumbnails, not text.
+_MIN_IMAGE_PIXELS = 20_000
+
+
+@dataclass(frozen=True)
+class HtmlOcrResult:
+    """Images of an HTML body read by OCR: texts in page order, per-image confidences."""
+
+    texts: list[str]
+    confidences: dict[int, float]
+    warnings: list[str]
+    engine: str
+
+
+_DECORATION = re.compile(r"icon|logo|banner|button|btn|qrcode|ewm|share|arrow|bullet", re.IGNORECASE)
+
+
+def _size_attr(img, name: str) -> int | None:
+    match = re.match(r"\s*(\d+)\s*(?:px)?\s*$", str(img.get(name) or ""))
+    return int(match.group(1)) if match else None
+
+
+def image_sources(container) -> list[str]:
+    """``src`` of the ``<img>`` inside an element that may hold text, in document order.
+
+    Icons, logos, buttons and QR codes (by name) and images declared smaller than 200 px
+    are left out.
+    """
+    found = []
+    for img in container.find_all("img"):
+        src = (img.get("src") or "").strip()
+        if not src or (not src.startswith("data:") and _DECORATION.search(src)):
+            continue
+        sizes = [v for v in (_size_attr(img, "width"), _size_attr(img, "height")) if v is not None]
+        if sizes and min(sizes) < 200:
+            continue
+        found.append(src)
+    return found
+
+
+def read_html_images(
+    sources: list[str], options: ExtractOptions, progress: Progress | None = None
+) -> HtmlOcrResult | None:
+    """OCR the images embedded in a page body as ``data:`` URIs.
+
+    Linked images (``http://...``) are not fetched here: the extraction layer never touches
+    the network. They are listed as attachments so the crawler can fetch and OCR them.
+
+    Args:
+        sources: ``src`` values of the body's images, in page order.
+        options: OCR mode and limits.
+        progress: called as ``progress(done, total)``.
+
+    Returns:
+        The texts read, or None when there was nothing to read or no engine.
+    """
+    import base64
+    import binascii
+
+    embedded = [src for src in sources if _DATA_URI.match(src)][: options.ocr_max_pages]
+    if not embedded or options.ocr == "never":
+        return None
+    if progress:
+        progress(0, len(embedded))
+    try:
+        engine = load_engine()
+    except OcrUnavailable:
+        return None
+    texts: list[str] = []
+    confidences: dict[int, float] = {}
+    warnings: list[str] = []
+    for n, src in enumerate(embedded):
+        try:
+            data = base64.b64decode(src.split(",", 1)[1], validate=False)
+            image = decode_image(data, options.ocr_max_pixels)
+        except (binascii.Error, ValueError, ImageError, PageTooLarge) as exc:
+            warnings.append(f"image {n + 1} of the page body not read by OCR: {exc}")
+        else:
+            if image.shape[0] * image.shape[1] >= _MIN_IMAGE_PIXELS:
+                page = ocr_image(image, engine)
+                if page.text:
+                    texts.append(page.text)
+                    confidences[n] = page.confidence
+        if progress:
+            progress(n + 1, len(embedded))
+    return HtmlOcrResult(texts=texts, confidences=confidences, warnings=warnings, engine=engine.label)
+
+
+def confidence_note(confidences: dict[int, float], floor: float) -> tuple[str, str | None]:
+    """Per-page confidences as ``"1:0.97 2:0.95"`` and a warning for pages below ``floor``."""
+    text = " ".join(f"{i + 1}:{c:.3f}" for i, c in sorted(confidences.items()))
+    low = [i + 1 for i, c in sorted(confidences.items()) if c < floor]
+    if not low:
+        return text, None
+    pages = ", ".join(str(p) for p in low[:20]) + (" ..." if len(low) > 20 else "")
+    return text, (
+        f"OCR confidence below {floor:g} on page(s) {pages}; check the figures against the "
+        "original or supply them with --supply"
+    )
+
+
+def extract_image(data: bytes, kind: str, options: ExtractOptions, progress: Progress | None = None) -> Extraction:
+    """OCR an image file (a scanned page, a bulletin published as PNG).
+
+    Never raises for a bad image: a corrupt or oversized image gives an Extraction with a flag.
+
+    Args:
+        data: the image bytes.
+        kind: the image kind (``png``, ``jpg`` ...), for messages.
+        options: OCR mode and limits.
+        progress: called as ``progress(done, total)``.
+
+    Returns:
+        An Extraction with method ``ocr:<engine>/<version>`` and flag ``ocr``, or flagged
+        ``needs_ocr`` (OCR off or not installed), ``corrupt`` or ``too_large``.
+    """
+    from .pdf import pages_to_text
+
+    if options.ocr == "never":
+        return failed(
+            "needs_ocr", f"{kind} image holds no text layer; OCR is off (--ocr never)", method=kind
+        )
+    if progress:
+        progress(0, 1)  # before the engine loads: the worker switches to OCR limits
+    try:
+        engine = load_engine()
+    except OcrUnavailable as exc:
+        return failed("needs_ocr", f"{kind} image needs OCR: {exc}", method=kind)
+    try:
+        image = decode_image(data, options.ocr_max_pixels)
+    except PageTooLarge as exc:
+        return failed("too_large", f"{exc}; shrink the image or raise ocr_max_pixels", method=kind)
+    except ImageError as exc:
+        return failed(
+            "corrupt", f"{kind} image could not be decoded ({exc}); download it again", method=kind
+        )
+    page = ocr_image(image, engine)
+    if progress:
+        progress(1, 1)
+    text = pages_to_text([page.text]) if page.text else ""
+    scores, low = confidence_note({0: page.confidence}, options.ocr_min_confidence)
+    flags = ["ocr"] + (["ocr_low_confidence"] if low else [])
+    warnings = [low] if low else []
+    if not text:
+        flags.append("short_text")
+        warnings.append(f"OCR found no text in this {kind} image")
+    return Extraction(
+        text=text,
+        method=f"ocr:{engine.label}",
+        flags=tuple(flags),
+        warnings=tuple(warnings),
+        meta={"ocr_confidence": scores, "ocr_engine": engine.label},
+        pages=1,
+    )
