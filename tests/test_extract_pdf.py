@@ -94,7 +94,8 @@ def test_scanned_pdf_needs_ocr(engine):
 
 @pytest.mark.parametrize("engine", ENGINES)
 def test_font_without_unicode_map_is_bad_font_encoding(engine):
-    ex = extract_bytes(build_pdf([BODY], font="nomap"), options=opts(engine))
+    # OCR off: what OCR reads here depends on the fonts installed (the font is not embedded).
+    ex = extract_bytes(build_pdf([BODY], font="nomap"), options=opts(engine, ocr="never"))
     assert ex.text == ""
     assert ex.flags == ("bad_font_encoding",)
 
