@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from policylens.corpus.extract import ExtractOptions, extract_bytes, extract_file
+from policylens.corpus.extract import ExtractOptions, extract_bytes
 from policylens.corpus.extract.ocr import OcrUnavailable, load_engine, order_lines
 from policylens.corpus.extract.pdfgen import build_pdf
 from policylens.corpus.extract.worker import Worker
@@ -257,7 +257,7 @@ def image_page(img, extra: str = "") -> bytes:
         "<html><head><title>2025年统计公报</title></head><body><div id='zoom'>"
         f"<p>{extra}</p><p><img src='{uri}'></p><p><img src='/pic/page2.jpg'></p>"
         "</div></body></html>"
-    ).encode("utf-8")
+    ).encode()
 
 
 @needs_engine
