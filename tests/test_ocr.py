@@ -336,7 +336,7 @@ def test_zhangjiajie_scan_figures_come_with_ocr_provenance(shared, tmp_path):
         summary = ingest_paths(
             corpus, [pdf], {"year": 2025, "doc_type": "statistical_bulletin"}, workers=1,
             page_progress=lambda path, done, total: pages.append((done, total)))
-        assert [item.status for item in summary.items] == ["added"]
+        assert [item.status for item in summary.items] == ["flagged"]  # flag "ocr"
         doc = corpus.documents(with_text=True)[0]
     assert pages == [(0, 3), (1, 3), (2, 3), (3, 3)]
     assert doc.region == "张家界市" and doc.year == 2025
@@ -371,3 +371,33 @@ def test_html_page_made_of_a_rendered_scan_yields_its_sentences(shared, tmp_path
     ex = extract_bytes(image_page(paragraph), options=inline())
     assert ZJJ_PAGE1[1] in ex.text
     assert "ocr" in ex.flags
+
+
+# --- crawl sink --------------------------------------------------------------------------------
+
+
+def fetched(content: bytes, url: str):
+    from policylens.crawler.models import FetchedResource
+
+    return FetchedResource(
+        url=url, final_url=url, status=200, headers={}, content=content, content_type="image/png",
+        fetched_at="2026-05-01T00:00:00Z", source_id="test", region="乌鲁木齐市",
+        doc_type="statistical_bulletin", referer=None, etag=None, last_modified=None,
+        sha256="", kind="attachment", filename=url.rsplit("/", 1)[-1])
+
+
+@pytest.mark.parametrize("mode", ["never", "auto"])
+def test_crawl_sink_extracts_image_attachments_with_the_ocr_mode(tmp_path, mode):
+    if mode == "auto" and _MISSING:
+        pytest.skip(f"OCR engine missing: {_MISSING}")
+    from policylens.corpus.store import Corpus
+    from policylens.crawl_pipeline import corpus_sink
+
+    with Corpus.open(tmp_path) as corpus:
+        result = corpus_sink(corpus, mode)(fetched(png_bytes(text_image()), "http://127.0.0.1/b/p1.png"))
+        record = corpus.get(result.doc_id)
+    if mode == "never":
+        assert (record.flags, record.text) == (("needs_ocr",), "")
+    else:
+        assert (record.flags, record.text) == (("ocr",), "\n".join(LINES))
+        assert record.method.startswith("ocr:rapidocr-onnxruntime/")
