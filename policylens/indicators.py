@@ -507,7 +507,7 @@ def _emphasis(own, year, counter, config, plan_re, notes) -> dict:
                 "id": d.id, "title": d.title, "doc_type": d.doc_type, "year": d.year,
                 "count": counts.total, "chars": counts.chars, "words": counts.words,
                 "kwic": [k.line for k in counts.kwic],
-                "ocr": "ocr" in d.flags,  # hits counted in OCR text
+                "ocr": "ocr" in (getattr(d, "flags", None) or ()),  # hits counted in OCR text
             }
         )
     top = sorted(terms.items(), key=lambda kv: (-kv[1], kv[0]))
@@ -583,7 +583,7 @@ def _bulletin_values(own, region, year, config, notes) -> dict[str, Value]:
         return values
     for name, unit in RAW_UNITS.items():
         for doc in bulletins:
-            figure = extract_figures(doc.text or "", [name], method=doc.method or "").get(name)
+            figure = extract_figures(doc.text or "", [name], method=getattr(doc, "method", None) or "").get(name)
             if figure is not None:
                 values[name] = Value(
                     figure.value, "extracted", unit,
