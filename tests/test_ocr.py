@@ -394,7 +394,7 @@ def test_crawl_sink_extracts_image_attachments_with_the_ocr_mode(tmp_path, mode)
     from policylens.crawl_pipeline import corpus_sink
 
     with Corpus.open(tmp_path) as corpus:
-        result = corpus_sink(corpus, mode)(fetched(png_bytes(text_image()), "http://127.0.0.1/b/p1.png"))
+        result = corpus_sink(corpus, options=ExtractOptions(ocr=mode))(fetched(png_bytes(text_image()), "http://127.0.0.1/b/p1.png"))
         record = corpus.get(result.doc_id)
     if mode == "never":
         assert (record.flags, record.text) == (("needs_ocr",), "")
