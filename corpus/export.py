@@ -5,6 +5,11 @@ List fields (flags, warnings, meta_inferred) become ``;``-joined strings so ever
 them the same way. Excel cells hold at most 32,767 characters, so a longer text continues in
 ``text_2``, ``text_3`` ... (join them back in order). Stata files are version 118 (UTF-8) with
 long strings stored as strL.
+
+CSV and Excel files are opened by spreadsheet programs, which run a cell that starts with
+``=``, ``+``, ``-``, ``@``, tab or carriage return as a formula. Crawled titles are written by
+strangers, so such text cells get a leading ``'`` (OWASP's CSV-injection rule); Parquet and
+Stata files hold data, not formulas, and keep the text exactly.
 """
 
 from __future__ import annotations
@@ -14,13 +19,37 @@ from pathlib import Path
 
 from policylens.errors import CorpusError, UsageError
 
-__all__ = ["EXPORT_FORMATS", "EXCEL_CELL_LIMIT", "export_corpus", "corpus_table"]
+__all__ = ["EXPORT_FORMATS", "EXCEL_CELL_LIMIT", "export_corpus", "corpus_table",
+           "neutralise_formulas"]
 
 EXPORT_FORMATS = ("csv", "xlsx", "parquet", "dta")
 EXCEL_CELL_LIMIT = 32767
 _STATA_STR_LIMIT = 2045  # longer strings must be strL
 _LIST_FIELDS = ("flags", "warnings", "meta_inferred")
 _INT_FIELDS = ("year", "duplicate_of", "supersedes", "parent_id")
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _safe_cell(value):
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        return "'" + value
+    return value
+
+
+def neutralise_formulas(frame):
+    """A copy of ``frame`` whose text cells cannot run as spreadsheet formulas (OWASP).
+
+    Args:
+        frame: a DataFrame.
+
+    Returns:
+        The copy: text cells starting with ``= + - @``, tab or CR get a leading ``'``.
+    """
+    frame = frame.copy()
+    for column in frame.columns:
+        if frame[column].dtype == object or str(frame[column].dtype).startswith("str"):
+            frame[column] = frame[column].map(_safe_cell)
+    return frame
 
 
 def corpus_table(corpus, *, with_text: bool = True, **filters):
@@ -67,16 +96,29 @@ def export_corpus(corpus, fmt: str, out_path: str | os.PathLike[str], *, with_te
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
         if fmt == "csv":
-            frame.to_csv(out, index=False, encoding="utf-8-sig")
+            neutralise_formulas(frame).to_csv(out, index=False, encoding="utf-8-sig")
         elif fmt == "parquet":
             frame.to_parquet(out, index=False)
         elif fmt == "xlsx":
-            _split_long_cells(frame).to_excel(out, index=False, sheet_name="documents")
+            _xlsx_safe(neutralise_formulas(_split_long_cells(frame))).to_excel(
+                out, index=False, sheet_name="documents")
         else:
             _to_stata(frame, out)
     except (OSError, ValueError) as exc:
         raise CorpusError(f"export failed: {exc}", where=str(out), hint="check the folder is writable") from exc
     return out
+
+
+def _xlsx_safe(frame):
+    """Drop the control characters an XLSX cell cannot hold (a crawled title may carry ESC)."""
+    import re
+
+    illegal = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+    for column in frame.columns:
+        if frame[column].dtype == object or str(frame[column].dtype).startswith("str"):
+            frame[column] = frame[column].map(
+                lambda v: illegal.sub("", v) if isinstance(v, str) else v)
+    return frame
 
 
 def _split_long_cells(frame):

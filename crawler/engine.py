@@ -39,8 +39,9 @@ from policylens.crawler.models import CrawlConfig, CrawlReport, FetchedResource,
 from policylens.crawler.robots import RobotsRules, load_robots
 from policylens.crawler.sources import Source
 from policylens.crawler.state import CrawlState, QueueItem, crawl_lock
+from policylens.crawler.storage import storage_failure
 from policylens.crawler.urls import UnsafeURL, canonical_url, check_url, host_key, safe_filename
-from policylens.errors import UsageError
+from policylens.errors import CrawlLockedError, StorageError, UsageError
 from policylens.timeutil import utc_now as _now  # the one time format: UTC ISO 8601
 
 __all__ = ["run_crawl", "Sink"]
@@ -52,6 +53,7 @@ Sink = Callable[[FetchedResource], object]
 # Fetch errors that say the host (not the page) is in trouble; they feed the circuit breaker.
 _HOST_FAILURE = re.compile(r"timeout|connection|truncated|tls|dns|http_429|http_5\d\d$")
 _PARKED = "parked"  # prefix of the reason of a host parked by the circuit breaker
+_ROBOTS = "robots.txt unavailable"  # prefix of the reason of a host whose robots.txt failed
 
 
 @dataclass
@@ -129,6 +131,9 @@ class _Crawl:
         self.touched: set[str] = set()  # hosts that got new URLs while settling
         self.list_fetches: dict[tuple[str, str], int] = {}
         self.connections: OrderedDict[str, _Host] = OrderedDict()  # hosts with an open session
+        self.lock = None  # the CrawlLock: beaten while the loop turns, confirmed before writes
+        self.stopped: str | None = None  # max_time | interrupted | storage
+        self.stop_message = ""
 
     # -- worker side (runs in threads) -------------------------------------------------------
     def host_for(self, item: QueueItem) -> _Host:
@@ -298,16 +303,56 @@ class _Crawl:
             return
         if result.interrupted:
             return
+        if self.lock is not None:
+            self.lock.confirm()  # a crawl that lost its lock (considered hung) writes nothing
         if result.resource is not None:
-            try:
-                answer = self.sink(result.resource)
-                status = getattr(answer, "status", answer)
-                log.info("stored %s (%s): %s", item.url, result.outcome, status)
-            except Exception as exc:  # the sink's failure is this URL's failure, not the crawl's
-                log.error("could not store %s: %s", item.url, exc)
-                result.outcome, result.error_kind, result.message = "error", "store", str(exc)[:500]
-                result.resource = None
+            self._store(result)
         fetched = result.fetch
+        try:
+            self._record(state, result, fetched)
+        except Exception as exc:
+            problem = storage_failure(exc)
+            if problem is None:
+                raise
+            raise StorageError(f"cannot write the crawl state: {problem}", where=str(state.path),
+                               hint="free disk space or make the data directory writable, "
+                                    "then rerun to resume") from exc
+        if result.outcome == "error":
+            log.warning("%s failed (%s): %s", item.url, result.error_kind, result.message)
+        if fetched is not None:
+            self.breaker(self.hosts[item.host], fetched)
+
+    def _store(self, result: _Result) -> None:
+        """Hand the resource to the sink; a refusal becomes this URL's counted error.
+
+        A refused document keeps no checksum, so the next run fetches it again; a storage
+        failure stops the crawl (``StorageError``) instead of failing every later URL.
+        """
+        item = result.item
+        try:
+            answer = self.sink(result.resource)
+        except Exception as exc:  # the sink's failure is this URL's failure, not the crawl's
+            problem = storage_failure(exc)
+            if problem is not None:
+                raise StorageError(f"cannot store documents: {problem}", where=item.url,
+                                   hint="free disk space or make the data directory writable, "
+                                        "then rerun to resume") from exc
+            result.outcome, result.error_kind, result.message = "error", "store", str(exc)[:500]
+            result.resource = None
+            return
+        status = getattr(answer, "status", None)
+        if status == "failed":
+            flags = [f for f in (getattr(answer, "flags", ()) or ()) if f in _REFUSAL_KINDS]
+            result.outcome, result.error_kind = "error", flags[0] if flags else "refused"
+            result.message = f"corpus refused it: {getattr(answer, 'message', '') or 'no text'}"
+            result.resource = None
+            return
+        if status == "duplicate":
+            result.outcome = "duplicate"  # no row written: the summary's "new" counts rows
+        log.info("stored %s (%s): %s", item.url, result.outcome, status or answer)
+
+    def _record(self, state: CrawlState, result: _Result, fetched: FetchResult | None) -> None:
+        item = result.item
         with state.transaction() as db:
             for link in result.links:
                 self._enqueue(state, db, item, link)
@@ -325,10 +370,6 @@ class _Crawl:
             state.settle(db, item.url, outcome=result.outcome, error_kind=result.error_kind,
                          message=result.message, title=result.title, pub_date=result.pub_date,
                          **fields)
-        if result.outcome == "error":
-            log.warning("%s failed (%s): %s", item.url, result.error_kind, result.message)
-        if fetched is not None:
-            self.breaker(self.hosts[item.host], fetched)
 
     def breaker(self, host: _Host, fetched: FetchResult) -> None:
         """Park a host for this run after ``host_failure_limit`` failed URLs in a row, or when
@@ -402,6 +443,11 @@ class _Crawl:
                 if host.robots and host.robots.state == "challenge":
                     self.challenged(state, key, host.robots.message or "bot challenge")
                     return None
+                if host.robots and host.robots.state == "unavailable":
+                    # RFC 9309: a 5xx or unreachable robots.txt means "disallow for now"; the
+                    # URLs stay due for the next run and the report says why.
+                    self.blocked[key] = f"{_ROBOTS}: {host.robots.message}"
+                    return None
                 if host.fetches >= settings.max_fetches_per_host:
                     self.blocked.setdefault(key, "fetch budget for this run used up")
                     return None
@@ -457,10 +503,19 @@ class _Crawl:
             finished.put((key, task_result))
 
         schedule(state.pending_hosts())
+        began = time.monotonic()
         with ThreadPoolExecutor(max_workers=slots, thread_name_prefix="crawl") as pool:
             try:
                 while True:
                     now = time.monotonic()
+                    if self.lock is not None:
+                        self.lock.beat()
+                    if (self.config.max_time is not None and not self.stop.is_set()
+                            and now - began > self.config.max_time):
+                        self.stopped = "max_time"
+                        self.stop_message = f"--max-time of {self.config.max_time:g} s reached"
+                        log.info("%s: stopping; the next run resumes", self.stop_message)
+                        self.stop.set()  # running requests are cut by their watchdogs
                     while due and len(running) < slots and due[0][0] <= now \
                             and not self.stop.is_set():
                         _, key = heapq.heappop(due)
@@ -472,7 +527,7 @@ class _Crawl:
                             pool.submit(run, key, task)
                     if not running and (not due or self.stop.is_set()):
                         break
-                    wait = 1.0
+                    wait = 0.5
                     if due and len(running) < slots and not self.stop.is_set():
                         wait = min(wait, max(0.0, due[0][0] - now))
                     try:
@@ -539,6 +594,10 @@ def _pin_environment(session, origin: str):
     return session
 
 
+# Flags of a refused document that name the reason better than "refused".
+_REFUSAL_KINDS = ("mojibake", "corrupt", "truncated", "encrypted", "implausible_text", "timeout")
+
+
 def _trim_query(url: str, keep: frozenset[str] | None) -> str:
     """Drop the query parameters not named in ``keep`` (None keeps all)."""
     base, sep, query = url.partition("?")
@@ -562,8 +621,8 @@ def _default_user_agent() -> str:
 def _report(state: CrawlState, crawl: _Crawl, run_id: int, started_at: str, resumed: bool,
             seconds: float) -> CrawlReport:
     counts = state.outcome_counts()
-    documents = {"new": 0, "changed": 0, "unchanged": 0}
-    attachments = {"new": 0, "changed": 0, "unchanged": 0}
+    documents = {"new": 0, "changed": 0, "unchanged": 0, "duplicate": 0}
+    attachments = {"new": 0, "changed": 0, "unchanged": 0, "duplicate": 0}
     skipped: dict[str, int] = {}
     errors: dict[str, int] = {}
     warnings: dict[str, int] = {}
@@ -584,7 +643,13 @@ def _report(state: CrawlState, crawl: _Crawl, run_id: int, started_at: str, resu
         elif error_kind:
             warnings[error_kind] = warnings.get(error_kind, 0) + n
     pending = state.pending_count()
-    blocked = tuple(sorted(h for h, why in crawl.blocked.items() if "budget" not in why))
+    robots = {key: host.robots.describe() for key, host in sorted(crawl.hosts.items())
+              if host.robots is not None}
+    unavailable = sum(1 for why in crawl.blocked.values() if why.startswith(_ROBOTS))
+    if unavailable:
+        errors["robots_unavailable"] = unavailable
+    blocked = tuple(sorted(h for h, why in crawl.blocked.items()
+                           if "budget" not in why and not why.startswith(_ROBOTS)))
     if any("budget" in why for why in crawl.blocked.values()):
         warnings["host_budget"] = sum(1 for why in crawl.blocked.values() if "budget" in why)
     parked = sorted((h, why) for h, why in crawl.blocked.items() if why.startswith(_PARKED))
@@ -597,7 +662,8 @@ def _report(state: CrawlState, crawl: _Crawl, run_id: int, started_at: str, resu
         resumed=resumed, sources=tuple(crawl.sources), pages_fetched=pages, list_pages=lists,
         documents=documents, attachments=attachments, skipped=dict(sorted(skipped.items())),
         errors=dict(sorted(errors.items())), warnings=dict(sorted(warnings.items())),
-        hosts_blocked=blocked, pending=pending, failures=failures)
+        hosts_blocked=blocked, pending=pending, failures=failures, robots=robots,
+        stopped=crawl.stopped, stop_message=crawl.stop_message)
 
 
 def run_crawl(config: CrawlConfig, sink: Sink,
@@ -614,16 +680,20 @@ def run_crawl(config: CrawlConfig, sink: Sink,
         sink: called with each new or changed ``FetchedResource`` (articles and attachments);
             list pages are not passed on. What it returns is logged.
         progress: called with a ``ProgressEvent`` after every fetch.
-        stop: set it (from another thread) to stop early; the run stays open for resuming.
+        stop: set it (from another thread or a signal handler) to stop early; running
+            requests are cut within a fraction of a second and the run stays open for resuming.
 
     Returns:
         The ``CrawlReport``, also stored in ``crawl_runs`` and written to
-        ``<data_dir>/crawl-runs/run-<id>.json``.
+        ``<data_dir>/crawl-runs/run-<id>.json``. ``report.stopped`` says why a run stopped
+        early: ``max_time`` (``config.max_time``), ``interrupted`` (``stop``) or ``storage``
+        (disk full, read-only data directory: the crawl stops at the first failed write).
 
     Raises:
         UsageError: no source selected.
-        CrawlError: another crawl holds the lock.
+        CrawlLockedError: a live crawl holds the lock, or this one lost it while hung.
         CorpusError: the state database cannot be opened.
+        StorageError: not even the run record could be written.
     """
     if not config.sources:
         raise UsageError("no source selected", hint="check --source/--region against --dry-run")
@@ -631,27 +701,59 @@ def run_crawl(config: CrawlConfig, sink: Sink,
     stop = stop or threading.Event()
     for host in config.settings.insecure_hosts:
         log.warning("TLS certificate verification is OFF for %s (settings.insecure_hosts)", host)
-    with crawl_lock(data_dir):
+    with crawl_lock(data_dir, config.settings.lock_stale_after) as lock:
         state = CrawlState(data_dir)
         try:
             run_id, resumed, started_at = state.start_run(s.id for s in config.sources)
             if resumed:
                 log.info("resuming unfinished crawl run %d", run_id)
             crawl = _Crawl(config, sink, progress, stop)
+            crawl.lock = lock
             began = time.monotonic()
-            crawl.seed(state)
             finished = False
             try:
+                crawl.seed(state)
                 crawl.loop(state)
                 finished = not stop.is_set()
-            finally:
-                report = _report(state, crawl, run_id, started_at, resumed,
-                                 time.monotonic() - began)
-                state.finish_run(report.to_dict(), finished=finished)
-                runs = data_dir / "crawl-runs"
-                runs.mkdir(exist_ok=True)
-                (runs / f"run-{run_id}.json").write_text(
-                    json.dumps(report.to_dict(), ensure_ascii=False, indent=2), encoding="utf-8")
+                if stop.is_set() and crawl.stopped is None:
+                    crawl.stopped, crawl.stop_message = "interrupted", "stopped on request"
+            except StorageError as exc:
+                crawl.stopped, crawl.stop_message = "storage", str(exc)
+                log.error("crawl stopped: %s", exc)
+            except CrawlLockedError:
+                raise  # another crawl owns the run now: write nothing more
+            except BaseException:
+                crawl.stopped = crawl.stopped or "interrupted"
+                _close_run(state, crawl, run_id, started_at, resumed, began, False, data_dir)
+                raise
+            report = _close_run(state, crawl, run_id, started_at, resumed, began, finished,
+                                data_dir)
         finally:
             state.close()
+    return report
+
+
+def _close_run(state: CrawlState, crawl: _Crawl, run_id: int, started_at: str, resumed: bool,
+               began: float, finished: bool, data_dir) -> CrawlReport:
+    """Build the report and store the run record; an unfinished run stays open for resuming.
+
+    Raises:
+        StorageError: the record cannot be written either (disk full, read-only).
+    """
+    report = _report(state, crawl, run_id, started_at, resumed, time.monotonic() - began)
+    try:
+        state.finish_run(report.to_dict(), finished=finished)
+        runs = data_dir / "crawl-runs"
+        runs.mkdir(exist_ok=True)
+        (runs / f"run-{run_id}.json").write_text(
+            json.dumps(report.to_dict(), ensure_ascii=False, indent=2), encoding="utf-8")
+    except Exception as exc:
+        problem = storage_failure(exc)
+        if problem is None:
+            raise
+        first = f"{crawl.stop_message}; " if crawl.stop_message else ""
+        raise StorageError(f"{first}the run record could not be written either: {problem}",
+                           where=str(data_dir),
+                           hint="free disk space or make the data directory writable, then "
+                                "rerun to resume") from exc
     return report

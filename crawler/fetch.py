@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 from policylens.crawler.models import CrawlSettings
+from policylens.crawler.netguard import ConnectionGuard, Watchdog, guarded_adapter
 from policylens.crawler.urls import UnsafeURL, absolute_url, check_url
 
 __all__ = ["FetchResult", "Fetcher", "RETRY_STATUSES", "detect_challenge", "new_session"]
@@ -93,26 +94,50 @@ def new_session(user_agent: str):
 class Fetcher:
     """Fetches URLs for one host over one session.
 
+    The session's connections are replaced by pinned ones (``policylens.crawler.netguard``):
+    each resolves the host once, refuses a non-public address and connects to the address it
+    checked; a watchdog cuts a request at ``settings.request_deadline`` or when ``stop`` is set.
+
     Args:
         session: a ``requests.Session`` (see ``new_session``).
         settings: limits, timeouts and retry policy.
         domains: the source's domains (redirects elsewhere are refused).
         before_request: called before every request; the politeness slot waits here.
-        stop: an event that aborts waits when set.
+        stop: an event that aborts waits and cuts running requests when set.
+        resolver: ``socket.getaddrinfo`` or a stand-in (tests).
     """
 
     def __init__(self, session, settings: CrawlSettings, domains: tuple[str, ...],
                  before_request: Callable[[], None] | None = None,
-                 stop: threading.Event | None = None):
+                 stop: threading.Event | None = None, resolver=None):
+        import socket
+
         self.session = session
         self.settings = settings
         self.domains = domains
         self.before_request = before_request or (lambda: None)
         self.stop = stop or threading.Event()
+        self.resolver = resolver or socket.getaddrinfo
+        self.guard = ConnectionGuard(self._private_ok, self.resolver)
+        adapter = guarded_adapter(self.guard)
+        session.mount("http://", adapter)
+        session.mount("https://", adapter)
+
+    def _private_ok(self, host: str) -> bool:
+        return self.settings.allow_private_network or host in self.settings.private_hosts
 
     def fetch(self, url: str, *, max_bytes: int, etag: str | None = None,
-              last_modified: str | None = None, referer: str | None = None) -> FetchResult:
+              last_modified: str | None = None, referer: str | None = None,
+              truncate: bool = False) -> FetchResult:
         """Fetch ``url`` following at most ``max_redirects`` redirects, each hop re-checked.
+
+        Args:
+            url: the URL.
+            max_bytes: the size cap of the (decoded) body.
+            etag, last_modified: validators for a conditional request.
+            referer: the page that linked here.
+            truncate: keep the first ``max_bytes`` of a larger body instead of failing
+                (robots.txt: RFC 9309 asks to parse at least the first 500 KiB).
 
         Returns:
             A ``FetchResult``; ``error`` is None for 2xx and 304.
@@ -125,8 +150,7 @@ class Fetcher:
             try:
                 host = (urlsplit(current).hostname or "").lower()
                 check_url(current, self.domains, max_length=settings.max_url_length,
-                          allow_private=settings.allow_private_network
-                          or host in settings.private_hosts)
+                          allow_private=self._private_ok(host), resolver=self.resolver)
             except UnsafeURL as exc:
                 kind = exc.kind
                 if result.redirects and kind == "offsite":
@@ -140,7 +164,7 @@ class Fetcher:
                     headers["If-None-Match"] = etag
                 if last_modified:
                     headers["If-Modified-Since"] = last_modified
-            self._request_with_retries(current, headers, max_bytes, result)
+            self._request_with_retries(current, headers, max_bytes, result, truncate)
             if result.error or result.status not in (301, 302, 303, 307, 308):
                 return result
             location = result.headers.get("location", "")
@@ -164,7 +188,7 @@ class Fetcher:
         return result
 
     def _request_with_retries(self, url: str, headers: dict, max_bytes: int,
-                              result: FetchResult) -> None:
+                              result: FetchResult, truncate: bool = False) -> None:
         """One hop: request with retries; fills ``result`` (status, headers, content or error)."""
         settings = self.settings
         for attempt in range(settings.max_retries + 1):
@@ -173,8 +197,13 @@ class Fetcher:
                 return
             result.attempts += 1
             result.error = None
-            retry_after = self._request_once(url, headers, max_bytes, result)
+            retry_after = self._request_once(url, headers, max_bytes, result, truncate)
+            if result.error == "interrupted":
+                return
+            # A response cut at its total deadline is not retried: a server that trickles
+            # once trickles again, and retries would multiply the time it costs.
             retryable = (result.error in ("timeout", "connection", "truncated")
+                         and "deadline" not in result.message
                          or result.status in RETRY_STATUSES and result.error is not None)
             if not retryable or attempt == settings.max_retries:
                 return
@@ -191,15 +220,40 @@ class Fetcher:
                 return
 
     def _request_once(self, url: str, headers: dict, max_bytes: int,
-                      result: FetchResult) -> float | None:
-        """Send one request and read the body within the caps; return Retry-After seconds."""
+                      result: FetchResult, truncate: bool = False) -> float | None:
+        """Send one request and read the body within the caps; return Retry-After seconds.
+
+        The whole request (connect, headers, body) runs under a watchdog that cuts the
+        connection at ``request_deadline`` or when the crawl is stopped, so a server that
+        trickles bytes cannot hold it longer than that.
+        """
+        settings = self.settings
+        host = (urlsplit(url).hostname or "").lower()
+        verify = host not in settings.insecure_hosts
+        self.guard.refused = None
+        # The watchdog starts before the politeness wait so nothing but the request itself
+        # runs between the wait and the send (a thread start there would bunch requests up).
+        with Watchdog(self.guard, float("inf"), self.stop) as watchdog:
+            self.before_request()
+            if self.stop.is_set():
+                self._fail(result, "interrupted", "crawl stopped", url)
+                return None
+            watchdog.deadline = time.monotonic() + settings.request_deadline
+            retry_after = self._exchange(url, headers, max_bytes, result, truncate, verify)
+        if watchdog.fired == "stopped":
+            self._fail(result, "interrupted", "crawl stopped", url)
+            return None
+        if watchdog.fired == "deadline" and result.error:
+            self._fail(result, "timeout", f"total deadline of {settings.request_deadline:g} s "
+                                          "for the response passed", url)
+            return None
+        return retry_after
+
+    def _exchange(self, url: str, headers: dict, max_bytes: int, result: FetchResult,
+                  truncate: bool, verify: bool) -> float | None:
         import requests
 
         settings = self.settings
-        self.before_request()
-        host = (url.split("/", 3)[2]).split(":")[0].lower()
-        verify = host not in settings.insecure_hosts
-        deadline = time.monotonic() + settings.request_deadline
         try:
             response = self.session.get(
                 url, headers=headers, stream=True, allow_redirects=False, verify=verify,
@@ -211,7 +265,10 @@ class Fetcher:
             self._fail(result, "timeout", str(exc)[:300], url)
             return None
         except (requests.exceptions.ConnectionError, requests.exceptions.ChunkedEncodingError) as exc:
-            self._fail(result, "connection", str(exc)[:300], url)
+            if self.guard.refused:  # the pinned connection refused the address it resolved
+                self._fail(result, "private_address", self.guard.refused, url)
+            else:
+                self._fail(result, "connection", str(exc)[:300], url)
             return None
         except requests.exceptions.RequestException as exc:
             self._fail(result, "request", str(exc)[:300], url)
@@ -222,10 +279,10 @@ class Fetcher:
             if result.status in (301, 302, 303, 307, 308, 304):
                 return None
             declared = result.headers.get("content-length", "")
-            if declared.isdigit() and int(declared) > max_bytes:
+            if declared.isdigit() and int(declared) > max_bytes and not truncate:
                 self._fail(result, "too_large", f"Content-Length {declared} > cap {max_bytes}", url)
                 return None
-            body, error = self._read_body(response, max_bytes, deadline)
+            body, error = self._read_body(response, max_bytes, truncate)
             if error:
                 self._fail(result, error[0], error[1], url)
                 return self._retry_after(result)
@@ -241,8 +298,8 @@ class Fetcher:
             self._fail(result, f"http_{result.status}", f"unexpected HTTP {result.status}", url)
         return None
 
-    def _read_body(self, response, max_bytes: int, deadline: float):
-        """Read the decoded body in chunks; stop at the cap or the deadline."""
+    def _read_body(self, response, max_bytes: int, truncate: bool = False):
+        """Read the decoded body in chunks up to the cap (the watchdog enforces the deadline)."""
         import requests
 
         chunks = []
@@ -251,9 +308,10 @@ class Fetcher:
             for chunk in response.iter_content(_CHUNK):
                 size += len(chunk)
                 if size > max_bytes:
+                    if truncate:
+                        chunks.append(chunk[: len(chunk) - (size - max_bytes)])
+                        break
                     return None, ("too_large", f"body exceeds cap of {max_bytes} bytes")
-                if time.monotonic() > deadline:
-                    return None, ("timeout", "overall deadline for the response passed")
                 chunks.append(chunk)
         except requests.exceptions.ConnectionError as exc:
             if "timed out" in str(exc).lower():

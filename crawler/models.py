@@ -15,6 +15,12 @@ __all__ = [
     "CrawlReport",
     "ProgressEvent",
     "DOC_TYPES",
+    "EXIT_OK",
+    "EXIT_FAILURES",
+    "EXIT_USAGE",
+    "EXIT_LOCKED",
+    "EXIT_STOPPED",
+    "EXIT_STORAGE",
 ]
 
 DOC_TYPES = ("work_report", "five_year_plan", "statistical_bulletin", "policy")
@@ -86,12 +92,14 @@ class CrawlSettings:
     insecure_hosts: tuple[str, ...] = ()  # hosts whose TLS certificate is not verified (logged)
     revisit_documents: bool = True  # re-check known articles/attachments with conditional GETs
     obey_robots: bool = True
+    lock_stale_after: float = 1800.0  # a crawl without progress this long loses its lock (0: never)
 
     def __post_init__(self) -> None:
         from policylens.errors import ConfigError
 
         for name in ("min_delay", "jitter", "connect_timeout", "read_timeout", "request_deadline",
-                     "backoff_base", "max_backoff", "block_cooldown", "host_retry_after_cap"):
+                     "backoff_base", "max_backoff", "block_cooldown", "host_retry_after_cap",
+                     "lock_stale_after"):
             value = getattr(self, name)
             if not isinstance(value, (int, float)) or isinstance(value, bool) or value < 0:
                 raise ConfigError(f"settings.{name} must be a number >= 0, got {value!r}")
@@ -116,6 +124,7 @@ class CrawlConfig:
         settings: politeness, safety and limits.
         since: ISO date ``YYYY-MM-DD``; older articles are skipped.
         max_pages: overrides every column's ``max_pages`` (list pages walked) when set.
+        max_time: seconds the whole crawl may take; then it stops (resumable) like Ctrl-C.
     """
 
     data_dir: Path
@@ -123,6 +132,7 @@ class CrawlConfig:
     settings: CrawlSettings = field(default_factory=CrawlSettings)
     since: str | None = None
     max_pages: int | None = None
+    max_time: float | None = None
 
 
 @dataclass(frozen=True)
@@ -135,9 +145,12 @@ class ProgressEvent:
     outcome: str
 
 
+EXIT_OK, EXIT_FAILURES, EXIT_USAGE, EXIT_LOCKED, EXIT_STOPPED, EXIT_STORAGE = 0, 1, 2, 3, 4, 5
+
+
 @dataclass(frozen=True)
 class CrawlReport:
-    """What one crawl run did. ``exit_code`` is 0 when all went well, 1 when something failed."""
+    """What one crawl run did; ``exit_code`` sums it up for cron (see ``exit_code``)."""
 
     run_id: int
     started_at: str
@@ -147,19 +160,30 @@ class CrawlReport:
     sources: tuple[str, ...]
     pages_fetched: int
     list_pages: int
-    documents: dict[str, int]  # new / changed / unchanged
-    attachments: dict[str, int]  # new / changed / unchanged
+    documents: dict[str, int]  # new / changed / unchanged / duplicate (no row: same content)
+    attachments: dict[str, int]  # new / changed / unchanged / duplicate
     skipped: dict[str, int]  # robots / since / challenge-host ...
     errors: dict[str, int]  # kind -> count
     warnings: dict[str, int]
     hosts_blocked: tuple[str, ...]
     pending: int  # URLs left for the next run (blocked hosts, caps)
     failures: tuple[tuple[str, str, str], ...] = ()  # (url, kind, message), first 100
+    robots: dict[str, str] = field(default_factory=dict)  # host -> what its robots.txt said
+    stopped: str | None = None  # max_time | interrupted | storage: why the run stopped early
+    stop_message: str = ""
 
     @property
     def exit_code(self) -> int:
-        """0 when nothing failed and no host blocked us, else 1."""
-        return 1 if (self.errors or self.hosts_blocked) else 0
+        """5 storage failure, 4 stopped early (--max-time, signal; rerun resumes), 1 some
+        fetches failed or a host blocked us or its robots.txt was unavailable, else 0.
+
+        (2 is a usage/configuration error and 3 another crawl running: raised, no report.)
+        """
+        if self.stopped == "storage":
+            return EXIT_STORAGE
+        if self.stopped:
+            return EXIT_STOPPED
+        return EXIT_FAILURES if (self.errors or self.hosts_blocked) else EXIT_OK
 
     def to_dict(self) -> dict:
         """Return a JSON-serialisable dict (the run record)."""

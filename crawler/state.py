@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import sqlite3
 import time
 from collections.abc import Iterable
@@ -18,7 +17,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from policylens.errors import CorpusError, CrawlError
+from policylens.crawler.lock import LOCK_NAME, crawl_lock
+from policylens.errors import CorpusError
 from policylens.timeutil import utc_now as _now  # the one time format: UTC ISO 8601
 
 __all__ = ["CrawlState", "QueueItem", "crawl_lock", "DB_NAME", "LOCK_NAME"]
@@ -26,7 +26,6 @@ __all__ = ["CrawlState", "QueueItem", "crawl_lock", "DB_NAME", "LOCK_NAME"]
 log = logging.getLogger(__name__)
 
 DB_NAME = "corpus.sqlite"
-LOCK_NAME = "crawl.lock"
 # Documents before further list pages: a column's known articles are fetched before its next
 # list page, so a list that never ends (a crawler trap) cannot starve them.
 _PRIO = {"article": 0, "attachment": 1, "list": 2}
@@ -109,40 +108,6 @@ class QueueItem:
     etag: str | None
     last_modified: str | None
     sha256: str | None
-
-
-@contextmanager
-def crawl_lock(data_dir: Path):
-    """Hold ``<data-dir>/crawl.lock`` for the life of the block.
-
-    ``flock`` locks die with the process, so a killed crawl leaves no stale lock.
-
-    Raises:
-        CrawlError: another crawl holds the lock.
-    """
-    data_dir.mkdir(parents=True, exist_ok=True)
-    path = data_dir / LOCK_NAME
-    handle = open(path, "a+")  # noqa: SIM115 - held for the block
-    try:
-        try:
-            import fcntl
-        except ImportError:  # pragma: no cover - Windows: no lock, say so
-            log.warning("no file locking on this platform; do not run two crawls at once")
-            yield path
-            return
-        try:
-            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
-            raise CrawlError("another crawl is already running on this data directory",
-                             where=str(path),
-                             hint="wait for it to finish; a killed crawl releases the lock") from None
-        handle.seek(0)
-        handle.truncate()
-        handle.write(f"{os.getpid()}\n")
-        handle.flush()
-        yield path
-    finally:
-        handle.close()
 
 
 class CrawlState:

@@ -19,6 +19,7 @@ ORDER = [
     "extraction.md",
     "corpus.md",
     "crawler.md",
+    "reliability.md",
     "indicators.md",
     "classifier.md",
     "90_development.md",

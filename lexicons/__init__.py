@@ -215,8 +215,10 @@ def _parse_txt(text: str, where: str) -> Lexicon:
             declared.append(category)
             continue
         if category is None:
+            # The line is not echoed: a wrong --lexicon path (a key file, /etc/shadow) must
+            # not print its first line into a terminal or a cron mail.
             raise LexiconError(
-                f"term {line!r} appears before any [category] line",
+                "a term appears before any [category] line (is this a lexicon file?)",
                 where=f"{where}:{number}",
                 hint="start each group of terms with a line like [大数据]",
             )

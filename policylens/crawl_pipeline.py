@@ -36,8 +36,8 @@ log = logging.getLogger(__name__)
 
 def build_config(data_dir=None, *, sources_file=None, source_ids=None, regions=None,
                  since: str | None = None, max_pages: int | None = None,
-                 allow_private_network: bool = False, settings_overrides: dict | None = None
-                 ) -> CrawlConfig:
+                 allow_private_network: bool = False, settings_overrides: dict | None = None,
+                 max_time: float | None = None) -> CrawlConfig:
     """Layer the configuration: code defaults, the sources file's ``[settings]``, then arguments.
 
     Raises:
@@ -48,6 +48,8 @@ def build_config(data_dir=None, *, sources_file=None, source_ids=None, regions=N
         raise UsageError(f"--since must be a date YYYY-MM-DD, got {since!r}")
     if max_pages is not None and max_pages < 1:
         raise UsageError(f"--max-pages must be at least 1, got {max_pages}")
+    if max_time is not None and not max_time > 0:
+        raise UsageError(f"--max-time must be a number of seconds > 0, got {max_time}")
     registry = load_sources(sources_file)
     settings = registry.settings
     if settings_overrides:
@@ -56,7 +58,7 @@ def build_config(data_dir=None, *, sources_file=None, source_ids=None, regions=N
         settings = replace(settings, allow_private_network=True)
     sources = select_sources(registry, list(source_ids or []), list(regions or []))
     return CrawlConfig(data_dir=Path(resolve_data_dir(data_dir)), sources=sources,
-                       settings=settings, since=since, max_pages=max_pages)
+                       settings=settings, since=since, max_pages=max_pages, max_time=max_time)
 
 
 def resource_meta(resource: FetchedResource, overrides: dict) -> DocumentMeta:
@@ -112,7 +114,7 @@ def corpus_sink(corpus: Corpus, *, options=None) -> Callable[[FetchedResource], 
 def crawl_into_corpus(data_dir=None, *, sources_file=None, source_ids=None, regions=None,
                       since: str | None = None, max_pages: int | None = None,
                       allow_private_network: bool = False,
-                      settings_overrides: dict | None = None,
+                      settings_overrides: dict | None = None, max_time: float | None = None,
                       progress: Callable[[ProgressEvent], None] | None = None,
                       stop: threading.Event | None = None, ocr: str = "auto") -> CrawlReport:
     """Crawl the selected sources into ``<data_dir>/corpus.sqlite``.
@@ -127,6 +129,7 @@ def crawl_into_corpus(data_dir=None, *, sources_file=None, source_ids=None, regi
         allow_private_network: fetch hosts on loopback/private addresses (tests, intranets).
         settings_overrides: ``CrawlSettings`` fields to override (e.g. ``{"min_delay": 0}``).
         progress: called after every fetch with a ``ProgressEvent``.
+        max_time: seconds the crawl may run; then it stops and the next run resumes.
         stop: an event that stops the crawl early (the run is resumed next time).
         ocr: OCR of scanned attachments and image pages: ``auto``, ``always`` or ``never``.
 
@@ -139,7 +142,7 @@ def crawl_into_corpus(data_dir=None, *, sources_file=None, source_ids=None, regi
     config = build_config(data_dir, sources_file=sources_file, source_ids=source_ids,
                           regions=regions, since=since, max_pages=max_pages,
                           allow_private_network=allow_private_network,
-                          settings_overrides=settings_overrides)
+                          settings_overrides=settings_overrides, max_time=max_time)
     with Corpus.open(config.data_dir) as corpus:
         sink = corpus_sink(corpus, options=ExtractOptions(ocr=ocr))
         return run_crawl(config, sink, progress=progress, stop=stop)

@@ -14,6 +14,8 @@ __all__ = [
     "ExtractionError",
     "CorpusError",
     "CrawlError",
+    "CrawlLockedError",
+    "StorageError",
     "ConfigError",
     "IndicatorError",
 ]
@@ -67,8 +69,23 @@ class CorpusError(PolicylensError):
     """The corpus database could not be read or written."""
 
 
+class StorageError(CorpusError):
+    """The data directory cannot take writes (disk full, read-only, I/O error, damaged database).
+
+    Exit code 5, so cron can tell it from a partial failure (1) and a running crawl (3).
+    """
+
+    exit_code = 5
+
+
 class CrawlError(PolicylensError):
     """A crawl could not start or a fetch failed for good."""
+
+
+class CrawlLockedError(CrawlError):
+    """Another live crawl holds the data directory's lock (exit code 3, not 1)."""
+
+    exit_code = 3
 
 
 class IndicatorError(PolicylensError):

@@ -55,8 +55,8 @@ def test_crawl_into_the_corpus_then_recrawl(tmp_path):
                     cwd=tmp_path)
         assert proc.returncode == 0, proc.stderr
         record = json.loads(proc.stdout)
-        assert record["documents"] == {"new": 11, "changed": 0, "unchanged": 0}
-        assert record["attachments"] == {"new": 3, "changed": 0, "unchanged": 0}
+        assert record["documents"] == {"new": 11, "changed": 0, "unchanged": 0, "duplicate": 0}
+        assert record["attachments"] == {"new": 3, "changed": 0, "unchanged": 0, "duplicate": 0}
         assert record["errors"] == {} and record["exit_code"] == 0
         assert (data / "crawl.log").read_text("utf-8").count("stored http://127.0.0.1") == 14
         proc = _run("--sources", str(sources), "--data-dir", str(data), "--format", "csv",

@@ -53,8 +53,8 @@ def test_full_crawl_stores_exactly_the_expected_documents(tmp_path, site_server)
     assert _paths([r for r in got if r.kind == "article"], site_server) == sorted(expected["articles"])
     assert _paths([r for r in got if r.kind == "attachment"], site_server) == sorted(
         _quoted(p) for p in expected["attachments"])
-    assert report.documents == {"new": 11, "changed": 0, "unchanged": 0}
-    assert report.attachments == {"new": 3, "changed": 0, "unchanged": 0}
+    assert report.documents == {"new": 11, "changed": 0, "unchanged": 0, "duplicate": 0}
+    assert report.attachments == {"new": 3, "changed": 0, "unchanged": 0, "duplicate": 0}
     assert report.list_pages == 9  # 2 policy + 3 createPageHTML + 2 下一页 + 2 JSON
     assert report.pages_fetched == 24  # 9 lists + 1 end-of-list probe + 14 documents
     assert report.skipped == {"robots": 1}
@@ -86,7 +86,7 @@ def test_full_crawl_stores_exactly_the_expected_documents(tmp_path, site_server)
     agents = {headers.get("User-Agent") for _, _, headers in site_server.site.log}
     assert agents == {f"policylens/{__version__} (+https://github.com/policylens/policylens)"}
     record = json.loads((tmp_path / "data" / "crawl-runs" / "run-1.json").read_text("utf-8"))
-    assert record["documents"] == {"new": 11, "changed": 0, "unchanged": 0}
+    assert record["documents"] == {"new": 11, "changed": 0, "unchanged": 0, "duplicate": 0}
     assert record["exit_code"] == 0
 
 
@@ -98,8 +98,8 @@ def test_recrawl_sends_conditional_requests_and_skips_unchanged(tmp_path, site_s
     report = run_crawl(config, got.append)
     assert got == []
     assert report.run_id == 2 and not report.resumed
-    assert report.documents == {"new": 0, "changed": 0, "unchanged": 11}
-    assert report.attachments == {"new": 0, "changed": 0, "unchanged": 3}
+    assert report.documents == {"new": 0, "changed": 0, "unchanged": 11, "duplicate": 0}
+    assert report.attachments == {"new": 0, "changed": 0, "unchanged": 3, "duplicate": 0}
     conditional = [p for _, p, h in site_server.site.log if "If-None-Match" in h]
     assert len(conditional) == 23  # every page but robots.txt and the 404 probe
 
@@ -113,7 +113,7 @@ def test_changed_content_becomes_a_new_version(tmp_path, site_server):
     report = run_crawl(config, got.append)
     assert [r.url.removeprefix(site_server.base_url) for r in got] == [path]
     assert got[0].change == "changed" and got[0].title.endswith("（修订）")
-    assert report.documents == {"new": 0, "changed": 1, "unchanged": 10}
+    assert report.documents == {"new": 0, "changed": 1, "unchanged": 10, "duplicate": 0}
     db = sqlite3.connect(tmp_path / "data" / "corpus.sqlite")
     versions = db.execute("SELECT COUNT(*) FROM crawl_versions WHERE url LIKE ?",
                           (f"%{path}",)).fetchone()[0]

@@ -130,8 +130,8 @@ def test_only_the_good_documents_are_stored(hostile_run):
     stored = sorted(r.final_url.removeprefix(server.base_url) for r in got)
     assert stored == ["/a/files/evil.pdf", "/a/flaky.shtml", "/a/ok.shtml", "/a/ok2.shtml",
                       "/a/ratelimited.shtml"]
-    assert report.documents == {"new": 4, "changed": 0, "unchanged": 0}
-    assert report.attachments == {"new": 1, "changed": 0, "unchanged": 0}
+    assert report.documents == {"new": 4, "changed": 0, "unchanged": 0, "duplicate": 0}
+    assert report.attachments == {"new": 1, "changed": 0, "unchanged": 0, "duplicate": 0}
 
 
 def test_every_failure_is_counted_by_kind(hostile_run):

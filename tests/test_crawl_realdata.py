@@ -38,7 +38,7 @@ def test_real_pages_are_discovered_and_stored_byte_for_byte(tmp_path, shared):
                            encoding="utf-8")
         got = []
         report = run_crawl(build_config(tmp_path / "data", sources_file=sources), got.append)
-    assert report.documents == {"new": 3, "changed": 0, "unchanged": 0}
+    assert report.documents == {"new": 3, "changed": 0, "unchanged": 0, "duplicate": 0}
     by_path = {r.url.removeprefix(server.base_url): r for r in got}
     assert sorted(by_path) == sorted(p for p, _, _ in PAGES.values())
     for path, resource in by_path.items():

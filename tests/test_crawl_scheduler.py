@@ -36,7 +36,7 @@ def test_two_slots_serve_sixteen_hosts_at_their_floor_and_gaps_never_fall_below_
     with serve_many_hosts(hosts=16, pages=8) as many:
         report, got, wall = _crawl(tmp_path, many, delay=0.5, jitter=0.5, max_parallel_hosts=2)
         log = many.request_log()
-    assert report.documents == {"new": 128, "changed": 0, "unchanged": 0}
+    assert report.documents == {"new": 128, "changed": 0, "unchanged": 0, "duplicate": 0}
     assert report.errors == {} and report.pending == 0
     assert len(got) == 128
     gaps = request_gaps(log)

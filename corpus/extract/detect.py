@@ -61,7 +61,9 @@ def _zip_kind(data: bytes) -> str:
         with zipfile.ZipFile(io.BytesIO(data)) as zf:
             names = zf.namelist()
     except (zipfile.BadZipFile, ValueError, OSError):
-        return "zip"
+        # A damaged container: its local headers still name the members, so a damaged DOCX
+        # goes to the DOCX extractor (which fails it as ``corrupt``), not to "archive".
+        return "docx" if b"word/" in data[:65536] or b"word/document.xml" in data else "zip"
     if any(n.startswith("word/") for n in names):
         return "docx"
     if any(n.startswith("xl/") for n in names):

@@ -7,6 +7,7 @@ import re
 from urllib.parse import urljoin, urlsplit
 
 from .cleanup import cjk_count, normalize_text
+from .damage import check_decoding, salvage
 from .detect import ATTACHMENT_KINDS
 from .model import Attachment, Extraction, ExtractOptions, failed
 from .textfile import decode_text, normalize_charset
@@ -270,14 +271,17 @@ def _visible_date(soup) -> str | None:
 def _attachments(soup, url: str | None) -> tuple[Attachment, ...]:
     found: dict[str, Attachment] = {}
     for a in soup.find_all("a", href=True):
-        href = a["href"].strip()
+        href = str(a["href"]).strip()
         if not href or href.startswith(("javascript:", "mailto:", "#")):
             continue
-        path = urlsplit(href).path
-        ext = path.rsplit(".", 1)[-1].lower() if "." in path.rsplit("/", 1)[-1] else ""
-        if ext not in ATTACHMENT_KINDS:
+        try:  # a malformed link (``http://[bad/x.pdf``) is skipped, never loses the page
+            path = urlsplit(href).path
+            ext = path.rsplit(".", 1)[-1].lower() if "." in path.rsplit("/", 1)[-1] else ""
+            if ext not in ATTACHMENT_KINDS:
+                continue
+            absolute = urljoin(url, href) if url else href
+        except ValueError:
             continue
-        absolute = urljoin(url, href) if url else href
         if absolute not in found:
             text = a.get_text(" ", strip=True) or a.get("title", "") or path.rsplit("/", 1)[-1]
             found[absolute] = Attachment(url=absolute, text=text, kind=ext)
@@ -348,8 +352,17 @@ def extract_html(
     """
     decoded = decode_html(data, content_type)
     if decoded is None:
-        return failed("undecodable", "page is in no known encoding; save it as UTF-8", method="html")
+        rescued = salvage(data)  # UTF-8 with a few damaged bytes is still the page
+        if rescued is None:
+            return failed("undecodable", "page is in no known encoding; save it as UTF-8",
+                          method="html")
+        decoded = (rescued.text, rescued.encoding, [rescued.warning])
     text, encoding, warnings = decoded
+    check = check_decoding(data, text, encoding)  # mojibake is refused, not stored
+    if check.flag:
+        return failed(check.flag, check.warning, method="html", encoding=encoding)
+    text, encoding = check.text, check.encoding
+    warnings = warnings + ([check.warning] if check.warning else [])
     from bs4 import BeautifulSoup
 
     soup = BeautifulSoup(text, "lxml")

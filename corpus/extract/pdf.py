@@ -315,6 +315,14 @@ def extract_pdf(data: bytes, options: ExtractOptions | None = None, progress=Non
         warnings += [f"page {i + 1} not read by OCR: {why}" for i, why in sorted(ocr_result.failed.items())]
     if ocr_missing and "needs_ocr" not in flags and "bad_font_encoding" not in flags:
         warnings.append(f"some pages have no usable text and were not read: {ocr_missing}")
+    if text and "bad_font_encoding" not in flags:
+        from .damage import implausible_share
+
+        share = implausible_share(text)
+        if share > 0.3:  # damaged streams or font maps: the text is not Chinese/Latin text
+            flags.append("implausible_text")
+            warnings.append(f"{share:.0%} of the non-ASCII characters are not Chinese or Latin "
+                            "text; the PDF may be damaged, check it against the original")
     if total > options.max_pages:
         flags.append("truncated")
         warnings.append(

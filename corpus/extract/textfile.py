@@ -88,6 +88,11 @@ def extract_text_bytes(data: bytes, kind: str = "txt") -> Extraction:
     """
     decoded = decode_text(data)
     if decoded is None:
+        from .damage import salvage
+
+        rescued = salvage(data)  # UTF-8 with a few damaged bytes is still the text
+        decoded = (rescued.text, rescued.encoding) if rescued else None
+    if decoded is None:
         return failed(
             "undecodable",
             "text file is in no known encoding (tried UTF-8, UTF-16, GB18030, detection); "
@@ -102,6 +107,12 @@ def extract_text_bytes(data: bytes, kind: str = "txt") -> Extraction:
             "file looks binary, not text; convert it to UTF-8 text, PDF or DOCX",
             method="text",
         )
-    text = normalize_text(text)
+    from .damage import check_decoding
+
+    check = check_decoding(data, text, encoding)  # mojibake is refused, not stored
+    if check.flag:
+        return failed(check.flag, check.warning, method=f"text:{encoding}", encoding=encoding)
+    text, encoding = normalize_text(check.text), check.encoding
     title = next((ln.lstrip("# ").strip() for ln in text.splitlines() if ln.strip()), None)
-    return Extraction(text=text, title=title or None, method=f"text:{encoding}", encoding=encoding)
+    return Extraction(text=text, title=title or None, method=f"text:{encoding}", encoding=encoding,
+                      warnings=(check.warning,) if check.warning else ())

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+import re
 import sys
 from enum import Enum
 
-__all__ = ["OcrMode", "OutputFormat", "print_json", "console", "err_console"]
+__all__ = ["OcrMode", "OutputFormat", "print_json", "console", "err_console",
+           "terminal_safe"]
 
 
 class OcrMode(str, Enum):
@@ -15,6 +17,15 @@ class OcrMode(str, Enum):
     auto = "auto"
     always = "always"
     never = "never"
+
+
+# C0/C1 control characters and DEL (ESC starts terminal escape sequences); tab and newline stay.
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def terminal_safe(text: str) -> str:
+    """``text`` without control characters, so stored titles cannot drive the terminal."""
+    return _CONTROL.sub("", text)
 
 
 class OutputFormat(str, Enum):

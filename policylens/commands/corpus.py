@@ -1,10 +1,14 @@
-"""``policylens corpus ls|show|search|stats|export``: look into the stored documents."""
+"""``policylens corpus ls|show|search|stats|export|check|backup``: the stored documents.
+
+Stored titles and texts come from the web: control characters are stripped before anything
+is printed, so a title cannot move the cursor or rewrite the terminal.
+"""
 
 from __future__ import annotations
 
 import typer
 
-from policylens.commands._output import OutputFormat
+from policylens.commands._output import OutputFormat, terminal_safe
 
 __all__ = ["register"]
 
@@ -71,9 +75,10 @@ def show(
     for key, value in data.items():
         if key != "text":
             shown = ", ".join(map(str, value)) if isinstance(value, list) else value
-            out.print(f"[bold]{key}[/bold]: {escape('' if shown is None else str(shown))}")
+            text = terminal_safe("" if shown is None else str(shown))
+            out.print(f"[bold]{key}[/bold]: {escape(text)}")
     out.print()
-    out.print(escape(record.text or ""), highlight=False)
+    out.print(escape(terminal_safe(record.text or "")), highlight=False)
 
 
 @corpus_app.command("search")
@@ -132,6 +137,47 @@ def export(
     err_console().print(f"wrote {count} documents to {path}")
 
 
+@corpus_app.command("check")
+def check(
+    data_dir: str = typer.Option(None, "--data-dir", help=DATA_DIR_HELP),
+    fmt: OutputFormat = typer.Option(OutputFormat.table, "--format", "-f", help="table or json."),
+) -> None:
+    """Check the database: SQLite integrity_check, the full-text index, UTF-8 of every text.
+
+    Exit code 0 when sound, 5 when damaged (writing commands then refuse to run).
+    """
+    from policylens.commands._output import print_json
+    from policylens.corpus.check import check_corpus
+
+    report = check_corpus(data_dir)
+    if fmt == OutputFormat.json:
+        print_json({"path": report.path, "ok": report.ok, "documents": report.documents,
+                    "checks": list(report.checks), "problems": list(report.problems)})
+    elif report.ok:
+        typer.echo(f"{report.path}: ok ({report.documents} documents; "
+                   f"{', '.join(report.checks)})", err=True)
+    else:
+        typer.echo(f"{report.path}: DAMAGED, {len(report.problems)} problem(s):", err=True)
+        for problem in report.problems[:30]:
+            typer.echo(f"  {terminal_safe(problem)}", err=True)
+        typer.echo("Keep a copy (`policylens corpus backup DIR`), then restore a good backup or "
+                   "salvage rows with `sqlite3 corpus.sqlite .recover`.", err=True)
+    raise typer.Exit(0 if report.ok else 5)
+
+
+@corpus_app.command("backup")
+def backup(
+    dest: str = typer.Argument(..., help="Folder for the copy (becomes a usable --data-dir)."),
+    no_raw: bool = typer.Option(False, "--no-raw", help="Copy the database only, not raw/."),
+    data_dir: str = typer.Option(None, "--data-dir", help=DATA_DIR_HELP),
+) -> None:
+    """Copy the corpus safely, even while a crawl writes (SQLite online backup)."""
+    from policylens.corpus.check import backup_corpus
+
+    path = backup_corpus(dest, data_dir, with_raw=not no_raw)
+    typer.echo(f"backed up to {path}", err=True)
+
+
 def _emit(rows, fmt: OutputFormat, columns) -> None:
     """Print rows (any iterable of dicts); json and csv print each row as it comes."""
     from policylens.commands._output import console
@@ -156,14 +202,15 @@ def _emit(rows, fmt: OutputFormat, columns) -> None:
         writer = csv.DictWriter(sys.stdout, fieldnames=list(columns))
         writer.writeheader()
         for row in rows:
-            writer.writerow({k: ";".join(v) if isinstance(v, list) else v for k, v in row.items()})
+            writer.writerow({k: _formula_safe(";".join(v) if isinstance(v, list) else v)
+                             for k, v in row.items()})
         return
     from rich.markup import escape
     from rich.table import Table
 
     table = Table(*columns)
     for row in rows:
-        table.add_row(*(escape(_cell(row[c])) for c in columns))
+        table.add_row(*(escape(terminal_safe(_cell(row[c]))) for c in columns))
     console().print(table)
 
 
@@ -173,3 +220,10 @@ def _cell(value) -> str:
     if isinstance(value, list):
         return ", ".join(map(str, value))
     return str(value)
+
+
+def _formula_safe(value):
+    """CSV on stdout often ends up in a spreadsheet: neutralise formula-like cells (OWASP)."""
+    if isinstance(value, str) and value.startswith(("=", "+", "-", "@", "\t", "\r")):
+        return "'" + value
+    return value

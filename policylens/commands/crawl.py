@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import logging
+
 import typer
 
-from policylens.commands._output import OcrMode
+from policylens.commands._output import OcrMode, terminal_safe
 
 __all__ = ["register"]
 
@@ -33,11 +35,15 @@ def crawl(
     fmt: str = typer.Option("table", "--format", "-f", help="Output: table, json or csv."),
     ocr: OcrMode = typer.Option(
         OcrMode.auto, "--ocr", help="Read scanned attachments and images by OCR: auto, always or never."),
+    max_time: float = typer.Option(None, "--max-time", help="Stop after this many seconds "
+                                   "(the next run resumes), e.g. 3300 for an hourly cron job."),
 ) -> None:
     """Crawl government portals; new and changed documents go into the corpus.
 
-    Exit code 0 when all went well, 1 when some fetches failed or a site blocked us,
-    2 for configuration errors. Rerun the same command to resume an interrupted crawl.
+    Exit codes: 0 all went well; 1 some fetches failed, a site blocked us or its robots.txt
+    was unavailable; 2 configuration error; 3 another crawl is running on the data directory;
+    4 stopped early by --max-time, Ctrl-C or SIGTERM; 5 storage failure (disk full, read-only
+    or damaged database). Rerun the same command to resume an unfinished crawl.
     """
     from policylens.crawl_pipeline import build_config, crawl_into_corpus
     from policylens.errors import UsageError
@@ -45,32 +51,87 @@ def crawl(
     if fmt not in FORMATS:
         raise UsageError(f"--format must be one of {', '.join(FORMATS)}, got {fmt!r}")
     options = dict(sources_file=sources, source_ids=source, regions=region, since=since,
-                   max_pages=max_pages, allow_private_network=allow_private_network)
+                   max_pages=max_pages, allow_private_network=allow_private_network,
+                   max_time=max_time)
     config = build_config(data_dir, **options)
     if dry_run:
         _print_plan(config, fmt)
         return
+    from policylens.corpus.check import require_writable
+
+    require_writable(config.data_dir)
     handler = _log_to_file(config.data_dir)
     try:
-        report = _run_with_progress(lambda progress: crawl_into_corpus(
-            config.data_dir, progress=progress, ocr=ocr.value, **options))
+        with _stop_on_signals() as stop:
+            report = _run_with_progress(lambda progress: crawl_into_corpus(
+                config.data_dir, progress=progress, stop=stop, ocr=ocr.value, **options))
     finally:
-        import logging
-
-        logging.getLogger().removeHandler(handler)
-        handler.close()
+        if handler is not None:
+            logging.getLogger().removeHandler(handler)
+            handler.close()
     _print_report(report, fmt)
     raise typer.Exit(report.exit_code)
 
 
-def _log_to_file(data_dir):
-    import logging
+def _stop_on_signals():
+    """Ctrl-C and SIGTERM set a stop event (the crawl winds down within a second or two and
+    stays resumable); a second Ctrl-C interrupts at once."""
+    import signal
+    import threading
+    from contextlib import contextmanager
 
-    data_dir.mkdir(parents=True, exist_ok=True)
-    handler = logging.FileHandler(data_dir / "crawl.log", encoding="utf-8")
+    @contextmanager
+    def handled():
+        stop = threading.Event()
+
+        def on_signal(signum, frame):
+            if stop.is_set() and signum == signal.SIGINT:
+                raise KeyboardInterrupt
+            stop.set()
+
+        previous = {}
+        try:
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                previous[sig] = signal.signal(sig, on_signal)
+        except ValueError:  # not the main thread (embedded use): no handlers
+            pass
+        try:
+            yield stop
+        finally:
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
+
+    return handled()
+
+
+class _QuietFileHandler(logging.FileHandler):
+    """crawl.log that never prints "--- Logging error ---" tracebacks.
+
+    On a full disk every log write fails; the crawl reports the storage failure once, so the
+    handler just drops the record.
+    """
+
+    def handleError(self, record) -> None:  # noqa: N802 - logging's name
+        pass
+
+
+def _log_to_file(data_dir):
+    """Log INFO and up to ``<data_dir>/crawl.log``; stderr shows only problems without -v."""
+    root = logging.getLogger()
+    if root.level > logging.INFO:  # not --verbose: the console handlers stay at WARNING
+        for existing in root.handlers:
+            if existing.level == logging.NOTSET and isinstance(existing, logging.StreamHandler) \
+                    and not isinstance(existing, logging.FileHandler):
+                existing.setLevel(logging.WARNING)
+    try:
+        data_dir.mkdir(parents=True, exist_ok=True)
+        handler = _QuietFileHandler(data_dir / "crawl.log", encoding="utf-8")
+    except OSError as exc:
+        logging.getLogger(__name__).warning("cannot write %s (%s); logging to stderr only",
+                                            data_dir / "crawl.log", exc.strerror or exc)
+        return None
     handler.setLevel(logging.INFO)
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    root = logging.getLogger()
     root.addHandler(handler)
     for name in ("policylens.crawler", "policylens.crawl_pipeline"):
         logging.getLogger(name).setLevel(logging.INFO)
@@ -105,6 +166,9 @@ def _print_plan(config, fmt: str) -> None:
 
 
 def _print_report(report, fmt: str) -> None:
+    if report.stopped:
+        typer.echo(f"crawl stopped early: {terminal_safe(report.stop_message or report.stopped)}"
+                   " (rerun the same command to resume)", err=True)
     if fmt == "json":
         import json
 
@@ -119,15 +183,18 @@ def _print_report(report, fmt: str) -> None:
         *({"item": f"error {k}", "value": v} for k, v in report.errors.items()),
         *({"item": f"warning {k}", "value": v} for k, v in report.warnings.items()),
         {"item": "hosts blocked", "value": ", ".join(report.hosts_blocked) or "none"},
+        *({"item": f"robots.txt {host}", "value": text} for host, text in report.robots.items()),
         {"item": "left for next run", "value": report.pending},
         {"item": "duration (s)", "value": report.duration_s},
     ]
+    if report.stopped:
+        rows.append({"item": "stopped early", "value": report.stop_message or report.stopped})
     resumed = " (resumed)" if report.resumed else ""
     _emit(rows, fmt, title=f"crawl run {report.run_id}{resumed}")
     if fmt == "table" and report.failures:
         typer.echo("first failures (see crawl.log in the data directory):", err=True)
         for url, kind, _message in report.failures[:10]:
-            typer.echo(f"  {kind}: {url}", err=True)
+            typer.echo(f"  {kind}: {terminal_safe(url)}", err=True)
 
 
 def _emit(rows: list[dict], fmt: str, title: str) -> None:
@@ -145,11 +212,12 @@ def _emit(rows: list[dict], fmt: str, title: str) -> None:
             writer.writerows(rows)
     else:
         from rich.console import Console
+        from rich.markup import escape
         from rich.table import Table
 
         table = Table(title=title)
         for key in rows[0] if rows else ["item"]:
             table.add_column(key)
         for row in rows:
-            table.add_row(*(str(v) for v in row.values()))
+            table.add_row(*(escape(terminal_safe(str(v))) for v in row.values()))
         Console().print(table)

@@ -45,6 +45,9 @@ def ingest(
     if not paths and not manifest:
         raise UsageError("nothing to ingest", hint="give files, folders or globs, or --manifest CSV")
     overrides = {"region": region, "year": year, "doc_type": doc_type}
+    from policylens.corpus.check import require_writable
+
+    require_writable(data_dir)  # never write into a damaged database
     with Corpus.open(data_dir, near_threshold=near_threshold) as corpus:
         summary = _with_progress(lambda progress, pages: ingest_paths(
             corpus, paths or [], overrides, manifest, progress, workers=workers,

@@ -41,8 +41,10 @@ def run(
     (listed on stderr and in run.json), 2 for bad options or configuration files.
     """
     from policylens.commands._output import console, err_console
+    from policylens.corpus.check import require_writable
     from policylens.pipeline import run_job
 
+    require_writable(data_dir)  # never write into a damaged database
     status = None
     if not quiet:
         status = err_console().status("run: starting")

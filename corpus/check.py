@@ -1,0 +1,211 @@
+"""Is the corpus database sound? Check it, refuse writes into a damaged one, back it up.
+
+A database with damaged pages still opens, and reads and writes then fail at random places
+(``Could not decode to UTF-8``, ``database disk image is malformed``) or quietly add to the
+damage. ``check_corpus`` runs SQLite's ``integrity_check``, the full-text index's own check and
+a UTF-8 read of every text column; ``require_writable`` runs the quicker ``quick_check`` before
+a command writes; ``backup_corpus`` copies a live database with SQLite's online backup API.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sqlite3
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+from policylens.errors import CorpusError, StorageError
+from policylens.settings import resolve_data_dir
+
+__all__ = ["CheckReport", "check_corpus", "require_writable", "backup_corpus"]
+
+DB_NAME = "corpus.sqlite"
+_TEXT_COLUMNS = ("title", "text", "source", "region", "issuer", "doc_number", "flags", "meta")
+
+
+@dataclass(frozen=True)
+class CheckReport:
+    """What ``check_corpus`` found; ``ok`` is True when nothing is wrong."""
+
+    path: str
+    problems: tuple[str, ...] = ()
+    documents: int = 0
+    checks: tuple[str, ...] = field(default_factory=tuple)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+def _db_path(data_dir) -> Path:
+    return Path(resolve_data_dir(data_dir)) / DB_NAME
+
+
+def _connect(path: Path) -> sqlite3.Connection:
+    # Read-only and without creating the file: checking must never change what it checks.
+    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=30)
+    conn.text_factory = bytes  # decode ourselves, so a bad byte is a finding, not a crash
+    return conn
+
+
+def _integrity(conn: sqlite3.Connection, pragma: str) -> list[str]:
+    rows = conn.execute(f"PRAGMA {pragma}").fetchall()
+    found = [r[0].decode("utf-8", "replace") if isinstance(r[0], bytes) else str(r[0])
+             for r in rows]
+    return [] if found == ["ok"] else [f"{pragma}: {line}" for line in found[:20]]
+
+
+def _fts_check(path: Path) -> list[str]:
+    # FTS5's check is spelled as an INSERT, so it needs a read-write connection; it changes
+    # nothing. rank=1 compares the index with the documents table it indexes.
+    try:
+        conn = sqlite3.connect(path, timeout=30)
+        try:
+            conn.execute("INSERT INTO documents_fts(documents_fts, rank) "
+                         "VALUES ('integrity-check', 1)")
+        finally:
+            conn.close()
+    except sqlite3.Error as exc:
+        return [f"full-text index: {exc}"]
+    return []
+
+
+def check_corpus(data_dir=None) -> CheckReport:
+    """Check the corpus database in ``data_dir`` thoroughly (reads all of it).
+
+    Args:
+        data_dir: the data directory (``--data-dir``, ``$POLICYLENS_DATA``, default).
+
+    Returns:
+        A ``CheckReport``; ``problems`` lists what is wrong (empty when sound).
+
+    Raises:
+        CorpusError: there is no corpus database in ``data_dir``.
+    """
+    path = _db_path(data_dir)
+    if not path.is_file():
+        raise CorpusError("no corpus database here", where=str(path),
+                          hint="check --data-dir or $POLICYLENS_DATA")
+    problems: list[str] = []
+    checks = ["integrity_check"]
+    documents = 0
+    try:
+        conn = _connect(path)
+    except sqlite3.Error as exc:
+        return CheckReport(str(path), (f"cannot open: {exc}",), 0, tuple(checks))
+    try:
+        try:
+            problems += _integrity(conn, "integrity_check")
+        except sqlite3.Error as exc:
+            problems.append(f"integrity_check: {exc}")
+            return CheckReport(str(path), tuple(problems), 0, tuple(checks))
+        tables = {r[0].decode() for r in conn.execute(
+            "SELECT name FROM sqlite_master WHERE type IN ('table')").fetchall()}
+        if "documents_fts" in tables:
+            checks.append("fts5 integrity-check")
+            problems += _fts_check(path)
+        if "documents" in tables:
+            checks.append("utf-8 text columns")
+            columns = {r[1].decode() for r in conn.execute("PRAGMA table_info(documents)")}
+            wanted = [c for c in _TEXT_COLUMNS if c in columns]
+            try:
+                for row in conn.execute(f"SELECT id, {', '.join(wanted)} FROM documents"):
+                    documents += 1
+                    for name, value in zip(wanted, row[1:], strict=True):
+                        if isinstance(value, bytes):
+                            try:
+                                value.decode("utf-8")
+                            except UnicodeDecodeError:
+                                problems.append(f"document {row[0]}: {name} is not valid UTF-8")
+            except sqlite3.Error as exc:
+                problems.append(f"reading documents: {exc}")
+    except sqlite3.Error as exc:
+        problems.append(f"check failed: {exc}")
+    finally:
+        conn.close()
+    return CheckReport(str(path), tuple(problems), documents, tuple(checks))
+
+
+def require_writable(data_dir=None) -> None:
+    """Refuse to write into a damaged corpus database (``PRAGMA quick_check``).
+
+    A missing database is fine (it will be created).
+
+    Raises:
+        StorageError: the database fails the check (exit code 5), with what to do.
+    """
+    path = _db_path(data_dir)
+    if not path.is_file() or path.stat().st_size == 0:
+        return
+    try:
+        conn = _connect(path)
+        try:
+            problems = _integrity(conn, "quick_check")
+        finally:
+            conn.close()
+    except sqlite3.Error as exc:
+        problems = [str(exc)]
+    if problems:
+        raise StorageError(
+            f"the corpus database is damaged ({problems[0]}); nothing was written",
+            where=str(path),
+            hint="run `policylens corpus check` for details; keep a copy with `policylens corpus "
+                 "backup DIR` (SQLite .recover can salvage rows) and restore a good backup")
+
+
+def backup_corpus(dest_dir, data_dir=None, *, with_raw: bool = True) -> Path:
+    """Copy the corpus database (and its raw files) into ``dest_dir``, safely while in use.
+
+    The database is copied with SQLite's online backup API, so a crawl may keep writing; the
+    copy is a consistent snapshot. ``dest_dir`` becomes a usable ``--data-dir``.
+
+    Args:
+        dest_dir: the folder to write (created; must not already hold a corpus.sqlite).
+        data_dir: the data directory to back up.
+        with_raw: also copy ``raw/`` (the fetched bytes), skipping files already there.
+
+    Returns:
+        The path of the copied database.
+
+    Raises:
+        CorpusError: no database to back up, or the destination already holds one.
+        StorageError: the copy cannot be written (disk full, read-only).
+    """
+    source = _db_path(data_dir)
+    if not source.is_file():
+        raise CorpusError("no corpus database to back up", where=str(source),
+                          hint="check --data-dir or $POLICYLENS_DATA")
+    dest = Path(dest_dir)
+    target = dest / DB_NAME
+    if target.exists():
+        raise CorpusError("the backup folder already holds a corpus.sqlite", where=str(target),
+                          hint="choose an empty folder, e.g. one named after today's date")
+    tmp = dest / f".{DB_NAME}.{os.getpid()}.tmp"
+    try:
+        dest.mkdir(parents=True, exist_ok=True)
+        src = sqlite3.connect(f"file:{source}?mode=ro", uri=True, timeout=30)
+        try:
+            out = sqlite3.connect(tmp)
+            try:
+                src.backup(out)
+            finally:
+                out.close()
+        finally:
+            src.close()
+        os.replace(tmp, target)
+        raw = source.parent / "raw"
+        if with_raw and raw.is_dir():
+            for path in raw.rglob("*.bin"):
+                copy = dest / path.relative_to(source.parent)
+                if not (copy.exists() and copy.stat().st_size == path.stat().st_size):
+                    copy.parent.mkdir(parents=True, exist_ok=True)
+                    shutil.copy2(path, copy)
+    except (OSError, sqlite3.Error) as exc:
+        tmp.unlink(missing_ok=True)
+        raise StorageError(f"backup failed: {exc}", where=str(dest),
+                           hint="check the folder is writable and has room") from exc
+    stamp = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    (dest / "BACKUP.txt").write_text(f"backup of {source} taken {stamp}\n", encoding="utf-8")
+    return target
