@@ -11,6 +11,8 @@ import pytest
 from fakesite import FakeSite, Response, serve_fake_site
 
 from policylens.corpus.check import backup_corpus, check_corpus, require_writable
+from policylens.corpus.ingest import ingest_bytes
+from policylens.corpus.records import DocumentMeta
 from policylens.corpus.store import Corpus
 from policylens.errors import CorpusError, StorageError
 
@@ -30,8 +32,9 @@ def corpus_dir(tmp_path):
         for n, topic in enumerate(TOPICS):
             text = "".join(f"第{i}条：推进{topic}数字化转型，发展大数据和人工智能应用{n}。"
                            for i in range(300))
-            assert corpus.add(text.encode(), source=f"/docs/{n}.txt", filename=f"{n}.txt",
-                              overrides={"title": f"{topic}规划"}).status == "added"
+            meta = DocumentMeta(f"/docs/{n}.txt", filename=f"{n}.txt",
+                                overrides={"title": f"{topic}规划"})
+            assert ingest_bytes(corpus, text.encode(), meta).status == "added"
     return data
 
 

