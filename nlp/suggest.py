@@ -6,11 +6,15 @@ Pure: texts in, ranked candidates with their evidence out; the caller reads the 
    with :class:`~policylens.nlp.tokenizer.PolicyTokenizer` (lexicon terms stay whole). Candidates are the
    tokens plus merges of 2-4 adjacent tokens inside one block (数据+要素 -> 数据要素,
    元+宇宙 -> 元宇宙) that are frequent and cohesive: the merge must account for a good share
-   of its rarest part's occurrences. Dropped: lexicon terms, stop words, numbers and
-   punctuation, single characters, fragments of lexicon terms (互联 from 互联网), merges
-   containing a lexicon term (the term already counts there), and a word that nearly always
-   occurs inside one longer candidate (宇宙 inside 元宇宙).
-2. **Scores**, each relative to the category's current terms (all categories by default):
+   of its rarest part's occurrences. Dropped: lexicon terms, stop words (list markers such as
+   一是 among them), single characters, anything with a symbol or punctuation (专业+机制+,
+   互联网+) or a number part (2025年, 中国制造2025), place names, words and merges jieba's
+   part-of-speech tags show are no noun phrase (担保, 广泛+应用, 严防+发生), fragments of
+   lexicon terms (互联 from 互联网), merges containing a lexicon term (the term already
+   counts there), pieces that nearly always touch a lexicon term (省融资信用 before 征信), and a
+   word that nearly always occurs inside one longer candidate (宇宙 inside 元宇宙).
+2. **Scores**, each relative to the category's commonest terms (those making up 80% of its
+   occurrences, so that a rare term's company does not steer it; all categories by default):
 
    * ``pmi``: normalised pointwise mutual information between the candidate and the category
      over sentences (do they appear in the same sentences more often than chance?);
@@ -58,6 +62,15 @@ METHODS = ("pmi", "llr", "chi2", "lsa")
 _RRF_K = 60  # reciprocal rank fusion constant (Cormack et al. 2009)
 _SENTENCE = re.compile(r"[^。！？!?；;\n]+")
 _HAN = re.compile("[\u4e00-\u9fd5]")
+# Anything but Han characters, letters and digits (text is case-folded): 专业+机制+, 互联网+.
+_SYMBOL = re.compile("[^0-9a-z\u4e00-\u9fd5]")
+# jieba's noun-like tags: nouns, noun-like verbs and adjectives, abbreviations, set phrases,
+# distinguishing words (数字孪生). A word jieba does not know (算力) has no tag and passes.
+_NOMINAL_TAGS = frozenset({"n", "nz", "nt", "nr", "nrt", "ng", "vn", "an", "j", "l", "b", "eng"})
+# A candidate that nearly always touches a lexicon term is a piece of a compound holding the
+# term (省融资信用 in 省融资信用征信服务平台), not a term of its own.
+_MAX_TOUCHING_SHARE = 0.8
+_SEED_SHARE = 0.8  # the category terms compared with: the commonest, 80% of its occurrences
 _LETTER = re.compile("[a-z]")
 # Numbers, with or without a counting unit: 2025, 3.5, 2025年, 12个, 三十, 第一.
 _NUMBERISH = re.compile(
@@ -312,10 +325,15 @@ def _units(
     glue: frozenset[str],
     terms: frozenset[str],
 ):
-    """Yield ``(unit, parts)`` for every token and every admissible merge in a sentence."""
+    """Yield ``(unit, parts, touches_term)`` for every token and admissible merge in a sentence.
+
+    ``touches_term``: the token before or after the unit in its block is a lexicon term.
+    """
     for tokens in blocks:
+        last_index = len(tokens) - 1
         for i, token in enumerate(tokens):
-            yield token, (token,)
+            before = i > 0 and tokens[i - 1] in terms
+            yield token, (token,), before or (i < last_index and tokens[i + 1] in terms)
             if token in glue or token in terms:
                 continue
             length = len(token)
@@ -331,15 +349,33 @@ def _units(
                     break
                 if last in glue:
                     break  # function words and verbs glue phrases, not terms
-                yield "".join(tokens[i:j]), tuple(tokens[i:j])
+                touches = before or (j <= last_index and tokens[j] in terms)
+                yield "".join(tokens[i:j]), tuple(tokens[i:j]), touches
 
 
-def _is_wordlike(unit: str) -> bool:
-    if not (_HAN.search(unit) or _LETTER.search(unit)):
-        return False  # numbers, punctuation
-    if len(unit) < 2:
+def _is_wordlike(
+    unit: str, parts: tuple[str, ...], tags: dict[str, str], stop: frozenset[str]
+) -> bool:
+    """A word or a multi-word term, judged by its characters and jieba's tags of its parts.
+
+    Dropped: symbols and punctuation (专业+机制+), number parts (2025年, 中国制造2025), place
+    names (贵阳部署), a lone word that is not noun-like (担保, 扩容), and a merge whose last
+    word is not noun-like unless every word before it is and it is no stop word (边缘+计算
+    stays; 广泛+应用, 严防+发生 and 规模+达到 go).
+    """
+    if len(unit) < 2 or _SYMBOL.search(unit):
         return False
-    return not _NUMBERISH.match(unit)
+    if not (_HAN.search(unit) or _LETTER.search(unit)):
+        return False
+    if any(_NUMBERISH.match(part) for part in parts):
+        return False
+    part_tags = [tags.get(part) for part in parts]
+    if "ns" in part_tags:
+        return False
+    nominal = [tag is None or tag in _NOMINAL_TAGS for tag in part_tags]
+    if nominal[-1]:
+        return True
+    return len(parts) > 1 and all(nominal[:-1]) and parts[-1] not in stop
 
 
 def _is_fragment(unit: str, terms: frozenset[str]) -> bool:
@@ -398,6 +434,7 @@ def suggest_terms(
 
     # Pass 1: frequency and document frequency of every unit.
     freq: Counter[str] = Counter()
+    touching: Counter[str] = Counter()
     df: Counter[str] = Counter()
     parts_of: dict[str, tuple[str, ...]] = {}
     doc_units: set[str] = set()
@@ -406,16 +443,19 @@ def suggest_terms(
         if seg.sentence_doc[s] != current:
             df.update(doc_units)
             doc_units, current = set(), seg.sentence_doc[s]
-        for unit, parts in _units(
+        for unit, parts, touches in _units(
             blocks, options.max_ngram, options.max_chars, stopwords.glue, terms
         ):
             freq[unit] += 1
+            touching[unit] += touches
             doc_units.add(unit)
             if len(parts) > 1:
                 parts_of.setdefault(unit, parts)
     df.update(doc_units)
 
-    candidates = _filter_candidates(freq, df, parts_of, terms, stopwords, options, seg.tokens)
+    candidates = _filter_candidates(
+        freq, df, parts_of, terms, stopwords, options, seg.tokens, touching, tokenizer.word_tags()
+    )
     vocab = sorted(candidates | (set(seeds) & set(freq)))
     column = {u: j for j, u in enumerate(vocab)}
     notes: list[str] = []
@@ -428,7 +468,7 @@ def suggest_terms(
         tokens=seg.tokens,
         vocabulary=len(candidates),
     )
-    seed_cols = [column[t] for t in seeds if t in column]
+    seed_cols = [column[t] for t in _core_seeds(seeds, freq) if t in column]
     if not seed_cols:
         scope = f"category {category!r}" if category else "the lexicon"
         notes.append(f"no term of {scope} occurs in these texts: nothing to compare with")
@@ -501,6 +541,23 @@ def suggest_terms(
     return Suggestions(methods=tuple(scores), notes=tuple(notes), candidates=tuple(result), **base)
 
 
+def _core_seeds(seeds: list[str], freq: Counter[str]) -> list[str]:
+    """The category's commonest terms, making up ``_SEED_SHARE`` of its occurrences.
+
+    A rare term's company must not steer the category: in work reports 征信 (a 大数据 term)
+    brings finance and policing vocabulary that has nothing to do with big data.
+    """
+    present = sorted((t for t in seeds if freq[t]), key=lambda t: (-freq[t], t))
+    total = sum(freq[t] for t in present)
+    core, covered = [], 0
+    for term in present:
+        if covered >= _SEED_SHARE * total:
+            break
+        core.append(term)
+        covered += freq[term]
+    return core
+
+
 def _finite(value) -> float | None:
     value = float(value)
     return value if math.isfinite(value) else None
@@ -518,14 +575,18 @@ def _merge_pmi(unit: str, parts: tuple[str, ...], freq, n_tokens: int) -> float:
     return worst
 
 
-def _filter_candidates(freq, df, parts_of, terms, stopwords, options, n_tokens) -> set[str]:
+def _filter_candidates(
+    freq, df, parts_of, terms, stopwords, options, n_tokens, touching, tags
+) -> set[str]:
     kept = set()
     for unit, f in freq.items():
         if f < options.min_freq or df[unit] < options.min_docs:
             continue
-        if unit in terms or unit in stopwords.stop or not _is_wordlike(unit):
+        if unit in terms or unit in stopwords.stop:
             continue
-        if _is_fragment(unit, terms):
+        if not _is_wordlike(unit, parts_of.get(unit, (unit,)), tags, stopwords.stop):
+            continue
+        if _is_fragment(unit, terms) or touching[unit] > _MAX_TOUCHING_SHARE * f:
             continue
         parts = parts_of.get(unit)
         if parts and _merge_pmi(unit, parts, freq, n_tokens) < options.min_merge_pmi:
@@ -555,7 +616,7 @@ def _matrices(seg, column, options, glue, terms, n_docs):
 
     rows, cols = [], []
     for s, blocks in enumerate(seg.sentence_blocks):
-        for unit, _ in _units(blocks, options.max_ngram, options.max_chars, glue, terms):
+        for unit, _, _ in _units(blocks, options.max_ngram, options.max_chars, glue, terms):
             j = column.get(unit)
             if j is not None:
                 rows.append(s)

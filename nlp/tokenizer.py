@@ -167,6 +167,7 @@ class PolicyTokenizer:
             if u.lower() not in self.terms
         }
         self._jieba = _load_jieba(Path(cache_dir) if cache_dir else default_cache_dir())
+        self._tags: dict[str, str] | None = None
         self._freq = self._jieba.FREQ
         self._logtotal = log(self._jieba.total)
         for term in sorted(self.terms):
@@ -184,6 +185,18 @@ class PolicyTokenizer:
         self._any_case = None if None in spellings else _scanner(s for v in spellings for s in v)
 
     # ------------------------------------------------------------------ public API
+    def word_tags(self) -> dict[str, str]:
+        """jieba's part-of-speech tag of each dictionary word (``n``, ``v``, ``ns`` ...).
+
+        Read from jieba's dictionary file on first use (about a second); lexicon terms and
+        words jieba does not know have no tag.
+        """
+        if self._tags is None:
+            from jieba import posseg
+
+            self._tags = posseg.POSTokenizer(self._jieba).word_tag_tab
+        return self._tags
+
     def cut(self, text: str) -> Iterator[str]:
         """Yield every token of ``text``, like ``jieba.Tokenizer.cut`` (HMM on)."""
         pos = 0
