@@ -219,7 +219,7 @@ def run_job(
     out_dir = data_dir / "runs" / (today or dt.date.today()).isoformat()
     step("report")
     files = write_outputs(result, out_dir, table=table)
-    problems.extend(files.warnings)
+    chart_notes = list(files.warnings)  # a rare glyph missing from the chart is not a failure
     (out_dir / "indicators.json").write_text(
         json.dumps(table.to_dict(), ensure_ascii=False, indent=2, default=str), encoding="utf-8"
     )
@@ -227,7 +227,7 @@ def run_job(
         out_dir=out_dir, year=table.year,
         files=[*files.paths(), out_dir / "indicators.json", out_dir / "run.json"],
         crawl=crawl_dict, ingested=ingested, problems=problems,
-        notes=[*table.notes, *result.notes],
+        notes=[*table.notes, *result.notes, *chart_notes],
     )
     (out_dir / "run.json").write_text(
         json.dumps(run.to_dict(), ensure_ascii=False, indent=2, default=str), encoding="utf-8"

@@ -1,9 +1,10 @@
 """Index outputs: CSV, XLSX, JSON, a PNG bar chart and one self-contained HTML report.
 
 ``write_outputs(result, out_dir, table=...)`` writes every format and returns their paths.
-The chart uses matplotlib's object API (no pyplot global state) with a CJK font found through
-``matplotlib.font_manager``; without one, Chinese labels would render as boxes, so a warning
-is returned (install ``fonts-noto-cjk`` or ``fonts-wqy-zenhei``).
+The chart uses matplotlib's object API (no pyplot global state) with the CJK font shipped in
+:mod:`policylens.fonts`, so Chinese labels render on a machine without system fonts; characters
+the shipped subset lacks come from an installed CJK font when there is one, and are reported
+once (not one matplotlib warning per glyph).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import html
 import json
 import logging
 import math
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -22,12 +24,6 @@ from policylens.weights import INDICATORS, SUBINDEX_LABELS
 __all__ = ["ReportFiles", "find_cjk_font", "write_outputs", "scores_frame", "index_to_dict"]
 
 log = logging.getLogger(__name__)
-# Families tried in order; the first one installed wins.
-CJK_FAMILIES = (
-    "Noto Sans CJK SC", "Noto Sans CJK JP", "Noto Serif CJK SC", "Source Han Sans SC",
-    "WenQuanYi Zen Hei", "WenQuanYi Micro Hei", "SimHei", "Microsoft YaHei", "PingFang SC",
-    "Heiti SC", "AR PL UMing CN",
-)
 
 
 @dataclass
@@ -46,18 +42,11 @@ class ReportFiles:
         return [self.csv, self.xlsx, self.json, self.png, self.html]
 
 
-def find_cjk_font() -> str | None:
-    """Return the family name of an installed font that renders Chinese, or ``None``."""
-    from matplotlib import font_manager
+def find_cjk_font() -> str:
+    """Return the family name of the font charts use for Chinese (the shipped one)."""
+    from policylens.fonts import register_font
 
-    installed = {f.name for f in font_manager.fontManager.ttflist}
-    for family in CJK_FAMILIES:
-        if family in installed:
-            return family
-    for name in sorted(installed):  # any other CJK family by name
-        if "CJK" in name or "Hei" in name or "Song" in name:
-            return name
-    return None
+    return register_font()
 
 
 def scores_frame(result: IndexResult):
@@ -177,34 +166,44 @@ def _chart_column(result: IndexResult) -> str:
 
 
 def _write_png(path: Path, result: IndexResult, title: str) -> str | None:
+    """Draw the bar chart; return a warning naming characters no font could draw, if any."""
+    import warnings
+
+    from matplotlib import rc_context
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
-    font = find_cjk_font()
-    warning = None
-    if font is None:
-        warning = (
-            "no CJK font found: Chinese labels in the chart will not render "
-            "(install fonts-noto-cjk or fonts-wqy-zenhei)"
-        )
-        log.warning(warning)
+    from policylens.fonts import chart_families
+
     column = _chart_column(result)
     data = result.scores[column].dropna().sort_values(ascending=True)
-    figure = Figure(figsize=(8, max(3.0, 0.4 * len(data) + 1.2)), dpi=110)
-    FigureCanvasAgg(figure)
-    axes = figure.add_subplot()
-    axes.barh(list(data.index), list(data.values), color="#3b7dd8")
-    for y, value in enumerate(data.values):
-        axes.text(value + 0.8, y, f"{value:.1f}", va="center", fontsize=8, family=font or "sans-serif")
     label = "指数" if column == "index" else f"{SUBINDEX_LABELS[column]}指数"
-    axes.set_xlabel(f"{label} (0–100)", family=font or "sans-serif")
-    axes.set_xlim(0, 110)
-    axes.set_title(title, family=font or "sans-serif")
-    if font:
-        for tick in axes.get_yticklabels():
-            tick.set_fontfamily(font)
-    figure.tight_layout()
-    figure.savefig(path)
+    with rc_context({"font.family": chart_families()}), warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        figure = Figure(figsize=(8, max(3.0, 0.4 * len(data) + 1.2)), dpi=110)
+        FigureCanvasAgg(figure)
+        axes = figure.add_subplot()
+        axes.barh(list(data.index), list(data.values), color="#3b7dd8")
+        for y, value in enumerate(data.values):
+            axes.text(value + 0.8, y, f"{value:.1f}", va="center", fontsize=8)
+        axes.set_xlabel(f"{label} (0–100)")
+        axes.set_xlim(0, 110)
+        axes.set_title(title)
+        figure.tight_layout()
+        figure.savefig(path)
+    # One summary instead of matplotlib's warning per missing glyph.
+    missing = set()
+    for caught_warning in caught:
+        glyph = re.match(r"Glyph (\d+) .*missing from font", str(caught_warning.message))
+        if glyph:
+            missing.add(chr(int(glyph.group(1))))
+        else:  # not ours to hide
+            warnings.warn(caught_warning.message, caught_warning.category, stacklevel=2)
+    if not missing:
+        return None
+    warning = (f"chart {path.name}: no installed font has a glyph for {', '.join(sorted(missing))}; "
+               "those characters show as boxes (install fonts-noto-cjk for full coverage)")
+    log.warning(warning)
     return warning
 
 
