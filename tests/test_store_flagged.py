@@ -6,7 +6,8 @@ from policylens.corpus.extract.pdfgen import build_pdf
 from policylens.corpus.ingest import ingest_bytes
 from policylens.corpus.records import DocumentMeta
 from policylens.corpus.store import Corpus
-from policylens.indicators import IndicatorConfig, _emphasis
+from policylens.indicators import IndicatorConfig
+from policylens.indicators.evidence import count_emphasis
 
 
 def test_scanned_pdf_is_stored_flagged_with_zero_text(tmp_path):
@@ -37,7 +38,7 @@ def test_emphasis_skips_documents_without_text(tmp_path):
         doc_id = ingest_bytes(corpus, scanned, DocumentMeta(source="scan.pdf", filename="scan.pdf", overrides={"region": "乌鲁木齐市", "year": 2025, "doc_type": "work_report"})).doc_id
         docs = corpus.documents(with_text=True)
     notes: list[str] = []
-    result = _emphasis(docs, 2025, counter=None, config=IndicatorConfig(), plan_re=None, notes=notes)
+    result = count_emphasis(docs, 2025, counter=None, config=IndicatorConfig(), plan_re=None, notes=notes)
     assert result["status"] == "missing"
     assert notes[0].startswith(f"technology_emphasis: document {doc_id} (")
     assert "has no text [needs_ocr]" in notes[0]
