@@ -11,6 +11,10 @@ The seed report normalises every (positive) indicator across the regions with
   A sub-index uses its members' weights rescaled to sum to 1; the full index uses ``wⱼ``
   directly (so a sub-index's weight is the sum of its members' weights).
 
+A sub-index whose indicators have data only in part is computed from those that have data,
+their weights rescaled to sum to 1, and marked partial (``IndexResult.partial``); a sub-index
+with no data at all is left out. ``strict=True`` refuses both instead.
+
 A column with no spread (max = min, or a single region) is normalised to 0 for every region
 and reported in ``notes`` — never a division by zero. A missing value is never treated as 0:
 the region's sub-index (and full index) is NaN and the region is listed with what is missing.
@@ -50,6 +54,8 @@ class IndexResult:
         method: ``"minmax"`` or ``"entropy"``.
         notes: plain-language remarks (no-spread columns, skipped sub-indices, ...).
         spec: the weights used.
+        partial: sub-index id -> the indicator ids it lacks (computed from the others).
+        skipped: sub-index id -> its indicator ids, for sub-indices with no data at all.
     """
 
     scores: pd.DataFrame
@@ -61,11 +67,22 @@ class IndexResult:
     method: str
     spec: WeightSpec
     notes: list[str] = field(default_factory=list)
+    partial: dict[str, list[str]] = field(default_factory=dict)
+    skipped: dict[str, list[str]] = field(default_factory=dict)
 
     @property
     def has_full_index(self) -> bool:
         """Whether the full index (all sub-indices of the weights) was computed."""
         return "index" in self.scores.columns
+
+    @property
+    def is_partial(self) -> bool:
+        """Whether some indicator of the weights had no data (see ``partial``/``skipped``)."""
+        return bool(self.partial or self.skipped)
+
+    def missing_indicators(self) -> list[str]:
+        """Indicator ids of the weights that no region has data for."""
+        return [i for ids in (*self.partial.values(), *self.skipped.values()) for i in ids]
 
 
 def minmax(values: pd.Series) -> tuple[pd.Series, str | None]:
@@ -126,6 +143,7 @@ def compute_index(
     spec: WeightSpec,
     *,
     method: str = "minmax",
+    strict: bool = False,
 ) -> IndexResult:
     """Normalise, weight and combine indicators into sub-indices and the full index.
 
@@ -134,12 +152,15 @@ def compute_index(
             weights are ignored.
         spec: the weights (:func:`policylens.weights.load_weights`).
         method: ``"minmax"`` (weights from ``spec``) or ``"entropy"`` (熵值法).
+        strict: refuse to compute when any indicator of the weights has no data, instead of
+            computing partial sub-indices.
 
     Returns:
         The :class:`IndexResult`.
 
     Raises:
-        UsageError: unknown method, no regions, or no sub-index has any data.
+        UsageError: unknown method, no regions, no sub-index has any data, or (``strict``)
+            an indicator has no data.
     """
     if method not in METHODS:
         raise UsageError(f"unknown index method {method!r}", hint=f"use one of {', '.join(METHODS)}")
@@ -147,22 +168,41 @@ def compute_index(
         raise UsageError("no regions to index", hint="compute indicators first or supply a CSV")
     notes: list[str] = []
     computed: list[str] = []
+    members: dict[str, list[str]] = {}
+    partial: dict[str, list[str]] = {}
+    skipped: dict[str, list[str]] = {}
     for sid, sub in spec.subindices.items():
         have = [i for i in sub.indicators if i in values.columns and values[i].notna().any()]
-        if len(have) < len(sub.indicators):
-            lacking = [i for i in sub.indicators if i not in have]
-            notes.append(
-                f"sub-index {sid} ({SUBINDEX_LABELS[sid]}) not computed: no data for "
-                f"{', '.join(lacking)} (supply them with --supply CSV)"
-            )
+        lacking = [i for i in sub.indicators if i not in have]
+        if not have:
+            skipped[sid] = lacking
+            notes.append(f"sub-index {sid} ({SUBINDEX_LABELS[sid]}) not computed: no region has "
+                         f"data for {', '.join(lacking)}")
             continue
+        if lacking:
+            partial[sid] = lacking
+            notes.append(
+                f"sub-index {sid} ({SUBINDEX_LABELS[sid]}) is PARTIAL: computed from "
+                f"{', '.join(have)} with their weights rescaled to sum to 1; no region has data "
+                f"for {', '.join(lacking)}"
+            )
         computed.append(sid)
+        members[sid] = have
+    if strict and (partial or skipped):
+        lacking = [i for ids in (*partial.values(), *skipped.values()) for i in ids]
+        raise UsageError(
+            f"--strict: no data for {len(lacking)} indicator(s) of the weights: {', '.join(lacking)}",
+            hint="supply them (see the notes of the same command without --strict), or leave "
+                 "out --strict to compute partial sub-indices",
+        )
     if not computed:
         raise UsageError(
-            "no sub-index can be computed: every sub-index lacks an indicator",
-            hint="run `policylens indicators` to see what is missing, or supply values by CSV",
+            "no sub-index can be computed: no region has data for any indicator of the weights "
+            f"({', '.join(i for ids in skipped.values() for i in ids)})",
+            hint="run `policylens indicators` to see what is missing and why; ingest documents "
+                 "(policylens ingest FOLDER) or supply values (--supply values.csv)",
         )
-    used = [i for sid in computed for i in spec.subindices[sid].indicators]
+    used = [i for sid in computed for i in members[sid]]
     raw = values.reindex(columns=used).astype(float)
     normalized = pd.DataFrame(index=raw.index)
     for column in used:
@@ -175,22 +215,24 @@ def compute_index(
         notes.extend(entropy_notes)
         weights, sub_w = {}, {}
         for sid in computed:
-            members = list(spec.subindices[sid].indicators)
-            mass = float(global_w[members].sum())
+            mass = float(global_w[members[sid]].sum())
             sub_w[sid] = mass
-            for i in members:
-                weights[i] = float(global_w[i]) / mass if mass > 0 else 1.0 / len(members)
+            for i in members[sid]:
+                weights[i] = float(global_w[i]) / mass if mass > 0 else 1.0 / len(members[sid])
         total = sum(sub_w.values())
         sub_w = {s: (w / total if total > 0 else 1.0 / len(sub_w)) for s, w in sub_w.items()}
     else:
-        weights = {i: w for sid in computed for i, w in spec.subindices[sid].indicators.items()}
+        weights = {}
+        for sid in computed:  # rescaled over the indicators with data (a partial sub-index)
+            present = {i: spec.subindices[sid].indicators[i] for i in members[sid]}
+            mass = sum(present.values())
+            weights.update({i: w / mass for i, w in present.items()})
         total = sum(spec.subindices[s].weight for s in computed)
         sub_w = {s: spec.subindices[s].weight / total for s in computed}
 
     scores = pd.DataFrame(index=raw.index)
     for sid in computed:
-        members = list(spec.subindices[sid].indicators)
-        part = sum(normalized[i] * weights[i] for i in members)
+        part = sum(normalized[i] * weights[i] for i in members[sid])
         scores[sid] = 100.0 * part  # NaN when any member is missing: never silently zero
     # A full index needs two or more sub-indices; with one, it would only repeat it.
     if len(spec.subindices) > 1 and len(computed) == len(spec.subindices):
@@ -215,6 +257,8 @@ def compute_index(
         method=method,
         spec=spec,
         notes=notes,
+        partial=partial,
+        skipped=skipped,
     )
 
 

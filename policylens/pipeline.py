@@ -127,18 +127,43 @@ def build_indicators(
 
 
 def build_index(table, *, weights: str | None = None, normalize_weights: bool = False,
-                method: str = "minmax"):
+                method: str = "minmax", strict: bool = False):
     """Normalise and weight an indicator table (see :func:`policylens.index.compute_index`).
 
+    Indicators without data leave their sub-index partial (weights rescaled over the others);
+    the notes name each one, why it is missing and the command that would supply it.
+
+    Args:
+        table: the :class:`~policylens.indicators.IndicatorTable`.
+        weights: a weights TOML (``None``: equal weights).
+        normalize_weights: rescale weights that do not sum to 1.
+        method: ``minmax`` or ``entropy``.
+        strict: refuse (UsageError) when any indicator has no data.
+
+    Returns:
+        The :class:`~policylens.index.IndexResult`.
+
     Raises:
-        ConfigError: a bad weights file. UsageError: nothing can be indexed.
+        ConfigError: a bad weights file. UsageError: nothing can be indexed, or ``strict``
+        and an indicator has no data (the message names them and how to supply them).
     """
+    from policylens.errors import UsageError
     from policylens.index import compute_index
+    from policylens.indicators.hints import missing_indicator_notes
     from policylens.weights import load_weights
 
     spec = load_weights(weights, normalize=normalize_weights)
-    result = compute_index(table.values_frame(), spec, method=method)
+    frame = table.values_frame()
+    try:
+        result = compute_index(frame, spec, method=method, strict=strict)
+    except UsageError as exc:
+        lacking = [i for i in spec.indicator_ids() if frame[i].isna().all()]
+        if not lacking:
+            raise
+        hints = " | ".join(missing_indicator_notes(lacking, table))
+        raise UsageError(exc.message, hint=hints) from None
     result.notes[:0] = list(spec.normalized)
+    result.notes.extend(missing_indicator_notes(result.missing_indicators(), table))
     return result
 
 
@@ -160,6 +185,7 @@ def run_job(
     method: str = "minmax",
     relevance: str = "rules",
     model: str | None = None,
+    strict: bool = False,
     today: dt.date | None = None,
     progress: Callable[[str], None] | None = None,
 ) -> RunReport:
@@ -171,7 +197,7 @@ def run_job(
         ingest: files or folders to ingest before computing (the offline path).
         sources_file, source_ids, allow_private_network, crawl_settings: passed to the crawl.
         regions, year, lexicon, supply: see :func:`build_indicators`.
-        weights, normalize_weights, method: see :func:`build_index`.
+        weights, normalize_weights, method, strict: see :func:`build_index`.
         relevance, model: count policies with the keyword ``rules`` or the trained ``model``.
         today: the date naming the output folder (default: today).
         progress: called with a short description of each step.
@@ -215,7 +241,8 @@ def run_job(
     table = build_indicators(data_dir, regions=regions, year=year, lexicon=lexicon, supply=supply,
                              relevance=relevance, model=model)
     step("index")
-    result = build_index(table, weights=weights, normalize_weights=normalize_weights, method=method)
+    result = build_index(table, weights=weights, normalize_weights=normalize_weights, method=method,
+                         strict=strict)
     out_dir = data_dir / "runs" / (today or dt.date.today()).isoformat()
     step("report")
     files = write_outputs(result, out_dir, table=table)

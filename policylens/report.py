@@ -21,7 +21,8 @@ from pathlib import Path
 from policylens.index import IndexResult, describe_indicator
 from policylens.weights import INDICATORS, SUBINDEX_LABELS
 
-__all__ = ["ReportFiles", "find_cjk_font", "write_outputs", "scores_frame", "index_to_dict"]
+__all__ = ["ReportFiles", "find_cjk_font", "index_to_dict", "partial_label", "scores_frame",
+           "write_outputs"]
 
 log = logging.getLogger(__name__)
 
@@ -49,14 +50,22 @@ def find_cjk_font() -> str:
     return register_font()
 
 
+def partial_label(result: IndexResult) -> str:
+    """``""`` for a complete index, else what is partial: ``"environment (no policy_count)"``."""
+    parts = [f"{sid} (no {', '.join(ids)})" for sid, ids in result.partial.items()]
+    parts += [f"{sid} not computed" for sid in result.skipped]
+    return "; ".join(parts)
+
+
 def scores_frame(result: IndexResult):
-    """One row per region: rank, sub-indices, index, missing, then the raw indicator values."""
+    """One row per region: rank, sub-indices, index, missing, partial, then the raw values."""
     frame = result.scores.copy()
     columns = ["rank", *result.subindices]
     if result.has_full_index:
         columns.append("index")
     columns.append("missing")
     frame = frame[columns]
+    frame["partial"] = partial_label(result)  # on every row, so no export loses it
     raw = result.raw.add_prefix("raw_")
     return frame.join(raw)
 
@@ -82,6 +91,8 @@ def index_to_dict(result: IndexResult, table=None) -> dict:
         "method": result.method,
         "subindices": result.subindices,
         "full_index": result.has_full_index,
+        "partial": {"subindices": result.partial, "skipped": result.skipped,
+                    "missing_indicators": result.missing_indicators()},
         "weights": {"spec": result.spec.to_dict(), "effective": result.weights,
                     "subindex": result.subindex_weights},
         "notes": result.notes,
@@ -120,6 +131,8 @@ def write_outputs(
     year = f"{table.year}年" if table is not None else ""
     what = "发展" if result.has_full_index else SUBINDEX_LABELS[result.subindices[0]]
     title = title or f"{year}数字经济{what}指数 ({result.method})"
+    if result.is_partial and "partial" not in title:
+        title += " — 部分指标 partial"
     files = ReportFiles(
         csv=out / f"{basename}.csv", xlsx=out / f"{basename}.xlsx", json=out / f"{basename}.json",
         png=out / f"{basename}.png", html=out / f"{basename}.html",
@@ -211,7 +224,7 @@ def _html(result: IndexResult, scores, table, title: str, png: Path) -> str:
     esc = html.escape
     image = base64.b64encode(png.read_bytes()).decode("ascii")
     column_names = {"rank": "排名", "index": "指数", "missing": "缺失", **SUBINDEX_LABELS}
-    shown = [c for c in scores.columns if not c.startswith("raw_")]
+    shown = [c for c in scores.columns if not c.startswith("raw_") and c != "partial"]
     head = "".join(f"<th>{esc(column_names.get(c, c))}</th>" for c in ["地区", *shown])
     body = []
     for region, row in scores.iterrows():
@@ -242,6 +255,13 @@ def _html(result: IndexResult, scores, table, title: str, png: Path) -> str:
             f"version <code>{esc(table.lexicon_version)}</code>; 政策相关性 relevance: "
             f"<code>{esc(table.relevance)}</code>; 重视度口径 emphasis measure: "
             f"<b>{esc(table.config.emphasis_measure)}</b>"
+        )
+    if result.is_partial:
+        parts.append(
+            "</p><p class='partial'><b>部分指标 PARTIAL:</b> no data for "
+            f"{esc(', '.join(result.missing_indicators()))} — {esc(partial_label(result))}. "
+            "Sub-indices use the indicators that have data, weights rescaled; see the notes "
+            "for the command that supplies each missing indicator."
         )
     parts += [
         "</p><h2>排名 Ranking</h2>",
@@ -332,5 +352,5 @@ _CSS = """
 body{font-family:'Noto Sans CJK SC','WenQuanYi Zen Hei','Microsoft YaHei',sans-serif;margin:2em;
 max-width:1100px;color:#222}table{border-collapse:collapse;margin:.5em 0}td,th{border:1px solid #ccc;
 padding:3px 8px;text-align:left}th{background:#eef3fb}.meta{color:#555}.small{font-size:.85em}
-.kwic{color:#555;font-size:.85em}section{border-top:1px solid #ddd;margin-top:1em}img{max-width:100%}
+.kwic{color:#555;font-size:.85em}.partial{background:#fff4d6;padding:.4em}section{border-top:1px solid #ddd;margin-top:1em}img{max-width:100%}
 """

@@ -114,9 +114,14 @@ def test_full_index_needs_every_subindex():
     assert result.subindices == ["environment"]
     assert not result.has_full_index
     assert result.notes[0] == (
-        "sub-index infrastructure (基础设施) not computed: no data for g5_density, "
-        "broadband_penetration, mobile_internet_penetration (supply them with --supply CSV)"
+        "sub-index infrastructure (基础设施) not computed: no region has data for g5_density, "
+        "broadband_penetration, mobile_internet_penetration"
     )
+    assert result.skipped == {
+        "infrastructure": ["g5_density", "broadband_penetration", "mobile_internet_penetration"],
+        "outcomes": ["digital_economy_share_gdp", "ecommerce_share_tertiary", "online_retail_share"],
+    }
+    assert result.partial == {} and result.is_partial
     for column, data in {
         "g5_density": [1.0, 2.0, 3.0],
         "broadband_penetration": [10.0, 20.0, 30.0],
@@ -133,6 +138,38 @@ def test_full_index_needs_every_subindex():
     # index = (infra + env + outcomes) / 3
     assert result.scores.loc["B", "index"] == pytest.approx((50 + 100 / 9 + 100 / 3) / 3, abs=1e-9)
     assert result.scores.loc["C", "index"] == pytest.approx((100 + 50 + 100) / 3, abs=1e-9)
+
+
+def test_partial_subindex_rescales_the_weights_of_what_has_data():
+    values = _three_regions()
+    values["policy_count"] = math.nan  # no region has a policy count
+    # tech X = 0, 1/3, 1; patents X = 1, 0, 1/2; weights 1/3 + 1/3 rescaled to 1/2 each
+    result = compute_index(values, parse_weights(ENV_ONLY))
+    assert result.partial == {"environment": ["policy_count"]}
+    assert result.missing_indicators() == ["policy_count"]
+    assert result.weights == {"technology_emphasis": pytest.approx(0.5), "patents_per_10k": pytest.approx(0.5)}
+    env = result.scores["environment"]
+    assert env["A"] == pytest.approx(50.0)
+    assert env["B"] == pytest.approx(100 / 6)
+    assert env["C"] == pytest.approx(75.0)
+    assert list(result.scores["rank"]) == [1, 2, 3]
+    assert result.notes[0] == (
+        "sub-index environment (发展环境) is PARTIAL: computed from technology_emphasis, "
+        "patents_per_10k with their weights rescaled to sum to 1; no region has data for policy_count"
+    )
+    entropy = compute_index(values, parse_weights(ENV_ONLY), method="entropy")
+    assert entropy.partial == {"environment": ["policy_count"]}
+    assert sum(entropy.weights.values()) == pytest.approx(1.0)
+    with pytest.raises(UsageError, match=r"--strict: no data for 1 indicator\(s\) of the weights: policy_count"):
+        compute_index(values, parse_weights(ENV_ONLY), strict=True)
+
+
+def test_a_single_indicator_makes_a_partial_subindex():
+    values = pd.DataFrame({"technology_emphasis": [10.0, 30.0]}, index=["A", "B"])
+    result = compute_index(values, load_weights(), method="entropy")
+    assert result.subindices == ["environment"]
+    assert result.partial == {"environment": ["policy_count", "patents_per_10k"]}
+    assert result.scores["environment"].to_dict() == {"B": 100.0, "A": 0.0}
 
 
 def test_compute_index_errors():

@@ -89,3 +89,43 @@ def test_indicators_csv_and_index_with_supply(provinces_corpus, tmp_path):
     assert entropy.exit_code == 0, entropy.output
     first = next(csv.DictReader(io.StringIO(entropy.stdout)))
     assert first["region"] == "北京市" and first["rank"] == "1"
+
+
+@pytest.mark.realdata
+def test_partial_index_from_the_provincial_reports_alone(provinces_corpus, tmp_path):
+    # Work reports give technology emphasis only: the environment sub-index is computed from
+    # it alone (weight rescaled to 1), marked partial in every output, with a hint per gap.
+    out = tmp_path / "out"
+    result = CliRunner().invoke(app, [
+        "index", "--regions", "provinces", "--year", "2026", "--format", "json",
+        "--data-dir", str(provinces_corpus), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert data["partial"]["subindices"] == {"environment": ["policy_count", "patents_per_10k"]}
+    assert sorted(data["partial"]["skipped"]) == ["infrastructure", "outcomes"]
+    assert data["weights"]["effective"] == {"technology_emphasis": 1.0}
+    scores = {s["region"]: s for s in data["scores"]}
+    # emphasis spans 1 (西藏) .. 33 (广西): X = (count - 1) / 32
+    assert scores["广西壮族自治区"]["environment"] == pytest.approx(100.0)
+    assert scores["北京市"]["environment"] == pytest.approx(100 * 7 / 32)
+    assert scores["广西壮族自治区"]["rank"] == 1
+    notes = data["notes"]
+    policy_note = next(n for n in notes if n.startswith("policy_count (数字经济政策发布数) missing"))
+    assert "missing for 31 of 31 regions" in policy_note
+    assert ("to supply it: policylens ingest FOLDER (the regions' policy documents of 2026), then "
+            "policylens index --year 2026 --regions provinces") in policy_note
+    outcome_note = next(n for n in notes if n.startswith("online_retail_share"))
+    assert "policylens index --year 2026 --regions provinces --supply values.csv" in outcome_note
+    csv_rows = list(csv.DictReader(io.StringIO((out / "index.csv").read_text(encoding="utf-8-sig"))))
+    assert csv_rows[0]["partial"] == ("environment (no policy_count, patents_per_10k); "
+                                      "infrastructure not computed; outcomes not computed")
+    page = (out / "index.html").read_text(encoding="utf-8")
+    assert "<title>2026年数字经济发展环境指数 (minmax) — 部分指标 partial</title>" in page
+    assert "部分指标 PARTIAL:</b> no data for policy_count, patents_per_10k, g5_density" in page
+
+    strict = CliRunner().invoke(app, [
+        "index", "--regions", "provinces", "--year", "2026", "--strict",
+        "--data-dir", str(provinces_corpus)])
+    assert strict.exit_code == 2
+    assert "--strict: no data for 8 indicator(s) of the weights" in strict.output
+    assert "policylens ingest FOLDER (the regions' statistical bulletins of 2026)" in strict.output

@@ -73,11 +73,12 @@ def test_csv_and_xlsx(outputs):
     files, _ = outputs
     csv = pd.read_csv(files.csv, encoding="utf-8-sig")
     assert list(csv.columns) == [
-        "region", "rank", "environment", "missing",
+        "region", "rank", "environment", "missing", "partial",
         "raw_technology_emphasis", "raw_policy_count", "raw_patents_per_10k",
     ]
     assert list(csv["region"][:2]) == ["乌鲁木齐市", "哈密市"]
     assert list(csv["rank"][:2]) == [1, 2]
+    assert csv["partial"].isna().all()  # a complete sub-index: nothing partial
     assert csv.loc[0, "raw_patents_per_10k"] == 10.0
     assert len(csv) == 15
     sheets = pd.read_excel(files.xlsx, sheet_name=None)

@@ -76,14 +76,22 @@ def index(
     method: str = typer.Option("minmax", "--method", help="minmax (weights file) or entropy (熵值法)."),
     out: str = typer.Option(None, "--out", "-o",
                             help="Write CSV, XLSX, JSON, PNG and HTML into this folder."),
+    strict: bool = typer.Option(False, "--strict",
+                                help="Refuse when an indicator has no data, instead of computing "
+                                     "partial sub-indices."),
 ) -> None:
-    """The digital-economy index: min–max normalisation, weights, sub-indices (0–100)."""
+    """The digital-economy index: min–max normalisation, weights, sub-indices (0–100).
+
+    An indicator without data leaves its sub-index PARTIAL (the other indicators' weights
+    rescaled); the notes say which, why, and the command that supplies it.
+    """
     from policylens.pipeline import build_index
 
     _check_format(fmt)
     table = _table(data_dir, regions, year, lexicon, supply, emphasis_measure, relevance_keywords,
                    relevance, model)
-    result = build_index(table, weights=weights, normalize_weights=normalize_weights, method=method)
+    result = build_index(table, weights=weights, normalize_weights=normalize_weights, method=method,
+                         strict=strict)
     if out:
         from policylens.commands._output import err_console
         from policylens.report import write_outputs
@@ -174,7 +182,8 @@ def _print_index_table(result, table) -> None:
     from policylens.commands._output import console
     from policylens.weights import SUBINDEX_LABELS
 
-    out = Table(title=f"Index {table.year} ({result.method}; weights {result.spec.name})")
+    partial = " — PARTIAL: no data for " + ", ".join(result.missing_indicators()) if result.is_partial else ""
+    out = Table(title=f"Index {table.year} ({result.method}; weights {result.spec.name}){partial}")
     out.add_column("rank", justify="right")
     out.add_column("region")
     for sid in result.subindices:

@@ -29,6 +29,8 @@ def run(
     weights: str = typer.Option(None, "--weights", help="Weights TOML."),
     normalize_weights: bool = typer.Option(False, "--normalize-weights"),
     method: str = typer.Option("minmax", "--method", help="minmax or entropy."),
+    strict: bool = typer.Option(False, "--strict", help="Refuse a partial index (an indicator "
+                                                        "without data)."),
     relevance: str = typer.Option("rules", "--relevance",
                                   help="Count policies with the keyword rules or the trained model."),
     model: str = typer.Option(None, "--model", help="Policy model file for --relevance model."),
@@ -55,6 +57,7 @@ def run(
             source_ids=list(source or []) or None, allow_private_network=allow_private_network,
             regions=regions, year=year, lexicon=lexicon, supply=supply, weights=weights,
             normalize_weights=normalize_weights, method=method, relevance=relevance, model=model,
+            strict=strict,
             progress=(lambda text: status.update(f"run: {text}")) if status else None,
         )
     finally:
