@@ -80,6 +80,7 @@ def test_wheel_installs_beside_top_level_nlp_and_crawler(tmp_path):
         top_level = next(n for n in wheel.namelist() if n.endswith("top_level.txt"))
         assert wheel.read(top_level).decode().split() == ["policylens"]
         assert not [n for n in wheel.namelist() if n.split("/")[0] in {"nlp", "crawler", "corpus", "lexicons"}]
+        assert "policylens/fonts/PolicyLensSansSC-Regular.otf" in wheel.namelist()  # charts' font
 
     # A fresh environment: the wheels installed for real, the third-party dependencies read
     # from this test environment's site-packages (appended to sys.path, so its .pth files and
