@@ -49,6 +49,8 @@ __all__ = ["run_crawl", "Sink"]
 log = logging.getLogger(__name__)
 
 Sink = Callable[[FetchedResource], object]
+# robots.txt fetch errors that mean the host could not be reached at all.
+UNREACHABLE = frozenset({"dns", "refused", "connection", "timeout", "tls"})
 
 # Fetch errors that say the host (not the page) is in trouble; they feed the circuit breaker.
 _HOST_FAILURE = re.compile(r"timeout|connection|truncated|tls|dns|http_429|http_5\d\d$")
@@ -451,6 +453,14 @@ class _Crawl:
                 if host.fetches >= settings.max_fetches_per_host:
                     self.blocked.setdefault(key, "fetch budget for this run used up")
                     return None
+                if host.robots and host.robots.error in UNREACHABLE:
+                    # The host could not be reached at all: a network failure, not a robots
+                    # exclusion.
+                    with state.transaction() as db:
+                        state.settle(db, item.url, outcome="error", error_kind=host.robots.error,
+                                     message=f"host unreachable ({host.robots.error}): "
+                                             f"{host.robots.message}")
+                    continue
                 if host.robots and not host.robots.allowed(item.url, self.user_agent):
                     skip = ("skipped_robots", "disallowed by robots.txt" + (
                         f" ({host.robots.state})" if host.robots.state != "ok" else ""))

@@ -21,12 +21,33 @@ from policylens.crawler.models import CrawlSettings
 from policylens.crawler.netguard import ConnectionGuard, Watchdog, guarded_adapter
 from policylens.crawler.urls import UnsafeURL, absolute_url, check_url
 
-__all__ = ["FetchResult", "Fetcher", "RETRY_STATUSES", "detect_challenge", "new_session"]
+__all__ = ["FetchResult", "Fetcher", "RETRY_STATUSES", "connection_kind", "detect_challenge",
+           "new_session"]
 
 log = logging.getLogger(__name__)
 
 RETRY_STATUSES = frozenset({408, 429, 500, 502, 503, 504, 522, 524})
 _CHUNK = 64 * 1024
+
+
+def connection_kind(exc: BaseException) -> str:
+    """``dns`` (name not resolved), ``refused`` (nothing listening) or ``connection`` (other)."""
+    import socket
+
+    seen: set[int] = set()
+    pending = [exc]
+    while pending:  # requests wraps urllib3 wraps socket errors: walk every cause
+        current = pending.pop()
+        if current is None or id(current) in seen:
+            continue
+        seen.add(id(current))
+        if isinstance(current, socket.gaierror) or type(current).__name__ == "NameResolutionError":
+            return "dns"
+        if isinstance(current, ConnectionRefusedError):
+            return "refused"
+        pending += [current.__cause__, current.__context__, getattr(current, "reason", None),
+                    *[a for a in getattr(current, "args", ()) if isinstance(a, BaseException)]]
+    return "connection"
 
 
 @dataclass
@@ -202,7 +223,7 @@ class Fetcher:
                 return
             # A response cut at its total deadline is not retried: a server that trickles
             # once trickles again, and retries would multiply the time it costs.
-            retryable = (result.error in ("timeout", "connection", "truncated")
+            retryable = (result.error in ("timeout", "connection", "refused", "truncated")
                          and "deadline" not in result.message
                          or result.status in RETRY_STATUSES and result.error is not None)
             if not retryable or attempt == settings.max_retries:
@@ -268,7 +289,7 @@ class Fetcher:
             if self.guard.refused:  # the pinned connection refused the address it resolved
                 self._fail(result, "private_address", self.guard.refused, url)
             else:
-                self._fail(result, "connection", str(exc)[:300], url)
+                self._fail(result, connection_kind(exc), str(exc)[:300], url)
             return None
         except requests.exceptions.RequestException as exc:
             self._fail(result, "request", str(exc)[:300], url)

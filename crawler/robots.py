@@ -32,6 +32,7 @@ class RobotsRules:
     crawl_delay: float | None = None
     message: str = ""
     truncated: bool = False
+    error: str = ""  # the fetch error kind when unavailable (dns, refused, timeout, http_503 ...)
 
     def allowed(self, url: str, user_agent: str) -> bool:
         """May ``url`` be fetched?"""
@@ -74,7 +75,8 @@ def load_robots(fetcher, origin: str, user_agent: str) -> RobotsRules:
         what = f"HTTP {result.error[5:]}" if result.error.startswith("http_") else result.error
         log.warning("robots.txt unavailable for %s (%s): not crawling it this run, retried "
                     "next run (RFC 9309)", origin, what)
-        return RobotsRules("unavailable", message=f"{what}, not crawled this run ({result.message})")
+        return RobotsRules("unavailable", message=f"{what}, not crawled this run ({result.message})",
+                           error=result.error)
     text = result.content.decode("utf-8", errors="replace")
     truncated = len(result.content) >= MAX_ROBOTS_BYTES
     if truncated:

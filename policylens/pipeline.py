@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from policylens.errors import UsageError
+from policylens.errors import PolicylensError, UsageError
 from policylens.settings import resolve_data_dir
 
 __all__ = ["RunReport", "build_indicators", "build_index", "load_region_set", "run_job"]
@@ -36,21 +36,29 @@ class RunReport:
         ingested: ingest counts by status (``None`` when nothing was ingested).
         problems: things that went wrong but did not stop the run (crawl failures, ...).
         notes: remarks from the indicators and the index (missing values ...).
+        step: the step running, or ``done``.
+        stopped: when a step could not run at all: ``"<step>: <error>"``, else ``None``.
+        stopped_exit: the exit code of that error (2 for bad options or files, else 1).
         exit_code: 0 all went well; 1 the run finished but a step had failures (see
-            ``problems``).
+            ``problems``) or it stopped early; 2 it stopped on bad options or files.
     """
 
     out_dir: Path
-    year: int
+    year: int | None
     files: list[Path] = field(default_factory=list)
     crawl: dict | None = None
     ingested: dict | None = None
     problems: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    step: str = "start"
+    stopped: str | None = None
+    stopped_exit: int = 0
 
     @property
     def exit_code(self) -> int:
-        """0 when every step went well, 1 when one had failures."""
+        """0 when every step went well, 1 when one had failures, 2 for bad options/files."""
+        if self.stopped:
+            return max(self.stopped_exit, 1)
         return 1 if self.problems else 0
 
     def to_dict(self) -> dict:
@@ -63,6 +71,8 @@ class RunReport:
             "ingested": self.ingested,
             "problems": self.problems,
             "notes": self.notes,
+            "step": self.step,
+            "stopped": self.stopped,
             "exit_code": self.exit_code,
         }
 
@@ -203,63 +213,97 @@ def run_job(
         progress: called with a short description of each step.
 
     Returns:
-        The :class:`RunReport` (``exit_code`` 0, or 1 when a step had failures).
-
-    Raises:
-        PolicylensError: a step could not run at all (bad configuration, empty corpus).
+        The :class:`RunReport`, also written as ``run.json`` in the dated folder whatever
+        happened: ``exit_code`` 0, 1 when a step had failures or the run stopped early
+        (``stopped`` says where and why), 2 when it stopped on bad options or files.
     """
-    from policylens.report import write_outputs
-
     data_dir = Path(resolve_data_dir(data_dir))
     step = progress or (lambda _text: None)
-    problems: list[str] = []
-    crawl_dict = None
+    run = RunReport(out_dir=data_dir / "runs" / (today or dt.date.today()).isoformat(), year=year)
+    try:
+        _run_steps(run, data_dir, step, crawl=crawl, ingest=ingest, sources_file=sources_file,
+                   source_ids=source_ids, allow_private_network=allow_private_network,
+                   crawl_settings=crawl_settings, regions=regions, lexicon=lexicon,
+                   supply=supply, weights=weights, normalize_weights=normalize_weights,
+                   method=method, relevance=relevance, model=model, strict=strict)
+    except PolicylensError as exc:
+        # Stopped early: still say what was attempted and what failed, in run.json.
+        run.stopped = f"{run.step}: {exc}"
+        run.stopped_exit = exc.exit_code
+    _write_json(run.out_dir / "run.json", run.to_dict())
+    return run
+
+
+def _run_steps(run: RunReport, data_dir: Path, step, *, crawl, ingest, sources_file, source_ids,
+               allow_private_network, crawl_settings, regions, lexicon, supply, weights,
+               normalize_weights, method, relevance, model, strict) -> None:
+    """The steps of :func:`run_job`, recording into ``run`` as they go."""
+    from policylens.report import write_outputs
+
+    run.files.append(run.out_dir / "run.json")
     if crawl:
+        run.step = "crawl"
         step("crawl")
-        try:
-            from policylens.crawl_pipeline import crawl_into_corpus
-        except ImportError as exc:  # the crawler is an optional part of an install
-            raise UsageError(
-                f"the crawler is not available ({exc})",
-                hint="run with --no-crawl and ingest documents yourself (--ingest FOLDER)",
-            ) from None
-        report = crawl_into_corpus(
-            data_dir, sources_file=sources_file, source_ids=source_ids,
-            allow_private_network=allow_private_network, settings_overrides=crawl_settings,
-        )
-        crawl_dict = report.to_dict()
-        if report.exit_code:
-            problems.append(
-                f"crawl: {sum(report.errors.values())} failure(s) "
-                f"{dict(report.errors)}; blocked hosts: {', '.join(report.hosts_blocked) or 'none'}"
-            )
-    ingested = None
+        run.crawl = _crawl(run, data_dir, sources_file=sources_file, source_ids=source_ids,
+                           allow_private_network=allow_private_network,
+                           crawl_settings=crawl_settings)
     if ingest:
+        run.step = "ingest"
         step("ingest")
-        ingested = _ingest(data_dir, ingest, problems)
+        run.ingested = _ingest(data_dir, ingest, run.problems)
+    run.step = "indicators"
     step("indicators")
-    table = build_indicators(data_dir, regions=regions, year=year, lexicon=lexicon, supply=supply,
-                             relevance=relevance, model=model)
+    table = build_indicators(data_dir, regions=regions, year=run.year, lexicon=lexicon,
+                             supply=supply, relevance=relevance, model=model)
+    run.year = table.year
+    run.notes.extend(table.notes)
+    run.step = "index"
     step("index")
     result = build_index(table, weights=weights, normalize_weights=normalize_weights, method=method,
                          strict=strict)
-    out_dir = data_dir / "runs" / (today or dt.date.today()).isoformat()
+    run.notes.extend(result.notes)
+    run.step = "report"
     step("report")
-    files = write_outputs(result, out_dir, table=table)
-    chart_notes = list(files.warnings)  # a rare glyph missing from the chart is not a failure
-    (out_dir / "indicators.json").write_text(
-        json.dumps(table.to_dict(), ensure_ascii=False, indent=2, default=str), encoding="utf-8"
-    )
-    run = RunReport(
-        out_dir=out_dir, year=table.year,
-        files=[*files.paths(), out_dir / "indicators.json", out_dir / "run.json"],
-        crawl=crawl_dict, ingested=ingested, problems=problems,
-        notes=[*table.notes, *result.notes, *chart_notes],
-    )
-    (out_dir / "run.json").write_text(
-        json.dumps(run.to_dict(), ensure_ascii=False, indent=2, default=str), encoding="utf-8"
-    )
-    return run
+    files = write_outputs(result, run.out_dir, table=table)
+    run.notes.extend(files.warnings)  # a rare glyph missing from the chart is not a failure
+    _write_json(run.out_dir / "indicators.json", table.to_dict())
+    run.files[:0] = [*files.paths(), run.out_dir / "indicators.json"]
+    run.step = "done"
+
+
+def _crawl(run: RunReport, data_dir: Path, *, sources_file, source_ids, allow_private_network,
+           crawl_settings) -> dict:
+    """Crawl; network failures become problems, the unreachable-network line first."""
+    from urllib.parse import urlsplit
+
+    from policylens.network import unreachable_summary
+
+    try:
+        from policylens.crawl_pipeline import build_config, crawl_into_corpus
+    except ImportError as exc:  # the crawler is an optional part of an install
+        raise UsageError(
+            f"the crawler is not available ({exc})",
+            hint="run with --no-crawl and ingest documents yourself (--ingest FOLDER)",
+        ) from None
+    options = dict(sources_file=sources_file, source_ids=source_ids,
+                   allow_private_network=allow_private_network, settings_overrides=crawl_settings)
+    config = build_config(data_dir, **options)
+    hosts = {urlsplit(c.url).netloc.lower() for s in config.sources for c in s.columns}
+    report = crawl_into_corpus(data_dir, **options)
+    if report.exit_code:
+        diagnosis = unreachable_summary(report.failures, hosts)
+        if diagnosis:
+            run.problems.insert(0, diagnosis)
+        run.problems.append(
+            f"crawl: {sum(report.errors.values())} failure(s) "
+            f"{dict(report.errors)}; blocked hosts: {', '.join(report.hosts_blocked) or 'none'}"
+        )
+    return report.to_dict()
+
+
+def _write_json(path: Path, data: dict) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(data, ensure_ascii=False, indent=2, default=str), encoding="utf-8")
 
 
 def _ingest(data_dir: Path, paths: list[str], problems: list[str]) -> dict:

@@ -39,8 +39,9 @@ def run(
 ) -> None:
     """Crawl, ingest, compute indicators and the index; outputs in <data-dir>/runs/YYYY-MM-DD/.
 
-    Exit code 0 when every step went well, 1 when the run finished but a step had failures
-    (listed on stderr and in run.json), 2 for bad options or configuration files.
+    Exit code 0 when every step went well, 1 when a step had failures or the run stopped early
+    (listed on stderr; run.json in the dated folder is always written), 2 for bad options or
+    configuration files.
     """
     from policylens.commands._output import console, err_console
     from policylens.corpus.check import require_writable
@@ -63,9 +64,13 @@ def run(
     finally:
         if status:
             status.stop()
-    for problem in report.problems:
-        err_console().print(f"[red]problem:[/] {problem}")
-    if not quiet:
+    for problem in report.problems:  # the unreachable-network line, when any, comes first
+        err_console().print(f"[red]problem:[/] {problem}", soft_wrap=True, highlight=False)
+    if report.stopped:
+        err_console().print(f"[red]stopped:[/] {report.stopped}", soft_wrap=True, highlight=False)
+        err_console().print(f"what was attempted and what failed: {report.out_dir / 'run.json'}",
+                            soft_wrap=True, highlight=False)
+    elif not quiet:
         out = console()
         out.print(f"year {report.year}: wrote {len(report.files)} files to {report.out_dir}")
         for note in report.notes:
