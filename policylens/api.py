@@ -29,6 +29,7 @@ __all__ = [
     "ScoreError",
     "ScoreReport",
     "SUPPORTED_SUFFIXES",
+    "CORPUS_META",
     "count_text",
     "score_files",
     "expand_paths",
@@ -36,6 +37,8 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
+# Columns that corpus scores carry besides doc_id and title.
+CORPUS_META = ("region", "region_code", "year", "doc_type", "issuer", "doc_number", "url")
 SUPPORTED_SUFFIXES = (".txt", ".md", ".html", ".htm", ".shtml", ".pdf", ".docx", ".doc", ".wps",
                       ".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp", ".gif", ".webp")
 # Formats parsed in-process; the others (PDF, Office) run in an isolated worker with a timeout.
@@ -54,6 +57,7 @@ class DocumentScore:
     doc_id: int | None = None
     text: str | None = field(default=None, repr=False, compare=False)
     comparison: Comparison | None = None
+    meta: dict | None = None  # corpus documents: region, region_code, year, doc_type ...
 
     def to_dict(self) -> dict:
         data = {"path": self.path, **self.counts.to_dict()}
@@ -61,6 +65,8 @@ class DocumentScore:
             data["title"] = self.title
         if self.doc_id is not None:
             data["doc_id"] = self.doc_id
+        if self.meta:
+            data.update(self.meta)
         if self.flags:
             data["flags"] = list(self.flags)
         if self.comparison is not None:
@@ -102,15 +108,21 @@ class ScoreReport:
     def to_frame(self, *, terms: bool = False):
         """One row per document: measures, one column per category (and ``term:<term>`` ones).
 
+        Corpus documents also carry ``doc_id`` and the ``CORPUS_META`` columns (region,
+        region code, year, type, issuer, 文号, URL), so scores join to a panel.
+
         The failed documents are in ``frame.attrs["errors"]``.
         """
         import pandas as pd
 
         rows = []
+        with_meta = any(doc.meta for doc in self.documents)
         for doc in self.documents:
             c = doc.counts
             row = {
                 "path": doc.path,
+                **({"doc_id": doc.doc_id, **dict.fromkeys(CORPUS_META), **(doc.meta or {})}
+                   if with_meta else {}),
                 "title": doc.title,
                 "chars": c.chars,
                 "words": c.words,
@@ -125,7 +137,8 @@ class ScoreReport:
             row["lexicon"] = self.lexicon.name
             row["lexicon_version"] = self.lexicon.version
             rows.append(row)
-        columns = ["path", "title", "chars", "words", "total", "per_10k_chars"]
+        columns = ["path", *(["doc_id", *CORPUS_META] if with_meta else []), "title", "chars",
+                   "words", "total", "per_10k_chars"]
         columns += ["share_of_words", "log1p", *self.lexicon.categories]
         if terms:
             columns += [f"term:{t}" for t in self.lexicon.terms]
@@ -268,6 +281,10 @@ class Scorer:
                     flags=record.flags,
                     doc_id=record.id,
                     text=record.text,
+                    meta={"region": record.region, "region_code": record.region_code,
+                          "year": record.year, "doc_type": record.doc_type,
+                          "issuer": record.issuer, "doc_number": record.doc_number,
+                          "url": record.source},
                 )
             )
         return report

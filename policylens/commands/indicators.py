@@ -16,6 +16,10 @@ def register(app: typer.Typer) -> None:
 
 
 _YEAR = typer.Option(None, "--year", "-y", help="Index year (default: latest year in the corpus).")
+_YEARS = typer.Option(None, "--years", help="A panel over years: 2019-2025, or 2019,2021,2025 "
+                                            "(one row per region and year).")
+_SAVE = typer.Option(None, "--save", help="Also write the table to a .csv (UTF-8 with BOM), "
+                                          ".xlsx, .parquet or .dta (Stata 14+) file.")
 _REGIONS = typer.Option("xinjiang", "--regions", help="Region set: xinjiang, provinces or a TOML file.")
 _DATA = typer.Option(None, "--data-dir", help="Data directory (default $POLICYLENS_DATA or "
                                               "./policylens-data).")
@@ -44,11 +48,23 @@ def indicators(
     relevance_keywords: str = _KEYWORDS,
     relevance: str = _RELEVANCE,
     model: str = _MODEL,
+    years: str = _YEARS,
+    save: str = _SAVE,
 ) -> None:
-    """Indicators per region for one year, each with provenance (extracted/supplied/missing)."""
+    """Indicators per region for one year (or a panel over --years), each with provenance."""
     _check_format(fmt)
+    _check_save(save)
+    if years:
+        tables = [_table(data_dir, regions, y, lexicon, supply, emphasis_measure,
+                         relevance_keywords, relevance, model) for y in _years(years, year)]
+        _indicator_panel_out(tables, fmt, save)
+        return
     table = _table(data_dir, regions, year, lexicon, supply, emphasis_measure, relevance_keywords,
                    relevance, model)
+    if save:
+        import pandas as pd
+
+        _save(pd.DataFrame(table.flat_rows()), save, "indicators")
     if fmt == "json":
         from policylens.commands._output import print_json
 
@@ -79,6 +95,8 @@ def index(
     strict: bool = typer.Option(False, "--strict",
                                 help="Refuse when an indicator has no data, instead of computing "
                                      "partial sub-indices."),
+    years: str = _YEARS,
+    save: str = _SAVE,
 ) -> None:
     """The digital-economy index: min–max normalisation, weights, sub-indices (0–100).
 
@@ -88,10 +106,24 @@ def index(
     from policylens.pipeline import build_index
 
     _check_format(fmt)
+    _check_save(save)
+    if years:
+        pairs = []
+        for y in _years(years, year):
+            table = _table(data_dir, regions, y, lexicon, supply, emphasis_measure,
+                           relevance_keywords, relevance, model)
+            pairs.append((table, build_index(table, weights=weights, method=method,
+                                             normalize_weights=normalize_weights, strict=strict)))
+        _index_panel_out(pairs, fmt, save, out)
+        return
     table = _table(data_dir, regions, year, lexicon, supply, emphasis_measure, relevance_keywords,
                    relevance, model)
     result = build_index(table, weights=weights, normalize_weights=normalize_weights, method=method,
                          strict=strict)
+    if save:
+        from policylens.report import scores_frame
+
+        _save(scores_frame(result).reset_index(names="region"), save, "index")
     if out:
         from policylens.commands._output import err_console
         from policylens.report import write_outputs
@@ -113,6 +145,84 @@ def index(
         scores_frame(result).to_csv(sys.stdout, index_label="region")
     else:
         _print_index_table(result, table)
+
+
+def _check_save(save: str | None) -> None:
+    """Refuse an unknown --save suffix before any work is done."""
+    if save:
+        from policylens.tables import table_format
+
+        table_format(save)
+
+
+def _save(frame, path: str, sheet: str) -> None:
+    from policylens.commands._output import err_console
+    from policylens.tables import write_table
+
+    write_table(frame, path, sheet=sheet)
+    err_console().print(f"wrote {path} ({len(frame)} rows)", highlight=False)
+
+
+def _years(text: str, year: int | None) -> list[int]:
+    from policylens.errors import UsageError
+    from policylens.indicators.panel import parse_years
+
+    if year is not None:
+        raise UsageError("give --year or --years, not both", hint="e.g. --years 2019-2025")
+    return parse_years(text)
+
+
+def _indicator_panel_out(tables, fmt: str, save: str | None) -> None:
+    import sys
+
+    from policylens.indicators.panel import indicator_panel
+
+    panel = indicator_panel(tables)
+    if save:
+        _save(panel, save, "indicators")
+    if fmt == "json":
+        from policylens.commands._output import print_json
+
+        print_json({"years": [t.year for t in tables], "tables": [t.to_dict() for t in tables]})
+    elif fmt == "csv":
+        panel.to_csv(sys.stdout, index=False)
+    else:
+        for table in tables:
+            _print_indicator_table(table)
+
+
+def _index_panel_out(pairs, fmt: str, save: str | None, out: str | None) -> None:
+    import json
+    import sys
+    from pathlib import Path
+
+    from policylens.commands._output import console, err_console
+    from policylens.indicators.panel import PER_YEAR_NOTE, index_panel
+    from policylens.report import index_to_dict, write_outputs
+    from policylens.tables import write_table
+
+    panel = index_panel(pairs)
+    if save:
+        _save(panel, save, "index")
+    if out:
+        for table, result in pairs:
+            write_outputs(result, Path(out) / str(table.year), table=table)
+        for suffix in ("csv", "xlsx", "parquet", "dta"):
+            write_table(panel, Path(out) / f"index_panel.{suffix}", sheet="index")
+        err_console().print(f"wrote index_panel.csv/.xlsx/.parquet/.dta and one folder per year "
+                            f"to {out}", highlight=False)
+    if fmt == "json":
+        from policylens.commands._output import print_json
+
+        print_json({"normalisation": PER_YEAR_NOTE,
+                    "panel": json.loads(panel.to_json(orient="records", force_ascii=False)),
+                    "years": {str(t.year): index_to_dict(r, t) for t, r in pairs}})
+    elif fmt == "csv":
+        panel.to_csv(sys.stdout, index=False)
+    else:
+        for table, result in pairs:
+            _print_index_table(result, table)
+        console().print(f"note: {PER_YEAR_NOTE}")
 
 
 def _check_format(fmt: str) -> None:

@@ -59,6 +59,10 @@ def score(
     ocr: OcrMode = typer.Option(
         OcrMode.auto, "--ocr", help="Read scans and images by OCR: auto, always or never."
     ),
+    save: Path = typer.Option(
+        None, "--save", help="Also write the table (one row per document, every term) to a "
+        ".csv (UTF-8 with BOM), .xlsx, .parquet or .dta file."
+    ),
 ) -> None:
     """Count the digital-technology keywords in documents or in the corpus.
 
@@ -76,6 +80,10 @@ def score(
         raise UsageError("give files or --corpus, not both")
     if not from_corpus and (region or year or doc_type):
         raise UsageError("--region, --year and --type select corpus documents", hint="add --corpus")
+    if save is not None:
+        from policylens.tables import table_format
+
+        table_format(save)  # refuse an unknown suffix before the work is done
     scorer = Scorer(lexicon)
     if from_corpus:
         report = scorer.score_corpus(
@@ -88,10 +96,17 @@ def score(
         report = scorer.compare_with(report, against, data_dir)
     if html_out is not None:
         _write_html(scorer, report, html_out)
+    if save is not None:
+        from policylens.tables import write_table
+
+        write_table(report.to_frame(terms=True), save, sheet="scores")
+        err_console().print(f"wrote {save} ({len(report.documents)} documents)", highlight=False)
     if fmt is OutputFormat.json:
         print_json(report.to_dict())
     elif fmt is OutputFormat.csv:
-        frame = report.to_frame(terms=True).drop(columns=["title"])
+        frame = report.to_frame(terms=True)
+        if "doc_id" not in frame.columns:  # a file's guessed title adds little to its path
+            frame = frame.drop(columns=["title"])
         typer.echo(frame.to_csv(index=False), nl=False)
     else:
         _print_table(report, kwic)
