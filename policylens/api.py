@@ -203,11 +203,15 @@ class Scorer:
             self.lexicon, texts, workers=min(workers, len(extracted) or 1), kwic=kwic,
             counter=self.counter,
         )
+        from policylens.corpus.metadata import infer_metadata
+
         for (path, extraction), count in zip(extracted, counts, strict=True):
+            # The title ingest would store (not page chrome such as 下载 an extractor keeps).
+            title = infer_metadata(extraction.text, title=extraction.title, source=str(path)).title
             results[path] = DocumentScore(
                 path=str(path),
                 counts=count,
-                title=extraction.title,
+                title=title,
                 method=extraction.method,
                 flags=extraction.flags,
                 text=extraction.text,

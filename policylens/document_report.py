@@ -10,6 +10,7 @@ highlight is exactly one counted hit.
 from __future__ import annotations
 
 import html
+import re
 
 from policylens.compare import Comparison
 from policylens.lexicons import Lexicon
@@ -18,6 +19,11 @@ from policylens.nlp.normalize import normalize_text
 
 __all__ = ["render_document_html", "CATEGORY_COLOURS"]
 
+# Portal page chrome that extraction keeps before a document's title.
+_CHROME_LINE = re.compile(
+    r"^(?:下载|打印|全屏|收藏|分享|关闭|加大|还原|减小|【|】|【?字号[：:]?|字号[：:]?【?|"
+    r"您的位置.*|当前位置.*|首页.*|来源[：:].*|时间[：:].*|发布时间.*|浏览次数.*|扫一扫.*)$"
+)
 CATEGORY_COLOURS = ("#f6c445", "#7fc8f8", "#9be28f", "#f49cbb", "#c3a6ff", "#ffb27a", "#8ee3d6")
 
 
@@ -73,7 +79,8 @@ def render_document_html(
     if comparison is not None:
         parts.append(_comparison_table(comparison))
     parts += ["<h2>Keywords in context</h2>", _kwic_table(counts, lexicon)]
-    parts += ["<h2>Text</h2><div id='text'>", _highlighted(normal, counts, lexicon), "</div>"]
+    parts += ["<h2>Text</h2><div id='text'>",
+              _highlighted(normal, counts, lexicon, _paragraphs(text, normal)), "</div>"]
     parts.append(_SCRIPT)
     parts.append("</body></html>")
     return "".join(parts)
@@ -95,19 +102,58 @@ def _category_index(lexicon: Lexicon) -> dict[str, int]:
     return {c: i for i, c in enumerate(lexicon.categories)}
 
 
-def _highlighted(normal: str, counts: TermCounts, lexicon: Lexicon) -> str:
+def _paragraphs(text: str, normal: str) -> list[tuple[int, int, bool]]:
+    """``(start, end, is_chrome)`` spans of ``normal`` for each line of the original text.
+
+    Normalising joins lines (Chinese has no spaces between them), so the lines are found
+    again by normalising each on its own; when that does not add up to ``normal`` the text is
+    shown as one block. Portal chrome lines before the title (下载, 打印, 【字号：…) are marked.
+    """
+    spans, pos, top = [], 0, True
+    for line in text.splitlines():
+        piece = normalize_text(line)
+        if not piece:
+            continue
+        if normal.startswith(piece, pos):
+            start = pos
+        elif normal.startswith(piece, pos + 1):  # a space normalising put between two lines
+            start = pos + 1
+        else:
+            return [(0, len(normal), False)]
+        chrome = top and bool(_CHROME_LINE.match(piece.strip()))
+        top = top and chrome
+        spans.append((start, start + len(piece), chrome))
+        pos = start + len(piece)
+    if pos != len(normal.rstrip()):
+        return [(0, len(normal), False)]
+    return spans
+
+
+def _highlighted(normal: str, counts: TermCounts, lexicon: Lexicon,
+                 paragraphs: list[tuple[int, int, bool]] | None = None) -> str:
+    """The text as paragraphs with every hit marked; chrome paragraphs without hits left out."""
     index = _category_index(lexicon)
-    out, pos = [], 0
-    for hit in counts.kwic:  # in text order, non-overlapping
-        out.append(html.escape(normal[pos : hit.offset]))
-        end = hit.offset + len(hit.term)
-        out.append(
-            f"<mark class='hit c{index[hit.category]}' data-category='{html.escape(hit.category)}'"
-            f" title='{html.escape(hit.category)}'>{html.escape(normal[hit.offset : end])}</mark>"
-        )
-        pos = end
-    out.append(html.escape(normal[pos:]))
-    return "".join(out).replace("\n", "<br>")
+    hits = list(counts.kwic)  # in text order, non-overlapping
+    out = []
+    for start, end, chrome in paragraphs or [(0, len(normal), False)]:
+        inside = [h for h in hits if start <= h.offset < end]
+        if chrome and not inside:
+            continue
+        end = max([end, *(h.offset + len(h.term) for h in inside)])
+        pos, body = start, []
+        for hit in inside:
+            if hit.offset < pos:
+                continue  # already shown: it ran over the previous paragraph's end
+            body.append(html.escape(normal[pos : hit.offset]))
+            stop = hit.offset + len(hit.term)
+            body.append(
+                f"<mark class='hit c{index[hit.category]}' data-category='{html.escape(hit.category)}'"
+                f" title='{html.escape(hit.category)}'>{html.escape(normal[hit.offset : stop])}</mark>"
+            )
+            pos = stop
+        body.append(html.escape(normal[pos:end]))
+        out.append("<p>" + "".join(body) + "</p>")
+    return "".join(out)
 
 
 def _bar_chart(counts: TermCounts, lexicon: Lexicon, colour: dict[str, str]) -> str:

@@ -86,3 +86,37 @@ def test_index_panel_is_normalised_per_year(two_years, tmp_path):
     assert (out / "index_panel.csv").read_bytes().startswith("\ufeffregion,region_code,year".encode())
     assert pd.read_parquet(out / "index_panel.parquet")["region"].iloc[0] in {
         r["region"] for r in rows}
+
+
+def test_score_and_ingest_infer_the_same_titles(two_years):
+    from conftest import _shared_path
+
+    from policylens.corpus.store import Corpus
+
+    folder = _shared_path("realdata", "govtext")
+    files = sorted(folder.glob("gwr2026_*.txt"))
+    result = CliRunner().invoke(app, ["score", *map(str, files), "--format", "json"])
+    assert result.exit_code == 0, result.output
+    scored = {d["path"].rsplit("/", 1)[-1]: d.get("title") for d in json.loads(result.stdout)["documents"]}
+    with Corpus.open(two_years) as corpus:
+        stored = {d.source.rsplit("/", 1)[-1]: d.title for d in corpus.documents(year=2026)}
+    assert len(scored) == 31 and scored == stored
+    assert not [t for t in scored.values() if not t or t.startswith("下载")]
+    assert scored["gwr2026_anhui.txt"] == "2026年安徽省政府工作报告"
+
+
+def test_html_report_shows_paragraphs_without_page_chrome(tmp_path):
+    from conftest import _shared_path
+
+    source = _shared_path("realdata", "govtext", "gwr2026_anhui.txt")
+    page = tmp_path / "anhui.html"
+    result = CliRunner().invoke(app, ["score", str(source), "--html", str(page), "--format", "json"])
+    assert result.exit_code == 0, result.output
+    total = json.loads(result.stdout)["documents"][0]["total"]
+    html = page.read_text(encoding="utf-8")
+    assert "<title>policylens · 2026年安徽省政府工作报告</title>" in html
+    text = html.split("<div id='text'>", 1)[1].split("</div>", 1)[0]
+    assert text.startswith("<p>2026年安徽省政府工作报告</p><p>——2026年2月5日在安徽省")
+    assert "下载" not in text[:200] and "字号" not in text
+    assert text.count("<mark class='hit") == total == 25  # every counted hit, once
+    assert text.count("<p>") > 100  # one paragraph per line of the report
