@@ -5,7 +5,7 @@
     >>> comparison.overall_percentile
 
 The measure is hits per 10,000 Han characters, overall and per category. A percentile is the
-share of reference documents whose density is at or below the document's (0–100).
+share of reference documents whose density is below the document's, ties counted half (0–100).
 """
 
 from __future__ import annotations
@@ -89,10 +89,16 @@ def parse_selection(text: str) -> dict:
 
 
 def percentile_of(value: float, reference: Sequence[float]) -> float:
-    """Share (0–100) of ``reference`` values at or below ``value``."""
+    """Percentile rank (0–100) of ``value``: reference values below it, ties counted half.
+
+    Counting ties half keeps a common value in the middle: a category with no hits, where
+    most reference documents have none either, is near 50, not reported as p97.
+    """
     if not reference:
         return float("nan")
-    return 100.0 * sum(1 for r in reference if r <= value) / len(reference)
+    below = sum(1 for r in reference if r < value)
+    equal = sum(1 for r in reference if r == value)
+    return 100.0 * (below + 0.5 * equal) / len(reference)
 
 
 def _median(values: Sequence[float]) -> float:

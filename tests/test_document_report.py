@@ -40,8 +40,11 @@ def test_parse_selection_and_percentile():
     for bad in ("kind=x", "year=abc", "type", ""):
         with pytest.raises(UsageError):
             parse_selection(bad)
-    assert percentile_of(5, [1, 5, 9, 10]) == 50.0
+    assert percentile_of(5, [1, 5, 9, 10]) == 37.5  # one below, one tie counted half
     assert percentile_of(0, [1, 2]) == 0.0
+    assert percentile_of(11, [1, 5, 9, 10]) == 100.0
+    # A category with no hits where 97 of 100 reference documents have none is no "p97".
+    assert percentile_of(0.0, [0.0] * 97 + [3.0, 4.0, 5.0]) == 48.5
 
 
 def test_against_reference_set(tmp_path, corpus_dir):
@@ -58,6 +61,8 @@ def test_against_reference_set(tmp_path, corpus_dir):
     assert comparison["reference_median_per_10k"] == round(10000 / 94, 4)
     assert comparison["categories"]["大数据"]["percentile"] == 100.0
     assert comparison["categories"]["区块链"]["reference_median"] == 0.0
+    # 云计算: no hit here nor in any reference: tied with all, the middle, not "p100".
+    assert comparison["categories"]["云计算"]["percentile"] == 50.0
 
 
 def test_against_nothing_matching_is_a_usage_error(tmp_path, corpus_dir):

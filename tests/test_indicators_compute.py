@@ -293,3 +293,22 @@ def test_emphasis_uses_plan_of_any_year_and_report_of_the_year(counter, xinjiang
     assert urumqi.values["technology_emphasis"].value == pytest.approx(
         5 * 10_000 / urumqi.technology_emphasis["chars"]
     )
+
+
+def test_notes_agree_with_supplied_policy_counts(tmp_path, counter, xinjiang):
+    # No policy document at all, but policy_count supplied for two regions: the notes say
+    # so, and those regions are not told their policy count is missing.
+    csv_path = tmp_path / "supply.csv"
+    csv_path.write_text("region,year,indicator,value,source\n"
+                        "乌鲁木齐,2025,policy_count,7,hand\n哈密,2025,policy_count,2,hand\n",
+                        encoding="utf-8")
+    supplied = load_supply_csv(csv_path, xinjiang)
+    table = compute_indicators([], xinjiang, 2025, counter=counter, relevance=KeywordRelevance(),
+                               supplied=supplied)
+    assert ("the corpus has no policy document of 2025: policy_count is missing except where "
+            "supplied (2 region(s): 乌鲁木齐市, 哈密市)") in table.notes
+    urumqi = next(r for r in table.regions if r.region == "乌鲁木齐市")
+    assert urumqi.values["policy_count"].value == 7.0
+    assert not [n for n in urumqi.notes if n.startswith("policy_count missing")]
+    karamay = next(r for r in table.regions if r.region == "克拉玛依市")
+    assert "policy_count missing: the corpus has no policy document of 2025" in karamay.notes

@@ -77,7 +77,11 @@ def compute_indicators(
     if not any(d.year == year for d in docs):
         table_notes.append(f"the corpus has no document of {year}")
     if not policy_docs:
-        table_notes.append(f"the corpus has no policy document of {year}: policy_count is missing")
+        given = sorted({s.region for s in supplied if s.indicator == "policy_count"})
+        table_notes.append(
+            f"the corpus has no policy document of {year}: policy_count is missing"
+            + (f" except where supplied ({len(given)} region(s): {', '.join(given)})" if given else "")
+        )
 
     results = []
     # The national level is not a unit of comparison: it is only used to recognise reposts.
@@ -111,8 +115,12 @@ def compute_indicators(
             values["policy_count"] = Value(None, "missing", "条", [], note)
             notes.append(f"policy_count missing: {note}")
         values.update(bulletin_values(own, region, year, config, notes))
-        apply_supplied(values, [s for s in supplied if s.region_code == region.code])
+        own_supplied = [s for s in supplied if s.region_code == region.code]
+        apply_supplied(values, own_supplied)
         derive(values, notes)
+        # A value supplied by the user is not missing: keep the notes in step with the values.
+        given = {s.indicator for s in own_supplied}
+        notes[:] = [n for n in notes if not any(n.startswith(f"{i} missing") for i in given)]
         results.append(
             RegionIndicators(
                 region.code, region.name, year, emphasis, counted, excluded[:_MAX_EXCLUDED],
