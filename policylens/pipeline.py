@@ -19,7 +19,8 @@ from pathlib import Path
 from policylens.errors import PolicylensError, UsageError
 from policylens.settings import resolve_data_dir
 
-__all__ = ["RunReport", "build_indicators", "build_index", "load_region_set", "run_job"]
+__all__ = ["RunReport", "build_indicators", "build_index", "load_region_set", "require_corpus",
+           "run_job"]
 
 log = logging.getLogger(__name__)
 
@@ -75,6 +76,25 @@ class RunReport:
             "stopped": self.stopped,
             "exit_code": self.exit_code,
         }
+
+
+def require_corpus(data_dir=None) -> Path:
+    """The data directory, when it holds a corpus; read commands never create one.
+
+    Raises:
+        UsageError: no ``corpus.sqlite`` there (a mistyped ``--data-dir``), naming the folder.
+    """
+    from policylens.corpus.store import CORPUS_FILENAME
+
+    folder = Path(resolve_data_dir(data_dir))
+    if not (folder / CORPUS_FILENAME).is_file():
+        state = "does not exist" if not folder.exists() else f"holds no {CORPUS_FILENAME}"
+        raise UsageError(
+            f"no corpus in {folder} (the folder {state})",
+            hint="check --data-dir or $POLICYLENS_DATA; create a corpus with "
+                 f"policylens ingest FOLDER --data-dir {folder}",
+        )
+    return folder
 
 
 def load_region_set(name_or_path: str = "xinjiang"):

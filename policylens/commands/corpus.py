@@ -25,9 +25,11 @@ def register(app: typer.Typer) -> None:
 
 
 def _open(data_dir):
+    """Open an existing corpus: a mistyped --data-dir must not create an empty one."""
     from policylens.corpus.store import Corpus
+    from policylens.pipeline import require_corpus
 
-    return Corpus.open(data_dir)
+    return Corpus.open(require_corpus(data_dir))
 
 
 @corpus_app.command("ls")
@@ -208,7 +210,14 @@ def _emit(rows, fmt: OutputFormat, columns) -> None:
     from rich.markup import escape
     from rich.table import Table
 
-    table = Table(*columns)
+    table = Table()
+    for column in columns:  # the snippet wraps rather than losing its [match] off the edge
+        if column == "snippet":
+            table.add_column(column, overflow="fold", min_width=30, ratio=3)
+        elif column == "title":
+            table.add_column(column, overflow="ellipsis", max_width=24, ratio=1)
+        else:
+            table.add_column(column, no_wrap=True)
     for row in rows:
         table.add_row(*(escape(terminal_safe(_cell(row[c]))) for c in columns))
     console().print(table)

@@ -238,8 +238,9 @@ def _table(data_dir, regions, year, lexicon, supply, measure, keywords, relevanc
 
     from policylens.commands._output import err_console
     from policylens.indicators import IndicatorConfig
-    from policylens.pipeline import build_indicators
+    from policylens.pipeline import build_indicators, require_corpus
 
+    require_corpus(data_dir)  # a mistyped --data-dir is an error, not a new empty corpus
     config = IndicatorConfig(emphasis_measure=measure)
     with Progress(console=err_console(), transient=True) as bar:
         task = bar.add_task("indicators", total=None)
