@@ -28,6 +28,7 @@ COMMAND_MODULES = [
     "indicators",
     "policies",
     "run",
+    "runs",
 ]
 
 

@@ -38,6 +38,7 @@ class RunReport:
         problems: things that went wrong but did not stop the run (crawl failures, ...).
         notes: remarks from the indicators and the index (missing values ...).
         step: the step running, or ``done``.
+        changes: one line on what changed since the previous run (``changes.html``).
         stopped: when a step could not run at all: ``"<step>: <error>"``, else ``None``.
         stopped_exit: the exit code of that error (2 for bad options or files, else 1).
         exit_code: 0 all went well; 1 the run finished but a step had failures (see
@@ -52,6 +53,7 @@ class RunReport:
     problems: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     step: str = "start"
+    changes: str | None = None
     stopped: str | None = None
     stopped_exit: int = 0
 
@@ -73,6 +75,7 @@ class RunReport:
             "problems": self.problems,
             "notes": self.notes,
             "step": self.step,
+            "changes": self.changes,
             "stopped": self.stopped,
             "exit_code": self.exit_code,
         }
@@ -287,8 +290,30 @@ def _run_steps(run: RunReport, data_dir: Path, step, *, crawl, ingest, sources_f
     files = write_outputs(result, run.out_dir, table=table)
     run.notes.extend(files.warnings)  # a rare glyph missing from the chart is not a failure
     _write_json(run.out_dir / "indicators.json", table.to_dict())
-    run.files[:0] = [*files.paths(), run.out_dir / "indicators.json"]
+    run.step = "changes"
+    step("changes")
+    changes = _changes(run, data_dir)
+    run.files[:0] = [*files.paths(), run.out_dir / "indicators.json", *changes]
     run.step = "done"
+
+
+def _changes(run: RunReport, data_dir: Path) -> list[Path]:
+    """Write documents.json and the digest of what changed since the previous run."""
+    from policylens.corpus.store import Corpus
+    from policylens.runs import diff_runs, find_previous_run, write_digest
+
+    with Corpus.open(data_dir) as corpus:
+        documents = [
+            {"id": d.id, "title": d.title, "region": d.region, "region_code": d.region_code,
+             "year": d.year, "doc_type": d.doc_type, "issuer": d.issuer,
+             "doc_number": d.doc_number, "source": d.source, "version": d.version,
+             "supersedes": d.supersedes}
+            for d in corpus.documents()
+        ]
+    _write_json(run.out_dir / "documents.json", documents)
+    diff = diff_runs(find_previous_run(run.out_dir), run.out_dir)
+    run.changes = diff.summary()
+    return [run.out_dir / "documents.json", *write_digest(diff, run.out_dir)]
 
 
 def _crawl(run: RunReport, data_dir: Path, *, sources_file, source_ids, allow_private_network,

@@ -45,8 +45,8 @@ def test_offline_run_writes_dated_outputs(tmp_path, folder):
     out = data / "runs" / "2026-05-01"
     assert report.out_dir == out
     assert sorted(p.name for p in out.iterdir()) == [
-        "index.csv", "index.html", "index.json", "index.png", "index.xlsx",
-        "indicators.json", "run.json",
+        "changes.html", "changes.json", "documents.json", "index.csv", "index.html",
+        "index.json", "index.png", "index.xlsx", "indicators.json", "run.json",
     ]
     assert report.ingested["added"] == 6
     index = json.loads((out / "index.json").read_text(encoding="utf-8"))

@@ -73,6 +73,8 @@ def run(
     elif not quiet:
         out = console()
         out.print(f"year {report.year}: wrote {len(report.files)} files to {report.out_dir}")
+        if report.changes:
+            out.print(f"changes {report.changes} (changes.html)")
         for note in report.notes:
             out.print(f"note: {note}")
     raise typer.Exit(report.exit_code)
