@@ -14,9 +14,6 @@ import re
 
 __all__ = ["attribute", "count_emphasis", "count_policies"]
 
-_MAX_EXCLUDED = 50
-
-
 
 # --- technology emphasis -------------------------------------------------------------------
 
