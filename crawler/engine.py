@@ -453,14 +453,6 @@ class _Crawl:
                 if host.fetches >= settings.max_fetches_per_host:
                     self.blocked.setdefault(key, "fetch budget for this run used up")
                     return None
-                if host.robots and host.robots.error in UNREACHABLE:
-                    # The host could not be reached at all: a network failure, not a robots
-                    # exclusion.
-                    with state.transaction() as db:
-                        state.settle(db, item.url, outcome="error", error_kind=host.robots.error,
-                                     message=f"host unreachable ({host.robots.error}): "
-                                             f"{host.robots.message}")
-                    continue
                 if host.robots and not host.robots.allowed(item.url, self.user_agent):
                     skip = ("skipped_robots", "disallowed by robots.txt" + (
                         f" ({host.robots.state})" if host.robots.state != "ok" else ""))
@@ -655,7 +647,15 @@ def _report(state: CrawlState, crawl: _Crawl, run_id: int, started_at: str, resu
     pending = state.pending_count()
     robots = {key: host.robots.describe() for key, host in sorted(crawl.hosts.items())
               if host.robots is not None}
-    unavailable = sum(1 for why in crawl.blocked.values() if why.startswith(_ROBOTS))
+    # A host whose robots.txt could not be fetched because the host itself is unreachable
+    # (DNS, refused, timeout, TLS) counts under that network error, not as a robots problem.
+    unreachable = {h: crawl.hosts[h].robots.error for h, why in crawl.blocked.items()
+                   if why.startswith(_ROBOTS) and h in crawl.hosts and crawl.hosts[h].robots
+                   and crawl.hosts[h].robots.error in UNREACHABLE}
+    for kind in unreachable.values():
+        errors[kind] = errors.get(kind, 0) + 1
+    unavailable = sum(1 for h, why in crawl.blocked.items()
+                      if why.startswith(_ROBOTS) and h not in unreachable)
     if unavailable:
         errors["robots_unavailable"] = unavailable
     blocked = tuple(sorted(h for h, why in crawl.blocked.items()
@@ -666,7 +666,9 @@ def _report(state: CrawlState, crawl: _Crawl, run_id: int, started_at: str, resu
     if parked:
         warnings["host_parked"] = len(parked)
     failures = tuple(state.failures()) + tuple(
-        (crawl.hosts[h].origin + "/", "host_parked", why) for h, why in parked)
+        (crawl.hosts[h].origin + "/", "host_parked", why) for h, why in parked) + tuple(
+        (crawl.hosts[h].origin + "/robots.txt", kind, crawl.blocked[h])
+        for h, kind in sorted(unreachable.items()))
     return CrawlReport(
         run_id=run_id, started_at=started_at, finished_at=_now(), duration_s=round(seconds, 3),
         resumed=resumed, sources=tuple(crawl.sources), pages_fetched=pages, list_pages=lists,
