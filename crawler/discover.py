@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
+from policylens.corpus.extract.decode import decode_html
 from policylens.crawler.urls import absolute_url
 
 __all__ = [
@@ -20,7 +21,6 @@ __all__ = [
     "PageInfo",
     "ATTACHMENT_EXTENSIONS",
     "ARTICLE_URL",
-    "decode_html",
     "parse_html",
     "list_links",
     "json_list_links",
@@ -45,7 +45,6 @@ ARTICLE_URL = re.compile(
 )
 NEXT_PAGE_TEXT = re.compile(r"^\s*(下一页|下页|后页|next\s*page|next)\s*[>›»]*\s*$", re.I)
 _CREATE_PAGE = re.compile(r"createPageHTML\s*\(([^)]*)\)")
-_META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_-]+)""", re.I)
 _XML_DECL = re.compile(r"^\s*<\?xml[^>]*>")
 _DATE = re.compile(r"((?:19|20)\d\d)\s*[-年/.]\s*(\d{1,2})(?:\s*[-月/.]\s*(\d{1,2}))?")
 _URL_MONTH = re.compile(r"/((?:19|20)\d\d)(0[1-9]|1[0-2])/")
@@ -119,42 +118,6 @@ def normalise_date(value: str | None) -> str | None:
     return f"{year}-{month:02d}"
 
 
-def decode_html(content: bytes, content_type: str = "") -> tuple[str, str, bool]:
-    """Decode an HTML page: header charset, else ``<meta charset>``, else UTF-8, else a guess.
-
-    Returns:
-        ``(text, encoding, guessed)``: ``guessed`` is True when no usable charset was declared
-        and the bytes were not UTF-8, so the encoding was detected statistically.
-    """
-    declared = None
-    match = re.search(r"charset\s*=\s*[\"']?([A-Za-z0-9_-]+)", content_type or "", re.I)
-    if match:
-        declared = match.group(1)
-    else:
-        meta = _META_CHARSET.search(content[:4096])
-        if meta:
-            declared = meta.group(1).decode("ascii", "replace")
-    if declared:
-        encoding = declared.lower()
-        if encoding in ("gb2312", "gbk", "gb_2312-80", "x-gbk"):
-            encoding = "gb18030"  # a superset; pages labelled gb2312 often hold GBK characters
-        try:
-            return content.decode(encoding), encoding, False
-        except (LookupError, UnicodeDecodeError):
-            pass
-    try:
-        return content.decode("utf-8"), "utf-8", False
-    except UnicodeDecodeError:
-        pass
-    from charset_normalizer import from_bytes
-
-    best = from_bytes(content[:200_000]).best()
-    encoding = best.encoding if best else "gb18030"
-    if encoding in ("gb2312", "gbk", "big5") or not best:
-        encoding = "gb18030" if encoding != "big5" else encoding
-    return content.decode(encoding, errors="replace"), encoding, True
-
-
 def parse_html(content: bytes, url: str, content_type: str = "") -> PageInfo:
     """Parse an HTML page into metadata and anchors.
 
@@ -165,8 +128,11 @@ def parse_html(content: bytes, url: str, content_type: str = "") -> PageInfo:
     """
     import lxml.html
 
-    text, encoding, guessed = decode_html(content, content_type)
-    info = PageInfo(url=url, encoding=encoding, charset_guessed=guessed)
+    decoded = decode_html(content, content_type)
+    if decoded is None:  # no encoding fits: a page without links
+        return PageInfo(url=url, encoding="", charset_guessed=True)
+    text = decoded.text
+    info = PageInfo(url=url, encoding=decoded.encoding, charset_guessed=decoded.guessed)
     text = _XML_DECL.sub("", text, count=1)
     if not text.strip():
         return info

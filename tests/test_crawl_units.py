@@ -7,8 +7,8 @@ import socket
 
 import pytest
 
+from policylens.corpus.extract import DecodedHtml, decode_html
 from policylens.crawler.discover import (
-    decode_html,
     json_list_links,
     list_links,
     normalise_date,
@@ -182,10 +182,9 @@ def test_json_list_api():
 def test_decoding_declared_and_undeclared_gb2312():
     text = "<html><body>乌鲁木齐市政府工作报告：数字经济蓬勃发展，数字政府建设加快推进。</body></html>" * 3
     raw = text.encode("gb2312")
-    assert decode_html(raw, "text/html; charset=GB2312") == (text, "gb18030", False)
-    decoded, encoding, guessed = decode_html(raw, "text/html")
-    assert decoded == text and guessed is True and encoding in ("gb18030", "gb2312", "gbk")
-    assert decode_html(text.encode(), "") == (text, "utf-8", False)
+    assert decode_html(raw, "text/html; charset=GB2312") == DecodedHtml(text, "gb18030")
+    assert decode_html(raw, "text/html") == DecodedHtml(text, "gb18030", guessed=True)
+    assert decode_html(text.encode(), "") == DecodedHtml(text, "utf-8")
 
 
 def test_article_metadata_including_template_bug():

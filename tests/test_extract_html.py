@@ -191,7 +191,7 @@ def test_lying_charset_gbk_declared_but_utf8_bytes():
     ex = extract_bytes(_page("gbk", "utf-8"), filename="t.html", options=INLINE)
     assert ex.encoding == "utf-8"
     assert "为加快数字经济发展" in ex.text
-    assert ex.warnings == ("page declares charset gbk but its bytes are UTF-8",)
+    assert ex.warnings == ("page declares charset gb18030 but its bytes are UTF-8",)
 
 
 def test_http_header_charset_wins_over_meta():

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from .decode import DecodedHtml, decode_html
 from .detect import detect_kind
 from .model import FLAGS, Attachment, Extraction, ExtractOptions
 from .worker import extract_many
@@ -19,8 +20,10 @@ from .worker import extract_many
 __all__ = [
     "FLAGS",
     "Attachment",
+    "DecodedHtml",
     "Extraction",
     "ExtractOptions",
+    "decode_html",
     "detect_kind",
     "extract_bytes",
     "extract_file",

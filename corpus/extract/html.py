@@ -8,11 +8,11 @@ from urllib.parse import urljoin, urlsplit
 
 from .cleanup import cjk_count, normalize_text
 from .damage import check_decoding, salvage
+from .decode import decode_html
 from .detect import ATTACHMENT_KINDS
 from .model import Attachment, Extraction, ExtractOptions, failed
-from .textfile import decode_text, normalize_charset
 
-__all__ = ["extract_html", "decode_html", "parse_date", "CONTENT_SELECTORS"]
+__all__ = ["extract_html", "parse_date", "CONTENT_SELECTORS"]
 
 log = logging.getLogger(__name__)
 
@@ -70,7 +70,6 @@ _META_KEYS = {
 _DATE_KEYS = ("pubdate", "publishdate", "firstpublishedtime", "published_time", "article:published_time")
 _DATE = re.compile(r"(\d{4})\s*[-年/.]\s*(\d{1,2})\s*[-月/.]\s*(\d{1,2})")
 _DOC_NUMBER = re.compile(r"[\u4e00-\u9fff]{1,12}[〔\[［(（]\d{4}[〕\]］)）]\s*\d{1,4}\s*号")
-_META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_\-]+)""", re.IGNORECASE)
 
 
 def parse_date(value: str | None) -> str | None:
@@ -84,45 +83,6 @@ def parse_date(value: str | None) -> str | None:
     if not (1949 <= year <= 2100 and 1 <= month <= 12 and 1 <= day <= 31):
         return None
     return f"{year:04d}-{month:02d}-{day:02d}"
-
-
-def decode_html(data: bytes, content_type: str | None = None) -> tuple[str, str, list[str]] | None:
-    """Decode HTML bytes.
-
-    Order: BOM, charset of the HTTP header, ``<meta charset>``/``http-equiv``, then detection.
-    A declared charset the bytes do not fit (a lying page) is skipped with a warning, and
-    bytes that are valid UTF-8 are read as UTF-8 whatever the page claims.
-
-    Returns:
-        ``(text, encoding, warnings)`` or None when nothing decodes.
-    """
-    warnings: list[str] = []
-    header = None
-    if content_type:
-        match = re.search(r"charset\s*=\s*[\"']?([A-Za-z0-9_\-]+)", content_type, re.IGNORECASE)
-        header = match.group(1) if match else None
-    match = _META_CHARSET.search(data[:8192])
-    declared = header or (match.group(1).decode("ascii", "ignore") if match else None)
-    codec = normalize_charset(declared)
-    if not data.startswith((b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff")):
-        try:
-            text = data.decode("utf-8")
-            if codec not in (None, "utf-8") and not data.isascii():
-                warnings.append(f"page declares charset {declared} but its bytes are UTF-8")
-            return text, "utf-8", warnings
-        except UnicodeDecodeError:
-            pass
-        if codec and codec != "utf-8":
-            try:
-                return data.decode(codec), codec, warnings
-            except (UnicodeDecodeError, LookupError):
-                pass
-        if declared:
-            warnings.append(f"page declares charset {declared} but its bytes do not match; detected")
-    decoded = decode_text(data)
-    if decoded is None:
-        return None
-    return decoded[0], decoded[1], warnings
 
 
 def _classes(el) -> str:
@@ -356,8 +316,9 @@ def extract_html(
         if rescued is None:
             return failed("undecodable", "page is in no known encoding; save it as UTF-8",
                           method="html")
-        decoded = (rescued.text, rescued.encoding, [rescued.warning])
-    text, encoding, warnings = decoded
+        text, encoding, warnings = rescued.text, rescued.encoding, [rescued.warning]
+    else:
+        text, encoding, warnings = decoded.text, decoded.encoding, list(decoded.warnings)
     check = check_decoding(data, text, encoding)  # mojibake is refused, not stored
     if check.flag:
         return failed(check.flag, check.warning, method="html", encoding=encoding)

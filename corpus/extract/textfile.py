@@ -2,82 +2,15 @@
 
 from __future__ import annotations
 
-import codecs
 import logging
 
 from .cleanup import normalize_text
+from .decode import decode_text
 from .model import Extraction, failed
 
-__all__ = ["decode_text", "extract_text_bytes", "normalize_charset"]
+__all__ = ["extract_text_bytes"]
 
 log = logging.getLogger(__name__)
-
-# GB2312 and GBK are subsets of GB18030; decoding them as GB18030 keeps chars such as 镕.
-_GB_FAMILY = {"gb2312", "gbk", "gb18030", "x-gbk", "cp936", "euc-cn", "hz-gb-2312", "csgb2312"}
-
-
-def normalize_charset(name: str | None) -> str | None:
-    """Map a declared charset to the Python codec we decode with (GB family -> gb18030).
-
-    Returns None for names Python does not know.
-    """
-    if not name:
-        return None
-    name = name.strip().strip("\"'").lower()
-    if name in _GB_FAMILY:
-        return "gb18030"
-    try:
-        canonical = codecs.lookup(name).name
-    except LookupError:
-        return None
-    return "gb18030" if canonical in ("gb2312", "gbk") else canonical
-
-
-def _detect(data: bytes) -> str | None:
-    from charset_normalizer import from_bytes
-
-    best = from_bytes(data[:200_000]).best()
-    return normalize_charset(best.encoding) if best else None
-
-
-def decode_text(data: bytes, declared: str | None = None) -> tuple[str, str] | None:
-    """Decode document bytes.
-
-    Order: BOM, the declared charset (if it decodes without error), UTF-8, GB18030,
-    then charset-normalizer detection.
-
-    Args:
-        data: raw bytes.
-        declared: a charset named by the HTTP header or the document itself.
-
-    Returns:
-        ``(text, encoding)`` or None when nothing decodes cleanly.
-    """
-    if data.startswith(codecs.BOM_UTF8):
-        return data[3:].decode("utf-8", errors="replace"), "utf-8-sig"
-    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        try:
-            return data.decode("utf-16"), "utf-16"
-        except UnicodeDecodeError:
-            pass
-    candidates = []
-    if normalize_charset(declared):
-        candidates.append(normalize_charset(declared))
-    candidates += ["utf-8", "gb18030"]
-    for enc in dict.fromkeys(candidates):
-        try:
-            return data.decode(enc), enc
-        except (UnicodeDecodeError, LookupError):
-            # A declared charset that does not fit the bytes is a lie; try the next one.
-            continue
-    detected = _detect(data)
-    if detected:
-        try:
-            return data.decode(detected), detected
-        except (UnicodeDecodeError, LookupError):
-            log.debug("detected charset %s does not decode either", detected)
-    return None
-
 
 def extract_text_bytes(data: bytes, kind: str = "txt") -> Extraction:
     """Extract a plain-text or Markdown document.
