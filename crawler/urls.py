@@ -8,10 +8,9 @@ explicitly allowed. The check runs again on every redirect hop.
 from __future__ import annotations
 
 import ipaddress
-import posixpath
 import re
 import socket
-from urllib.parse import quote, unquote, urljoin, urlsplit, urlunsplit
+from urllib.parse import unquote, urljoin, urlsplit, urlunsplit
 
 __all__ = [
     "UnsafeURL",
@@ -21,10 +20,6 @@ __all__ = [
     "check_url",
     "safe_filename",
 ]
-
-_SAFE_PATH = "/%:@!$&'()*+,;=-._~"
-_SAFE_QUERY = _SAFE_PATH + "?"
-
 
 class UnsafeURL(Exception):
     """A URL the crawler must not fetch. ``kind`` is the error kind reported."""
@@ -36,26 +31,34 @@ class UnsafeURL(Exception):
 
 
 def canonical_url(url: str) -> str:
-    """Normalise a URL so one page has one key.
+    """Normalise a URL so one page has one key (the frontier key and the URL fetched).
 
-    Lowercases scheme and host, drops the default port and the fragment, resolves ``.`` and
-    ``..`` segments and percent-encodes non-ASCII characters (Chinese attachment names).
+    w3lib's ``canonicalize_url`` (the one scrapy uses) lowercases scheme and host, encodes an
+    internationalised host name with IDNA, percent-encodes non-ASCII characters (Chinese
+    attachment names) with upper-case escapes (``%e4%b8%ad`` and ``%E4%B8%AD`` are one key),
+    resolves ``.`` and ``..`` segments, sorts the query arguments and drops the fragment.
+    On top of it the crawler drops the default port, a trailing dot of the host and any
+    user:password part.
+
+    Args:
+        url: an absolute http(s) URL.
+
+    Returns:
+        The canonical URL.
+
+    Raises:
+        ValueError: when the URL has a malformed port or IPv6 literal.
     """
-    parts = urlsplit(url.strip())
-    scheme = parts.scheme.lower()
-    host = (parts.hostname or "").lower().rstrip(".")
+    from w3lib.url import canonicalize_url
+
+    parts = urlsplit(canonicalize_url(url.strip()))
+    host = (parts.hostname or "").rstrip(".")
+    if ":" in host:
+        host = f"[{host}]"  # an IPv6 literal keeps its brackets
     port = parts.port
-    netloc = host if port is None or (scheme, port) in (("http", 80), ("https", 443)) else f"{host}:{port}"
-    path = parts.path or "/"
-    if "." in path:
-        trailing = path.endswith("/")
-        path = posixpath.normpath(path)
-        path = "/" if path in (".", "//") else path
-        if trailing and not path.endswith("/"):
-            path += "/"
-    path = quote(path, safe=_SAFE_PATH)
-    query = quote(parts.query, safe=_SAFE_QUERY)
-    return urlunsplit((scheme, netloc, path, query, ""))
+    default = (parts.scheme, port) in (("http", 80), ("https", 443))
+    netloc = host if port is None or default else f"{host}:{port}"
+    return urlunsplit((parts.scheme, netloc, parts.path or "/", parts.query, ""))
 
 
 def absolute_url(base: str, href: str) -> str | None:
@@ -126,7 +129,34 @@ def check_url(url: str, domains: tuple[str, ...], *, max_length: int = 2083,
                             f"{host} resolves to non-public address {address}")
 
 
-_DISPOSITION_NAME = re.compile(r"filename\*?=(?:UTF-8''|\"?)([^\";]+)", re.I)
+def _disposition_name(header: str) -> str | None:
+    """The file name a Content-Disposition header gives, parsed by the standard library.
+
+    RFC 6266: an extended ``filename*=UTF-8''...`` (RFC 5987 / 2231) wins over the plain
+    ``filename=`` fallback, whatever their order.
+    """
+    from email.message import Message
+    from email.utils import collapse_rfc2231_value
+
+    message = Message()
+    message["content-disposition"] = header
+    names = [value for key, value in message.get_params([], header="content-disposition")
+             if key == "filename"]
+    extended = [value for value in names if isinstance(value, tuple)]
+    if extended:
+        return collapse_rfc2231_value(extended[0], errors="replace")
+    if not names:
+        return None
+    name = unquote(names[0])  # some servers percent-encode the plain name (IE style)
+    if not name.isascii() and all(ord(c) < 256 for c in name):
+        # HTTP headers arrive as Latin-1: a raw UTF-8 or GBK name is mojibake; read its bytes.
+        raw = name.encode("latin-1")
+        for encoding in ("utf-8", "gb18030"):
+            try:
+                return raw.decode(encoding)
+            except UnicodeDecodeError:
+                continue
+    return name
 
 
 def safe_filename(content_disposition: str | None, url: str) -> str | None:
@@ -134,12 +164,15 @@ def safe_filename(content_disposition: str | None, url: str) -> str | None:
 
     Directory parts, ``..``, control characters and leading dots are removed, so a server that
     sends ``../../evil`` gets ``evil``.
+
+    Args:
+        content_disposition: the header's value, or None.
+        url: the download's URL (its last path segment is the fallback).
+
+    Returns:
+        The name, or None when neither gives one.
     """
-    name = None
-    if content_disposition:
-        match = _DISPOSITION_NAME.search(content_disposition)
-        if match:
-            name = unquote(match.group(1))
+    name = _disposition_name(content_disposition) if content_disposition else None
     if not name:
         name = unquote(urlsplit(url).path.rsplit("/", 1)[-1])
     name = name.replace("\\", "/").rsplit("/", 1)[-1]
