@@ -14,6 +14,7 @@ from pathlib import PurePosixPath, PureWindowsPath
 from typing import TYPE_CHECKING
 from urllib.parse import urlparse
 
+from policylens.corpus.extract.dates import parse_date
 from policylens.corpus.regions import Region, RegionSet, load_regions
 from policylens.errors import UsageError
 
@@ -52,7 +53,6 @@ _DOC_NUMBER = re.compile(
 _YEAR = re.compile(r"(?<!\d)((?:19|20)\d{2})(?!\d)")
 _CN_YEAR = re.compile(r"([〇零一二三四五六七八九]{4})年")
 _CN_DIGITS = str.maketrans("〇零一二三四五六七八九", "00123456789")
-_DATE = re.compile(r"(?<!\d)((?:19|20)\d{2})\s*[-年/.]\s*(\d{1,2})\s*[-月/.]\s*(\d{1,2})(?!\d)")
 _DELIVERY_DATE = re.compile(r"(?<!\d)((?:19|20)\d{2})年\d{1,2}月\d{1,2}日")
 _ISSUER_IN_TITLE = re.compile(
     r"^(.{2,60}?(?:人民政府|办公厅|办公室|政府|行政公署|局|委员会|委|厅|署|院|部|中心|小组|办))"
@@ -281,13 +281,7 @@ def infer_issuer(
 
 def infer_pub_date(text: str) -> str | None:
     """First full date (2026-02-09, 2026年2月9日) in the first lines, as ``YYYY-MM-DD``."""
-    match = _DATE.search(_first_lines(text))
-    if not match:
-        return None
-    year, month, day = (int(g) for g in match.groups())
-    if not (1 <= month <= 12 and 1 <= day <= 31):
-        return None
-    return f"{year:04d}-{month:02d}-{day:02d}"
+    return parse_date(_first_lines(text))
 
 
 def validate_overrides(overrides: dict | None, regions: RegionSet | None = None) -> dict:

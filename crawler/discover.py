@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
+from policylens.corpus.extract.dates import parse_date
 from policylens.corpus.extract.decode import decode_html
 from policylens.crawler.urls import absolute_url
 
@@ -26,7 +27,6 @@ __all__ = [
     "json_list_links",
     "attachment_kind",
     "sniff_type",
-    "normalise_date",
 ]
 
 ATTACHMENT_EXTENSIONS = (".pdf", ".doc", ".docx", ".wps", ".xls", ".xlsx", ".et", ".ofd",
@@ -46,7 +46,6 @@ ARTICLE_URL = re.compile(
 NEXT_PAGE_TEXT = re.compile(r"^\s*(下一页|下页|后页|next\s*page|next)\s*[>›»]*\s*$", re.I)
 _CREATE_PAGE = re.compile(r"createPageHTML\s*\(([^)]*)\)")
 _XML_DECL = re.compile(r"^\s*<\?xml[^>]*>")
-_DATE = re.compile(r"((?:19|20)\d\d)\s*[-年/.]\s*(\d{1,2})(?:\s*[-月/.]\s*(\d{1,2}))?")
 _URL_MONTH = re.compile(r"/((?:19|20)\d\d)(0[1-9]|1[0-2])/")
 _META_NAMES = {"articletitle": "title", "pubdate": "pub_date", "contentsource": "source",
                "sitename": "site_name", "columnname": "column_name", "firstimage": None}
@@ -86,7 +85,7 @@ class PageInfo:
     def pub_date(self) -> str | None:
         """The publication date: meta PubDate, else a date in the URL, else in the page text."""
         for value in (self.meta.get("pub_date"), self.date_text):
-            date = normalise_date(value)
+            date = parse_date(value, month=True)
             if date:
                 return date
         match = _URL_MONTH.search(urlsplit(self.url).path)
@@ -101,21 +100,6 @@ class PageInfo:
             if attachment_kind(url):
                 found.append(Link(url=url, kind="attachment", text=text))
         return found
-
-
-def normalise_date(value: str | None) -> str | None:
-    """``2026-04-21 18:05`` / ``2026年4月21日`` -> ``2026-04-21``; ``2026年4月`` -> ``2026-04``."""
-    if not value:
-        return None
-    match = _DATE.search(value)
-    if not match:
-        return None
-    year, month, day = match.group(1), int(match.group(2)), match.group(3)
-    if not 1 <= month <= 12:
-        return None
-    if day and 1 <= int(day) <= 31:
-        return f"{year}-{month:02d}-{int(day):02d}"
-    return f"{year}-{month:02d}"
 
 
 def parse_html(content: bytes, url: str, content_type: str = "") -> PageInfo:
@@ -342,7 +326,7 @@ def json_list_links(content: bytes, url: str, *, link_pattern: str | None,
             continue
         date = next((str(lowered[k]) for k in _JSON_DATE_KEYS if lowered.get(k)), None)
         kind = "attachment" if attachment_kind(target) else "article"
-        links.append(Link(url=target, kind=kind, text=title, pub_date=normalise_date(date)))
+        links.append(Link(url=target, kind=kind, text=title, pub_date=parse_date(date, month=True)))
     return links, len(items)
 
 

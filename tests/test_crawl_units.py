@@ -8,10 +8,10 @@ import socket
 import pytest
 
 from policylens.corpus.extract import DecodedHtml, decode_html
+from policylens.corpus.extract.dates import parse_date
 from policylens.crawler.discover import (
     json_list_links,
     list_links,
-    normalise_date,
     parse_html,
     sniff_type,
 )
@@ -203,7 +203,7 @@ def test_article_metadata_including_template_bug():
     ("<PUBLISHTIME>", None), ("2026-13-01", None),
 ])
 def test_normalise_date(value, date):
-    assert normalise_date(value) == date
+    assert parse_date(value, month=True) == date
 
 
 @pytest.mark.parametrize("data, kind", [

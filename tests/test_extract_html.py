@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from policylens.corpus.extract import ExtractOptions, extract_bytes, extract_file
-from policylens.corpus.extract.html import parse_date
+from policylens.corpus.extract.dates import parse_date
 
 INLINE = ExtractOptions(isolate=False)
 

@@ -8,11 +8,12 @@ from urllib.parse import urljoin, urlsplit
 
 from .cleanup import cjk_count, normalize_text
 from .damage import check_decoding, salvage
+from .dates import parse_date
 from .decode import decode_html
 from .detect import ATTACHMENT_KINDS
 from .model import Attachment, Extraction, ExtractOptions, failed
 
-__all__ = ["extract_html", "parse_date", "CONTENT_SELECTORS"]
+__all__ = ["extract_html", "CONTENT_SELECTORS"]
 
 log = logging.getLogger(__name__)
 
@@ -68,21 +69,7 @@ _META_KEYS = {
     "description": "description",
 }
 _DATE_KEYS = ("pubdate", "publishdate", "firstpublishedtime", "published_time", "article:published_time")
-_DATE = re.compile(r"(\d{4})\s*[-年/.]\s*(\d{1,2})\s*[-月/.]\s*(\d{1,2})")
 _DOC_NUMBER = re.compile(r"[\u4e00-\u9fff]{1,12}[〔\[［(（]\d{4}[〕\]］)）]\s*\d{1,4}\s*号")
-
-
-def parse_date(value: str | None) -> str | None:
-    """Return ``YYYY-MM-DD`` from a date written in any common way (tags/junk around it ok)."""
-    if not value:
-        return None
-    match = _DATE.search(value)
-    if not match:
-        return None
-    year, month, day = (int(g) for g in match.groups())
-    if not (1949 <= year <= 2100 and 1 <= month <= 12 and 1 <= day <= 31):
-        return None
-    return f"{year:04d}-{month:02d}-{day:02d}"
 
 
 def _classes(el) -> str:
