@@ -15,12 +15,12 @@ from urllib.parse import urlsplit
 
 from policylens.corpus.extract.dates import parse_date
 from policylens.corpus.extract.decode import decode_html
+from policylens.corpus.extract.detect import attachment_kind, container_of, detect_kind
 from policylens.crawler.urls import absolute_url
 
 __all__ = [
     "Link",
     "PageInfo",
-    "ATTACHMENT_EXTENSIONS",
     "ARTICLE_URL",
     "parse_html",
     "list_links",
@@ -29,8 +29,6 @@ __all__ = [
     "sniff_type",
 ]
 
-ATTACHMENT_EXTENSIONS = (".pdf", ".doc", ".docx", ".wps", ".xls", ".xlsx", ".et", ".ofd",
-                         ".zip", ".rar", ".7z")
 # Article URL shapes met on government CMSs (UCAP, TRS, VSB, Epoint, plain ids).
 ARTICLE_URL = re.compile(
     r"/\d{6}/[0-9a-f]{32}\.s?html?$"          # UCAP: /c123456/202401/<32 hex>.shtml
@@ -168,15 +166,6 @@ def _parse_create_page(script: str) -> tuple[int, int, str, str] | None:
         if len(numbers) >= 2 and exts:
             prefix = names[-1] if names else "index"
             return numbers[0], numbers[1], prefix, exts[0]
-    return None
-
-
-def attachment_kind(url: str) -> str | None:
-    """The extension (``pdf``, ``docx`` ...) when ``url`` points at a downloadable document."""
-    path = urlsplit(url).path.lower()
-    for ext in ATTACHMENT_EXTENSIONS:
-        if path.endswith(ext):
-            return ext[1:]
     return None
 
 
@@ -331,24 +320,9 @@ def json_list_links(content: bytes, url: str, *, link_pattern: str | None,
 
 
 def sniff_type(content: bytes) -> str:
-    """What the bytes are, by magic number: pdf, ole (doc/xls/wps), zip (docx/xlsx), rar, 7z,
-    ofd, html or unknown."""
-    head = content[:1024]
-    if head.startswith(b"%PDF") or b"%PDF-" in head[:1024]:
-        return "pdf"
-    if head.startswith(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"):
-        return "ole"
-    if head.startswith(b"PK\x03\x04") or head.startswith(b"PK\x05\x06"):
-        return "zip"
-    if head.startswith(b"Rar!"):
-        return "rar"
-    if head.startswith(b"7z\xbc\xaf\x27\x1c"):
-        return "7z"
-    lowered = head.lstrip().lower()
-    if lowered.startswith((b"<!doctype html", b"<html", b"<head", b"<?xml", b"<body")) \
-            or b"<html" in lowered[:512]:
-        return "html"
-    return "unknown"
+    """What the bytes are, by magic number (``policylens.corpus.extract.detect_kind``): pdf,
+    ole (doc/xls/wps), zip (docx/xlsx/ofd), rar, 7z, html or unknown."""
+    return container_of(detect_kind(content))
 
 
 # Which sniffed types an extension may hold (a .doc that is really a .docx is fine).

@@ -5,14 +5,19 @@ from __future__ import annotations
 import io
 import zipfile
 from pathlib import PurePosixPath
+from urllib.parse import urlsplit
 
-__all__ = ["detect_kind", "ARCHIVE_KINDS", "ATTACHMENT_KINDS"]
+__all__ = ["detect_kind", "attachment_kind", "container_of", "ARCHIVE_KINDS", "ATTACHMENT_KINDS"]
 
 ARCHIVE_KINDS = frozenset({"zip", "rar", "7z", "gz", "tar"})
-# Extensions of links reported as attachments of an HTML page.
-ATTACHMENT_KINDS = frozenset(
-    {"pdf", "doc", "docx", "wps", "xls", "xlsx", "et", "zip", "rar", "7z", "ofd", "txt", "ppt", "pptx"}
-)
+# The one list of attachment extensions: links the crawler downloads and HTML extraction
+# reports as a page's attachments.
+ATTACHMENT_KINDS = ("pdf", "doc", "docx", "wps", "xls", "xlsx", "et", "ofd", "zip", "rar", "7z")
+# The container format behind a kind: Office 97/WPS files are OLE, OOXML and OFD are zips.
+_CONTAINERS = {
+    "doc": "ole", "wps": "ole", "xls": "ole", "et": "ole", "ppt": "ole", "dps": "ole",
+    "docx": "zip", "xlsx": "zip", "pptx": "zip", "ofd": "zip",
+}
 
 _IMAGE_EXTS = frozenset({"png", "jpg", "gif", "bmp", "tiff", "webp"})
 _EXT_ALIASES = {"jpeg": "jpg", "tif": "tiff", "htm": "html", "shtml": "html", "xhtml": "html", "jhtml": "html", "markdown": "md"}
@@ -44,6 +49,32 @@ _IMAGE_MAGIC = (
     (b"II*\x00", "tiff"),
     (b"MM\x00*", "tiff"),
 )
+
+
+def attachment_kind(url: str) -> str | None:
+    """The extension (``pdf``, ``docx`` ...) when ``url`` points at a downloadable document.
+
+    Args:
+        url: an absolute or relative URL, or a file name (query and fragment are ignored).
+
+    Returns:
+        One of ``ATTACHMENT_KINDS``, or None.
+    """
+    name = urlsplit(url).path.rsplit("/", 1)[-1].lower()
+    ext = name.rpartition(".")[2] if "." in name else ""
+    return ext if ext in ATTACHMENT_KINDS else None
+
+
+def container_of(kind: str) -> str:
+    """The container format of a kind from :func:`detect_kind`.
+
+    Returns:
+        ``pdf``, ``ole`` (doc/xls/wps...), ``zip`` (docx/xlsx/ofd and plain zips), ``rar``,
+        ``7z``, ``html`` or ``unknown``.
+    """
+    if kind in ("pdf", "zip", "rar", "7z", "html"):
+        return kind
+    return _CONTAINERS.get(kind, "unknown")
 
 
 def _extension(filename: str | None) -> str:

@@ -10,7 +10,7 @@ from .cleanup import cjk_count, normalize_text
 from .damage import check_decoding, salvage
 from .dates import parse_date
 from .decode import decode_html
-from .detect import ATTACHMENT_KINDS
+from .detect import attachment_kind
 from .model import Attachment, Extraction, ExtractOptions, failed
 
 __all__ = ["extract_html", "CONTENT_SELECTORS"]
@@ -222,10 +222,10 @@ def _attachments(soup, url: str | None) -> tuple[Attachment, ...]:
         if not href or href.startswith(("javascript:", "mailto:", "#")):
             continue
         try:  # a malformed link (``http://[bad/x.pdf``) is skipped, never loses the page
-            path = urlsplit(href).path
-            ext = path.rsplit(".", 1)[-1].lower() if "." in path.rsplit("/", 1)[-1] else ""
-            if ext not in ATTACHMENT_KINDS:
+            ext = attachment_kind(href)
+            if ext is None:
                 continue
+            path = urlsplit(href).path
             absolute = urljoin(url, href) if url else href
         except ValueError:
             continue
