@@ -13,7 +13,6 @@ so document ids are the same on every run. Single documents (the crawl sink):
 from __future__ import annotations
 
 import csv
-import glob
 import hashlib
 import logging
 import os
@@ -24,16 +23,15 @@ from pathlib import Path
 
 from policylens.corpus.extract.model import Extraction
 from policylens.corpus.metadata import validate_overrides
+from policylens.corpus.paths import expand_paths
 from policylens.corpus.records import STATUSES, AddResult, DocumentMeta
 from policylens.corpus.store import Corpus
 from policylens.errors import ExtractionError, PolicylensError, UsageError
 
 __all__ = [
-    "DOCUMENT_SUFFIXES",
     "IngestItem",
     "IngestSummary",
     "ManifestRow",
-    "expand_paths",
     "extract_document",
     "ingest_bytes",
     "ingest_paths",
@@ -42,11 +40,6 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-# Files picked up when walking a folder (named files and globs are taken whatever their suffix).
-DOCUMENT_SUFFIXES = frozenset(
-    {".pdf", ".html", ".htm", ".shtml", ".xhtml", ".docx", ".doc", ".wps", ".txt", ".md",
-     ".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp", ".gif", ".webp"}
-)
 MANIFEST_COLUMNS = ("path", "region", "year", "type", "title", "url")
 
 
@@ -131,44 +124,6 @@ def ingest_bytes(corpus: Corpus, raw: bytes, meta: DocumentMeta, *, options=None
     extraction = extract_document(raw, filename=meta.filename, content_type=meta.content_type,
                                   url=meta.final_url or meta.source, options=options)
     return corpus.add(raw, meta, extraction)
-
-
-def expand_paths(paths: Iterable[str | os.PathLike[str]]) -> tuple[list[Path], list[IngestItem], int]:
-    """Turn files, folders (recursive) and glob patterns into a sorted, de-duplicated file list.
-
-    Returns:
-        ``(files, problems, skipped)``: problems are failed items for missing paths or patterns
-        matching nothing; ``skipped`` counts files in folders without a document suffix.
-    """
-    files: list[Path] = []
-    problems: list[IngestItem] = []
-    skipped = 0
-    for given in paths:
-        text = os.fspath(given)
-        path = Path(text)
-        if path.is_dir():
-            for found in sorted(p for p in path.rglob("*") if p.is_file() or p.is_symlink()):
-                if any(part.startswith(".") for part in found.relative_to(path).parts):
-                    continue
-                if found.suffix.lower() in DOCUMENT_SUFFIXES:
-                    files.append(found)
-                else:
-                    skipped += 1
-        elif path.exists() or path.is_symlink():
-            files.append(path)
-        elif glob.has_magic(text):
-            matched = sorted(Path(p) for p in glob.glob(text, recursive=True) if Path(p).is_file())
-            if not matched:
-                problems.append(IngestItem(text, "failed", message="pattern matches no file"))
-            files.extend(matched)
-        else:
-            problems.append(
-                IngestItem(text, "failed", message="no such file or folder (check the path)")
-            )
-    unique: dict[Path, Path] = {}
-    for f in files:
-        unique.setdefault(f.resolve(), f)
-    return list(unique.values()), problems, skipped
 
 
 def read_manifest(path: str | os.PathLike[str], regions=None) -> tuple[list[ManifestRow], list[IngestItem]]:
@@ -268,7 +223,8 @@ def ingest_paths(
 
     base = validate_overrides(overrides, corpus.regions)
     files, problems, skipped = expand_paths(paths)
-    summary = IngestSummary(items=list(problems), skipped=skipped)
+    summary = IngestSummary(
+        items=[IngestItem(p.path, "failed", message=p.message) for p in problems], skipped=skipped)
     per_file: dict[Path, ManifestRow] = {}
     if manifest is not None:
         rows, bad = read_manifest(manifest, corpus.regions)

@@ -10,7 +10,6 @@ Build a :class:`Scorer` once to score many texts: it holds the jieba dictionary.
 
 from __future__ import annotations
 
-import glob
 import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
@@ -18,6 +17,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from policylens.compare import Comparison, compare, parse_selection
+from policylens.corpus.paths import expand_paths
 from policylens.errors import PolicylensError, UsageError
 from policylens.lexicons import Lexicon, load_lexicon
 from policylens.nlp.counter import KeywordCounter, TermCounts
@@ -28,7 +28,6 @@ __all__ = [
     "DocumentScore",
     "ScoreError",
     "ScoreReport",
-    "SUPPORTED_SUFFIXES",
     "CORPUS_META",
     "count_text",
     "score_files",
@@ -39,8 +38,6 @@ logger = logging.getLogger(__name__)
 
 # Columns that corpus scores carry besides doc_id and title.
 CORPUS_META = ("region", "region_code", "year", "doc_type", "issuer", "doc_number", "url")
-SUPPORTED_SUFFIXES = (".txt", ".md", ".html", ".htm", ".shtml", ".pdf", ".docx", ".doc", ".wps",
-                      ".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp", ".gif", ".webp")
 # Formats parsed in-process; the others (PDF, Office) run in an isolated worker with a timeout.
 _INLINE_SUFFIXES = (".txt", ".md", ".html", ".htm", ".shtml")
 
@@ -186,8 +183,8 @@ class Scorer:
         from policylens.nlp.parallel import count_many
 
         report = ScoreReport(self.lexicon)
-        files, errors = expand_paths(paths)
-        report.errors.extend(errors)
+        files, problems, _ = expand_paths(paths)
+        report.errors.extend(ScoreError(p.path, p.message) for p in problems)
         results: dict[Path, DocumentScore | ScoreError] = {}
         extracted = []
         for path, extraction in _extractions(files, ocr):
@@ -362,47 +359,6 @@ def _corpus_documents(data_dir, *, region=None, year=None, doc_type=None):
         )
     with Corpus.open(folder) as corpus:
         yield from corpus.iter_documents(region, year, doc_type, with_text=True)
-
-
-def expand_paths(paths: Iterable[str | Path]) -> tuple[list[Path], list[ScoreError]]:
-    """Turn files, folders and glob patterns into document files.
-
-    Returns:
-        The files (sorted within each argument, duplicates dropped) and one error per
-        argument that named nothing usable.
-    """
-    files: list[Path] = []
-    errors: list[ScoreError] = []
-    seen: set[Path] = set()
-    for raw in paths:
-        raw = str(raw)
-        path = Path(raw)
-        if path.is_dir():
-            found = sorted(
-                p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in SUPPORTED_SUFFIXES
-            )
-            if not found:
-                errors.append(
-                    ScoreError(
-                        raw,
-                        "folder holds no documents "
-                        f"({', '.join(SUPPORTED_SUFFIXES)}); point at a folder with documents",
-                    )
-                )
-        elif path.exists():
-            found = [path]
-        elif glob.has_magic(raw):
-            found = sorted(Path(p) for p in glob.glob(raw, recursive=True) if Path(p).is_file())
-            if not found:
-                errors.append(ScoreError(raw, "the pattern matches no file; check the pattern"))
-        else:
-            errors.append(ScoreError(raw, "file not found; check the path"))
-            found = []
-        for item in found:
-            if item not in seen:
-                seen.add(item)
-                files.append(item)
-    return files, errors
 
 
 @lru_cache(maxsize=4)

@@ -35,13 +35,14 @@ def test_score_paths_reports_progress_and_errors(tmp_path):
     report = Scorer().score_paths([tmp_path / "a.txt", tmp_path / "gone.pdf"], kwic=2, progress=seen.append)
     assert seen == [str(tmp_path / "a.txt")]
     assert [e.to_dict() for e in report.errors] == [
-        {"path": str(tmp_path / "gone.pdf"), "error": "file not found; check the path"}]
+        {"path": str(tmp_path / "gone.pdf"), "error": "no such file or folder; check the path"}]
     assert [k.term for k in report.documents[0].counts.kwic] == ["大数据", "移动互联网"]
 
 
 def test_expand_paths_dedupes_and_globs(tmp_path):
     for name in ("x.txt", "y.html", "z.bin"):
         (tmp_path / name).write_text("文本", encoding="utf-8")
-    files, errors = expand_paths([tmp_path, tmp_path / "x.txt", str(tmp_path / "*.html"), str(tmp_path / "*.doc")])
+    files, errors, skipped = expand_paths([tmp_path, tmp_path / "x.txt", str(tmp_path / "*.html"), str(tmp_path / "*.doc")])
     assert files == [tmp_path / "x.txt", tmp_path / "y.html"]
     assert [e.path for e in errors] == [str(tmp_path / "*.doc")]
+    assert skipped == 1  # z.bin

@@ -11,7 +11,8 @@ from typer.testing import CliRunner
 
 from policylens.cli import app
 from policylens.corpus.extract.pdfgen import build_pdf
-from policylens.corpus.ingest import expand_paths, ingest_paths, read_manifest
+from policylens.corpus.ingest import ingest_paths, read_manifest
+from policylens.corpus.paths import expand_paths
 from policylens.corpus.store import Corpus
 from policylens.errors import UsageError
 
@@ -53,7 +54,7 @@ def test_bad_files_fail_with_reasons_and_good_ones_are_stored(inputs, tmp_path):
         assert summary.counts == {"added": 2, "duplicate": 0, "near_duplicate": 0, "new_version": 0,
                                   "flagged": 0, "failed": 5}
         assert summary.skipped == 1  # notes.xyz
-        assert by_name["missing.pdf"].message == "no such file or folder (check the path)"
+        assert by_name["missing.pdf"].message == "no such file or folder; check the path"
         assert by_name["dangling.txt"].message == "cannot read: no such file"
         assert by_name["locked.pdf"].flags == ("encrypted",)
         assert "password" in by_name["locked.pdf"].message
@@ -74,7 +75,7 @@ def test_bad_files_fail_with_reasons_and_good_ones_are_stored(inputs, tmp_path):
 def test_expand_paths_globs_and_folders(inputs, tmp_path):
     files, problems, skipped = expand_paths([str(inputs / "*.pdf"), inputs / "good.txt", "nothing-*.pdf"])
     assert [f.name for f in files] == ["cut.pdf", "locked.pdf", "good.txt"]
-    assert [(p.path, p.message) for p in problems] == [("nothing-*.pdf", "pattern matches no file")]
+    assert [(p.path, p.message) for p in problems] == [("nothing-*.pdf", "pattern matches no file; check the pattern")]
     assert skipped == 0
 
 

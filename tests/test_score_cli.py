@@ -88,7 +88,7 @@ def test_bad_inputs_are_reported_and_others_scored(runner, tmp_path):
     assert [d["path"] for d in data["documents"]] == [str(good)]
     errors = {e["path"]: e["error"] for e in data["errors"]}
     assert set(errors) == {str(p) for p in args[1:]}
-    assert "file not found" in errors[str(tmp_path / "missing.txt")]
+    assert "no such file or folder" in errors[str(tmp_path / "missing.txt")]
     assert "folder holds no documents" in errors[str(empty_dir)]
     assert "empty" in errors[str(empty)]
     for path in (binary, corrupt_pdf, corrupt_docx):

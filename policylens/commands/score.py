@@ -136,12 +136,12 @@ def _corpus_workers(data_dir) -> int:
 
 
 def _run_with_progress(scorer, paths, kwic, workers, ocr="auto"):
-    from policylens.api import expand_paths
+    from policylens.corpus.paths import expand_paths
 
-    files, _ = expand_paths(paths)
+    files, _, _ = expand_paths(paths)
     if workers is None:
         # Several documents: one per worker. A single file is counted in one process.
-        size = sum(p.stat().st_size for p in files) if len(files) > 1 else 0
+        size = sum(p.stat().st_size for p in files if p.is_file()) if len(files) > 1 else 0
         workers = _default_workers(size)
     if len(files) < 3:
         return scorer.score_paths(paths, kwic=kwic, workers=workers, ocr=ocr)

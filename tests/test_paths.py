@@ -1,0 +1,64 @@
+"""The one path expander behind ``ingest`` and ``score``."""
+
+from __future__ import annotations
+
+from policylens.api import Scorer
+from policylens.corpus.paths import PathProblem, expand_paths
+
+TEXT = "推进大数据中心建设，发展移动互联网。"
+
+
+def _tree(root):
+    (root / "docs" / "sub").mkdir(parents=True)
+    (root / "docs" / ".git").mkdir()
+    for name in ("docs/b.txt", "docs/a.PDF", "docs/sub/c.html", "docs/.hidden.txt",
+                 "docs/.git/d.txt", "docs/notes.xyz", "docs/sub/e.md"):
+        (root / name).write_text(TEXT, encoding="utf-8")
+    (root / "docs" / "gone.txt").symlink_to(root / "nowhere.txt")
+    (root / "empty").mkdir()
+    (root / "empty" / ".only-hidden.txt").write_text(TEXT, encoding="utf-8")
+    return root / "docs"
+
+
+def test_folders_skip_hidden_files_and_keep_dangling_links(tmp_path):
+    docs = _tree(tmp_path)
+    files, problems, skipped = expand_paths([docs])
+    assert [str(f.relative_to(docs)) for f in files] == [
+        "a.PDF", "b.txt", "gone.txt", "sub/c.html", "sub/e.md"]
+    assert problems == []
+    assert skipped == 1  # notes.xyz
+
+
+def test_named_files_globs_duplicates_and_problems(tmp_path):
+    docs = _tree(tmp_path)
+    files, problems, skipped = expand_paths([
+        docs / "notes.xyz",                 # named: taken whatever its suffix
+        str(docs / "**" / "*.md"),          # glob
+        docs / "sub" / "e.md",              # the same file again: kept once
+        str(docs / "sub" / ".." / "b.txt"),  # the same file as b.txt below, other spelling
+        docs / "b.txt",
+        tmp_path / "missing.pdf",
+        str(tmp_path / "*.docx"),
+        tmp_path / "empty",
+    ])
+    assert [str(f.relative_to(docs)) for f in files] == ["notes.xyz", "sub/e.md", "sub/../b.txt"]
+    assert problems == [
+        PathProblem(str(tmp_path / "missing.pdf"), "no such file or folder; check the path"),
+        PathProblem(str(tmp_path / "*.docx"), "pattern matches no file; check the pattern"),
+        PathProblem(str(tmp_path / "empty"),
+                    "folder holds no documents (.bmp, .doc, .docx, .gif, .htm, .html, .jpeg, "
+                    ".jpg, .md, .pdf, .png, .shtml, .tif, .tiff, .txt, .webp, .wps, .xhtml); "
+                    "point at a folder with documents"),
+    ]
+    assert skipped == 0
+
+
+def test_score_skips_hidden_files_like_ingest(tmp_path):
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "a.txt").write_text(TEXT, encoding="utf-8")
+    (folder / ".draft.txt").write_text(TEXT * 3, encoding="utf-8")
+    report = Scorer().score_paths([folder])
+    assert [d.path for d in report.documents] == [str(folder / "a.txt")]
+    assert report.documents[0].counts.terms == {"大数据": 1, "移动互联网": 1}
+    assert report.errors == []
