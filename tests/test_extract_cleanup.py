@@ -9,13 +9,13 @@ from policylens.corpus.extract.cleanup import (
     drop_running_lines,
     is_page_number,
     join_broken_lines,
-    normalize_text,
+    normalize_spacing,
 )
 
 
 def test_normalize_removes_cjk_gaps_keeps_latin_spaces():
     text = "受 市 人 民 政 府 委 托 ， 现 将\r\n5G network  and  AI\r\n\r\n\r\n\r\n第二段\x00"
-    assert normalize_text(text) == "受市人民政府委托，现将\n5G network and AI\n\n第二段"
+    assert normalize_spacing(text) == "受市人民政府委托，现将\n5G network and AI\n\n第二段"
 
 
 @pytest.mark.parametrize(

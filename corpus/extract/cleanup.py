@@ -6,7 +6,7 @@ import re
 from collections import Counter
 
 __all__ = [
-    "normalize_text",
+    "normalize_spacing",
     "drop_running_lines",
     "join_broken_lines",
     "is_page_number",
@@ -47,11 +47,19 @@ def display_width(text: str) -> int:
     return len(text) + len(_WIDE.findall(text))
 
 
-def normalize_text(text: str) -> str:
-    """Normalise line breaks and spacing of extracted text.
+def normalize_spacing(text: str) -> str:
+    """Normalise line breaks and spacing of extracted text (the stored text's layout).
 
     Unifies line endings, drops control characters, removes the spaces letter-spaced
-    layouts put between Chinese characters, trims lines and collapses blank runs.
+    layouts put between Chinese characters, trims lines and collapses blank runs. Not to be
+    confused with ``policylens.nlp.normalize.normalize_text``, which prepares text for
+    counting (NFKC, one line).
+
+    Args:
+        text: text as an extractor produced it.
+
+    Returns:
+        The text with clean lines and paragraph breaks.
     """
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     text = _CONTROL.sub("", text)

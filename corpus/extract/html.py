@@ -6,7 +6,7 @@ import logging
 import re
 from urllib.parse import urljoin, urlsplit
 
-from .cleanup import cjk_count, normalize_text
+from .cleanup import cjk_count, normalize_spacing
 from .damage import check_decoding, salvage
 from .dates import parse_date
 from .decode import decode_html
@@ -269,7 +269,7 @@ def _body_images(container, body, attachments, url, method, options, progress, f
     from .pdf import pages_to_text
 
     read = pages_to_text(result.texts)
-    body = normalize_text(f"{body}\n{read}" if body else read)
+    body = normalize_spacing(f"{body}\n{read}" if body else read)
     flags.append("ocr")
     scores, low = ocr.confidence_note(result.confidences, options.ocr_min_confidence)
     if low:
@@ -323,7 +323,7 @@ def extract_html(
     title = _title(soup, meta)
     _drop_chrome(soup)
     container, method = _main_content(soup)
-    body = normalize_text(_strip_chrome_lines(block_text(container)))
+    body = normalize_spacing(_strip_chrome_lines(block_text(container)))
     # Drop the repeated title line at the top of the body (it is in `title`).
     lines = body.split("\n")
     if title and lines and re.sub(r"\s", "", lines[0]) == re.sub(r"\s", "", title):

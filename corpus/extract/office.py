@@ -10,7 +10,7 @@ import tempfile
 import zipfile
 from pathlib import Path
 
-from .cleanup import normalize_text
+from .cleanup import normalize_spacing
 from .model import Extraction, failed
 
 __all__ = ["extract_docx", "extract_legacy_word", "check_zip_bomb", "docx_blocks"]
@@ -84,7 +84,7 @@ def extract_docx(data: bytes) -> Extraction:
             f"DOCX could not be read ({type(exc).__name__}: {exc}); open it in Word/WPS and re-save",
             method="docx",
         )
-    text = normalize_text("\n".join(docx_blocks(document)))
+    text = normalize_spacing("\n".join(docx_blocks(document)))
     title = (document.core_properties.title or "").strip() or None
     if title is None:
         title = next((ln for ln in text.split("\n") if ln.strip()), None)

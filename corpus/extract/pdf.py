@@ -14,7 +14,7 @@ import logging
 import re
 from collections import Counter
 
-from .cleanup import drop_running_lines, join_broken_lines, normalize_text
+from .cleanup import drop_running_lines, join_broken_lines, normalize_spacing
 from .model import Extraction, ExtractOptions, failed
 from .pdf_layout import pypdfium2_layout_pages
 
@@ -33,7 +33,7 @@ log = logging.getLogger(__name__)
 _CID = re.compile(r"\(cid:\d+\)")
 _WS = re.compile(r"\s+")
 # pdfplumber settings: x_tolerance 3 pt keeps letter-spaced Chinese in one word most of the
-# time; the remaining CJK gaps are removed by normalize_text. y_tolerance 3 is the default.
+# time; the remaining CJK gaps are removed by normalize_spacing. y_tolerance 3 is the default.
 _PLUMBER_KW = {"x_tolerance": 3, "y_tolerance": 3}
 _TITLE_TAILS = ("公报", "报告", "通知", "意见", "办法", "规划", "方案", "纲要", "决定", "条例", "细则", "规定")
 
@@ -187,10 +187,10 @@ def page_is_garbled(text: str) -> bool:
 
 def pages_to_text(pages: list[str]) -> str:
     """Turn raw page texts into clean body text (headers/footers dropped, lines re-joined)."""
-    per_page = [normalize_text(_CID.sub("", p)).split("\n") for p in pages]
+    per_page = [normalize_spacing(_CID.sub("", p)).split("\n") for p in pages]
     kept = drop_running_lines(per_page)
     lines = [ln for page in kept for ln in page if ln.strip()]
-    return normalize_text("\n".join(join_broken_lines(lines)))
+    return normalize_spacing("\n".join(join_broken_lines(lines)))
 
 
 def _guess_title(text: str) -> str | None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from .cleanup import normalize_text
+from .cleanup import normalize_spacing
 from .decode import decode_text
 from .model import Extraction, failed
 
@@ -45,7 +45,7 @@ def extract_text_bytes(data: bytes, kind: str = "txt") -> Extraction:
     check = check_decoding(data, text, encoding)  # mojibake is refused, not stored
     if check.flag:
         return failed(check.flag, check.warning, method=f"text:{encoding}", encoding=encoding)
-    text, encoding = normalize_text(check.text), check.encoding
+    text, encoding = normalize_spacing(check.text), check.encoding
     title = next((ln.lstrip("# ").strip() for ln in text.splitlines() if ln.strip()), None)
     return Extraction(text=text, title=title or None, method=f"text:{encoding}", encoding=encoding,
                       warnings=(check.warning,) if check.warning else ())
