@@ -15,6 +15,8 @@ from policylens.errors import CorpusError
 
 __all__ = ["SCHEMA_VERSION", "MIGRATIONS", "migrate", "configure"]
 
+# Written out, not built from corpus.metadata.DOC_TYPES: a migration must stay as it shipped.
+# tests/test_doc_types.py checks that the two agree.
 DOC_TYPES_SQL = "('work_report', 'five_year_plan', 'statistical_bulletin', 'policy', 'other')"
 
 # A time like 2026-11-29T22:00:00+0800 (no colon in the offset) and its UTC ISO rewrite:

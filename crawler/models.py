@@ -14,7 +14,6 @@ __all__ = [
     "CrawlConfig",
     "CrawlReport",
     "ProgressEvent",
-    "DOC_TYPES",
     "EXIT_OK",
     "EXIT_FAILURES",
     "EXIT_USAGE",
@@ -22,9 +21,6 @@ __all__ = [
     "EXIT_STOPPED",
     "EXIT_STORAGE",
 ]
-
-DOC_TYPES = ("work_report", "five_year_plan", "statistical_bulletin", "policy")
-
 
 @dataclass(frozen=True)
 class FetchedResource:

@@ -14,7 +14,8 @@ from importlib import resources
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from policylens.crawler.models import DOC_TYPES, CrawlSettings
+from policylens.corpus.metadata import DOC_TYPES
+from policylens.crawler.models import CrawlSettings
 from policylens.errors import ConfigError
 
 if sys.version_info >= (3, 11):
