@@ -1,4 +1,4 @@
-"""Write a lexicon as TOML, plain text, cntext-style YAML or a jieba user dictionary.
+"""Write a lexicon as TOML (tomli-w), plain text, cntext-style YAML or a jieba user dictionary.
 
 Every format except jieba's loads back with :func:`policylens.lexicons.load_lexicon` to the same
 version hash. Writes are atomic: a temporary file in the same folder, then a rename, so a
@@ -7,7 +7,6 @@ crash never leaves half a lexicon behind.
 
 from __future__ import annotations
 
-import json
 import os
 import tempfile
 from collections.abc import Iterable, Mapping
@@ -30,32 +29,13 @@ EXPORT_FORMATS = ("toml", "txt", "yaml", "jieba")
 _JIEBA_TAG_CHARS = set("abcdefghijklmnopqrstuvwxyz")
 
 
-def _toml_str(value: str) -> str:
-    # JSON string escapes are valid TOML basic-string escapes; DEL must be escaped in TOML.
-    return json.dumps(value, ensure_ascii=False).replace("\x7f", "\\u007f")
+def _dumps(data: Mapping[str, object]) -> str:
+    import tomli_w
 
-
-def _toml_value(value) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, (int, float)):
-        return repr(value)
-    if isinstance(value, str):
-        return _toml_str(value)
-    if isinstance(value, (list, tuple)):
-        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
-    raise LexiconError(f"cannot write {type(value).__name__} values to TOML")
-
-
-def _toml_list(items: Iterable[str], per_line: int = 5) -> str:
-    items = list(items)
-    if not items:
-        return "[]"
-    lines = [
-        "    " + ", ".join(_toml_str(t) for t in items[i : i + per_line]) + ","
-        for i in range(0, len(items), per_line)
-    ]
-    return "[\n" + "\n".join(lines) + "\n]"
+    try:
+        return tomli_w.dumps(data)
+    except (TypeError, ValueError) as exc:
+        raise LexiconError(f"cannot write this value to TOML: {exc}") from None
 
 
 def to_toml(
@@ -65,21 +45,24 @@ def to_toml(
     extra: Mapping[str, object] | None = None,
     header: str = "",
 ) -> str:
-    """The lexicon as TOML in the shipped file's layout, with an optional changelog.
+    """The lexicon as TOML (written by tomli-w), with an optional changelog.
 
     Args:
         lexicon: what to write.
-        changelog: entries written as ``[[changelog]]`` tables (the loader ignores them).
+        changelog: entries written as ``[[changelog]]`` tables at the end (the loader ignores
+            them).
         extra: more ``[lexicon]`` keys to keep (e.g. ``derived_from``).
         header: comment lines (without ``#``) written first.
 
     Returns:
         The TOML text.
+
+    Raises:
+        LexiconError: an ``extra`` or changelog value TOML cannot hold.
     """
     out = [f"# {line}".rstrip() for line in header.splitlines()]
     if out:
         out.append("")
-    out.append("[lexicon]")
     head: dict[str, object] = {"name": lexicon.name}
     if lexicon.version_note:
         head["version_note"] = lexicon.version_note
@@ -88,17 +71,15 @@ def to_toml(
     for key, value in (extra or {}).items():
         if key not in ("name", "version_note", "source", "categories", "notes"):
             head[key] = value
-    for key, value in head.items():
-        out.append(f"{key} = {_toml_value(value)}")
-    out.append(f"categories = {_toml_value(list(lexicon.categories))}")
+    head["categories"] = list(lexicon.categories)
     if lexicon.notes:
-        out.append("notes = " + _toml_list(lexicon.notes, per_line=1))
-    out += ["", "[terms]"]
-    for category, terms in lexicon.categories.items():
-        out.append(f"{_toml_str(category)} = {_toml_list(terms)}")
+        head["notes"] = list(lexicon.notes)
+    terms = {category: list(terms) for category, terms in lexicon.categories.items()}
+    out.append(_dumps({"lexicon": head, "terms": terms}).rstrip("\n"))
     for entry in changelog:
-        out += ["", "[[changelog]]"]
-        out += [f"{k} = {_toml_value(v)}" for k, v in entry.items() if v is not None]
+        # One [[changelog]] table per entry, always at the end, however short the entry.
+        fields = {k: v for k, v in entry.items() if v is not None}
+        out += ["", "[[changelog]]", _dumps(fields).rstrip("\n")]
     return "\n".join(out) + "\n"
 
 
