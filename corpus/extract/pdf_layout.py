@@ -16,6 +16,21 @@ does. One deliberate difference: glyphs of a font that claims an impossible desc
 placed at a usual one (pdfplumber would put them on a line of their own); pass
 ``repair_descent=False`` for a strict emulation. ``layout_text`` is pure (characters in,
 text out); ``pdfium_page_chars`` is the only part that talks to PDFium.
+
+Why hand-written, not a library call: pdfplumber gives this reading order but is about 28x
+slower (206 against ~7 pages/s on the real PDFs of ``benchmarks/bench_extract.py``, figures in
+the README's extraction section), and pypdfium2's own ``get_text_range()`` gives content-stream
+order, which scrambles two-column and rotated pages. No maintained library orders PDFium's
+characters the way pdfplumber does.
+
+What it relies on (pinned in pyproject.toml, checked by tests/test_extract_pdf.py, which
+compares its pages with pdfplumber's on built PDFs):
+
+- pdfplumber 0.11.x: the line/word clustering of ``extract_text(x_tolerance=3,
+  y_tolerance=3)`` and ``dedupe_chars(tolerance=1)`` that this module repeats;
+- pypdfium2 4.20 to 5.x: the ``FPDFText_*`` functions of PDFium's C API, called through ctypes
+  on the library pypdfium2 loaded, found via the private ``pypdfium2_raw.bindings._libs``
+  (with a search of ``pypdfium2_raw``'s folder as the fallback when that name moves).
 """
 
 from __future__ import annotations
