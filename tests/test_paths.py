@@ -62,3 +62,22 @@ def test_score_skips_hidden_files_like_ingest(tmp_path):
     assert [d.path for d in report.documents] == [str(folder / "a.txt")]
     assert report.documents[0].counts.terms == {"大数据": 1, "移动互联网": 1}
     assert report.errors == []
+
+
+def test_score_cli_reports_a_dangling_link_in_a_folder(tmp_path):
+    import json
+
+    from typer.testing import CliRunner
+
+    from policylens.cli import app
+
+    folder = tmp_path / "in"
+    folder.mkdir()
+    for name in ("a.txt", "b.txt", "c.txt"):
+        (folder / name).write_text(TEXT, encoding="utf-8")
+    (folder / "gone.txt").symlink_to(tmp_path / "nowhere.txt")
+    result = CliRunner().invoke(app, ["score", "--format", "json", str(folder)])
+    data = json.loads(result.stdout)
+    assert result.exit_code == 1
+    assert [d["path"] for d in data["documents"]] == [str(folder / n) for n in ("a.txt", "b.txt", "c.txt")]
+    assert [e["path"] for e in data["errors"]] == [str(folder / "gone.txt")]

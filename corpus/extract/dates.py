@@ -2,6 +2,10 @@
 
 Used by the crawler (list pages, JSON APIs, ``PubDate`` meta), by HTML extraction and by
 metadata inference, so a date reads the same wherever it is found.
+
+Hand-written on purpose: general date libraries (python-dateutil, dateparser) parse a string
+that is a date; here the dates sit inside page text and template junk, in a handful of numeric
+Chinese forms, and one regular expression reads them all without a new dependency.
 """
 
 from __future__ import annotations

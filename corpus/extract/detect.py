@@ -1,4 +1,10 @@
-"""Guess a document's kind: magic bytes first, then file extension, then content type."""
+"""Guess a document's kind: magic bytes first, then file extension, then content type.
+
+The one type sniffer: the crawler's ``sniff_type`` is :func:`container_of` of
+:func:`detect_kind`. Hand-written on purpose: python-magic needs the system libmagic, and
+neither it nor ``filetype`` recognises OFD or tells a WPS/ET file from a DOC/XLS; the checks
+are a dozen byte prefixes and a zip member listing.
+"""
 
 from __future__ import annotations
 
