@@ -153,7 +153,7 @@ def _v1_database(path):
         "'2026-11-29T22:00:00+0800', '2026-11-29T14:00:05+00:00', 4, '数字经济')"
     )
     conn.execute("INSERT INTO documents (raw_sha256, text_sha256, source, raw_path, raw_size, "
-                 "ingested_at, chars, text) VALUES ('r2', 't2', '/home/u/b.pdf', 'raw/r2.bin', 3, "
+                 "ingested_at, chars, text) VALUES ('r2', 't2', '/srv/docs/b.pdf', 'raw/r2.bin', 3, "
                  "'2026-11-29T14:01:00+00:00', 4, '大数据')")
     conn.close()
 
@@ -170,7 +170,7 @@ def test_migration_to_v2_keeps_rows_fills_final_url_and_converts_times(tmp_path)
             assert [tuple(r) for r in rows] == [
                 (1, "https://a.gov.cn/1.shtml", "https://a.gov.cn/1.shtml",
                  "2026-11-29T14:00:00+00:00", "2026-11-29T14:00:05+00:00", None, None, "数字经济"),
-                (2, "/home/u/b.pdf", "/home/u/b.pdf", None, "2026-11-29T14:01:00+00:00", None, None,
+                (2, "/srv/docs/b.pdf", "/srv/docs/b.pdf", None, "2026-11-29T14:01:00+00:00", None, None,
                  "大数据"),
             ]
             assert corpus.conn.execute("PRAGMA user_version").fetchone()[0] == 2

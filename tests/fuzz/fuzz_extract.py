@@ -1,8 +1,8 @@
 """Fuzz the HTML and text extractors with atheris (coverage-guided).
 
     .venv/bin/pip install -e ".[fuzz]"
-    cp -r tests/data/fuzz/seeds /tmp/fuzz-corpus   # libFuzzer adds what it finds here
-    .venv/bin/python tests/fuzz/fuzz_extract.py -max_total_time=300 -max_len=4096 /tmp/fuzz-corpus
+    corpus=$(mktemp -d) && cp -r tests/data/fuzz/seeds/. "$corpus"   # libFuzzer adds to it
+    .venv/bin/python tests/fuzz/fuzz_extract.py -max_total_time=300 -max_len=4096 "$corpus"
 
 Any exception escaping ``extract_html`` or ``extract_text_bytes`` is a finding: a malformed page
 must become a flag or an error on that document, never lose it. Each crashing input is written
