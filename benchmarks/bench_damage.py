@@ -21,7 +21,6 @@ Run:  .venv/bin/python benchmarks/bench_damage.py [--seed 13] [--copies 4] [--ti
 from __future__ import annotations
 
 import argparse
-import io
 import random
 import sys
 import time
@@ -29,7 +28,9 @@ from collections import Counter
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tests"))  # the fake site's document builders
+
+from fakesite import docx_bytes  # noqa: E402
 
 TOPICS = ["数字经济", "人工智能", "大数据", "云计算", "物联网", "区块链", "智慧城市", "数字政府"]
 
@@ -53,17 +54,6 @@ def _html(paras: list[str], charset: str) -> bytes:
     return page.encode("gb18030" if charset == "gbk" else "utf-8")
 
 
-def _docx(paras: list[str]) -> bytes:
-    import docx
-
-    document = docx.Document()
-    for p in paras:
-        document.add_paragraph(p)
-    buf = io.BytesIO()
-    document.save(buf)
-    return buf.getvalue()
-
-
 def originals() -> list[tuple[str, str, bytes, str]]:
     """(name, filename, bytes, reference text) of the undamaged documents."""
     from policylens.corpus.extract.pdfgen import build_pdf
@@ -84,7 +74,7 @@ def originals() -> list[tuple[str, str, bytes, str]]:
         docs.append((f"pdf-{n}", "doc.pdf", build_pdf(pages), "".join(paras)))
     for n in range(8, 10):
         paras = _paragraphs(n)
-        docs.append((f"docx-{n}", "doc.docx", _docx(paras), "".join(paras)))
+        docs.append((f"docx-{n}", "doc.docx", docx_bytes(paras), "".join(paras)))
     return docs
 
 

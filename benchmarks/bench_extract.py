@@ -36,7 +36,6 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = Path(os.environ.get("POLICYLENS_SHARED", ROOT.parent / "shared"))
-sys.path.insert(0, str(ROOT))
 
 ENGINES = ("plumber", "raw", "layout", "strict", "auto")
 TARGET_PAGES_PER_S = 150
