@@ -19,16 +19,20 @@ import math
 import re
 import sqlite3
 import unicodedata
+import zlib
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
+from policylens.corpus.extract.model import Fingerprint
 from policylens.corpus.minhash import DEFAULT_LSH, LshParams, band_keys, signature
 
 __all__ = [
     "BANDS_SCHEMA",
     "DEFAULT_THRESHOLD",
     "LshNearDuplicates",
+    "fingerprint",
+    "fingerprint_of",
     "near_keys",
     "ngram_cosine",
     "NearDuplicateIndex",
@@ -214,6 +218,41 @@ CREATE TABLE IF NOT EXISTS near_bands (
 def _head(text: str, max_chars: int) -> str:
     # Normalising a prefix twice as long is enough unless the text is mostly whitespace.
     return normalize_for_hash(text[: 2 * max_chars])[:max_chars]
+
+
+def fingerprint(text: str, params: LshParams = DEFAULT_LSH) -> Fingerprint:
+    """The text's SHA-256 and LSH band keys from one normalisation (the worker's share of a store).
+
+    Equal to ``text_sha256(text)`` and ``near_keys(text, params)``, computed together.
+
+    Args:
+        text: the extracted text.
+        params: the MinHash banding.
+
+    Returns:
+        A ``Fingerprint`` tied to ``text`` by its checksum.
+    """
+    normalized = normalize_for_hash(text)
+    # _head normalises at most 2*max_chars characters; a text that short normalises the same.
+    head = normalized[: params.max_chars] if len(text) <= 2 * params.max_chars else _head(text, params.max_chars)
+    return Fingerprint(
+        text_sha256=hashlib.sha256(normalized.encode("utf-8")).hexdigest(),
+        near_keys=tuple(band_keys(signature(head, params), params)),
+        checksum=text_checksum(text),
+    )
+
+
+def text_checksum(text: str) -> int:
+    """CRC-32 of the text's UTF-8: cheap proof that a fingerprint was made from this text."""
+    return zlib.crc32(text.encode("utf-8", "surrogatepass"))
+
+
+def fingerprint_of(extraction, params: LshParams = DEFAULT_LSH) -> Fingerprint:
+    """The extraction's own fingerprint when it was made from its text, else a fresh one."""
+    given = getattr(extraction, "fingerprint", None)
+    if given is not None and given.checksum == text_checksum(extraction.text):
+        return given
+    return fingerprint(extraction.text, params)
 
 
 def near_keys(text: str, params: LshParams = DEFAULT_LSH) -> list[int]:

@@ -85,22 +85,31 @@ class ManifestRow:
 
 
 def extract_document(data: bytes, *, filename=None, content_type=None, url=None,
-                     options=None) -> Extraction:
+                     options=None, worker=None) -> Extraction:
     """Extract one document (isolated in a worker process by default), never raising for bad input.
+
+    Args:
+        worker: a long-lived ``policylens.corpus.extract.worker.Worker`` to extract in (no
+            process start per document); ``None`` starts one for this document.
 
     Returns:
         A ``policylens.corpus.extract.Extraction``; on a refused input its text is empty and a warning says why.
     """
-    from policylens.corpus.extract import extract_bytes
+    from policylens.corpus.extract import ExtractOptions, extract_bytes
     from policylens.corpus.extract.model import failed
 
+    options = options or ExtractOptions()
     try:
+        if worker is not None and options.isolate:
+            task = {"data": bytes(data), "filename": filename, "content_type": content_type, "url": url}
+            return worker.run(task, options)
         return extract_bytes(data, filename=filename, content_type=content_type, url=url, options=options)
     except PolicylensError as exc:
         return failed("corrupt", str(exc))
 
 
-def ingest_bytes(corpus: Corpus, raw: bytes, meta: DocumentMeta, *, options=None) -> AddResult:
+def ingest_bytes(corpus: Corpus, raw: bytes, meta: DocumentMeta, *, options=None,
+                 worker=None) -> AddResult:
     """Extract one document and store it; bytes already stored are not extracted again.
 
     Args:
@@ -109,6 +118,8 @@ def ingest_bytes(corpus: Corpus, raw: bytes, meta: DocumentMeta, *, options=None
         meta: where they came from (``DocumentMeta``); ``final_url`` (else ``source``) is the
             URL extraction resolves relative links against.
         options: ``policylens.corpus.extract.ExtractOptions`` (limits, PDF engine).
+        worker: a long-lived extraction ``Worker`` (the crawl's sink keeps one for the whole
+            crawl); ``None`` starts a process for this document.
 
     Returns:
         The store's ``AddResult``.
@@ -122,7 +133,7 @@ def ingest_bytes(corpus: Corpus, raw: bytes, meta: DocumentMeta, *, options=None
         corpus.note_source(existing, meta.source)
         return AddResult("duplicate", None, existing, (), f"same bytes as document {existing}")
     extraction = extract_document(raw, filename=meta.filename, content_type=meta.content_type,
-                                  url=meta.final_url or meta.source, options=options)
+                                  url=meta.final_url or meta.source, options=options, worker=worker)
     return corpus.add(raw, meta, extraction)
 
 
@@ -271,18 +282,25 @@ def ingest_paths(
     order = {key: i for i, (_, key) in enumerate(todo)}
     ready: dict[int, Extraction] = {}
     next_index = 0
-    try:
-        for key, extraction in extract_many([k for _, k in todo], options=options, workers=workers,
-                                           progress=page_progress):
-            ready[order[key]] = extraction
-            while next_index in ready:
-                path, resolved = todo[next_index]
-                row = per_file.get(Path(resolved))
-                report(_store(corpus, path, resolved, ready.pop(next_index), base, row))
-                next_index += 1
-    except ExtractionError as exc:  # a file vanished between the passes: the rest cannot go on
-        for path, _ in todo[next_index:]:
-            report(IngestItem(str(path), "failed", message=f"extraction stopped: {exc}"))
+    # One transaction per batch of documents; committed while waiting for a slow extraction,
+    # so a crawl writing to the same corpus is never kept waiting long.
+    # Workers also write the bytes to the raw store, so the writer's share is the database.
+    raw_root = str(corpus.path.parent)
+    tasks = [{"path": key, "raw_root": raw_root} for _, key in todo]
+    pages = (lambda task, done, total: page_progress(task["path"], done, total)) if page_progress else None
+    with corpus.batch():
+        try:
+            for task, extraction in extract_many(tasks, options=options, workers=workers,
+                                                progress=pages, idle=corpus.commit):
+                ready[order[task["path"]]] = extraction
+                while next_index in ready:
+                    path, resolved = todo[next_index]
+                    row = per_file.get(Path(resolved))
+                    report(_store(corpus, path, resolved, ready.pop(next_index), base, row))
+                    next_index += 1
+        except ExtractionError as exc:  # a file vanished between the passes: the rest cannot go on
+            for path, _ in todo[next_index:]:
+                report(IngestItem(str(path), "failed", message=f"extraction stopped: {exc}"))
     return summary
 
 

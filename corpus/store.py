@@ -23,7 +23,9 @@ import json
 import logging
 import os
 import sqlite3
+import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -32,9 +34,9 @@ from policylens.corpus.dedupe import (
     BANDS_SCHEMA,
     DEFAULT_THRESHOLD,
     LshNearDuplicates,
+    fingerprint_of,
     near_keys,
     sha256_bytes,
-    text_sha256,
 )
 from policylens.corpus.extract.model import Extraction
 from policylens.corpus.metadata import Metadata, infer_metadata, validate_overrides
@@ -108,6 +110,7 @@ class Corpus:
             self.schema_version = migrate(self.conn, where=str(self.path))
             self._ensure_near_bands()
             self._near = LshNearDuplicates(self.conn, near_threshold)
+            self._batch: _Batch | None = None
         except sqlite3.DatabaseError as exc:
             raise CorpusError(
                 f"cannot open corpus database: {exc}",
@@ -135,6 +138,79 @@ class Corpus:
         self.close()
 
     # ----------------------------------------------------------------- writing
+
+    @contextmanager
+    def batch(self, max_docs: int = 200, max_seconds: float = 1.0) -> Iterator[Corpus]:
+        """Group the ``add`` calls inside into few transactions (one commit per document is the
+        writer's main cost when many are stored).
+
+        Each document is still all or nothing (a savepoint). The transaction commits every
+        ``max_docs`` documents or after ``max_seconds``, on :meth:`commit`, and when the block
+        ends, also by an exception, so every document reported stored is stored. A kill loses
+        at most the uncommitted documents, never part of one; running the same ingest again
+        stores them. The write lock is held while a batch is open: call :meth:`commit` before
+        waiting for something slow, so other writers (a crawl) are not kept out.
+
+        Args:
+            max_docs: documents per transaction.
+            max_seconds: longest time a transaction stays open while documents arrive.
+        """
+        if self._batch is not None:  # nested: the outer batch decides
+            yield self
+            return
+        self._batch = _Batch(max(1, max_docs), max_seconds)
+        try:
+            yield self
+        finally:
+            self._batch = None
+            self.commit()
+
+    def commit(self) -> None:
+        """Commit the documents of an open :meth:`batch` now (no-op outside a transaction)."""
+        if self.conn is not None and self.conn.in_transaction:
+            try:
+                self.conn.execute("COMMIT")
+            except sqlite3.Error as exc:
+                raise CorpusError(f"could not commit the stored documents: {exc}",
+                                  where=str(self.path), hint="check disk space, then run again") from exc
+
+    def _begin(self) -> None:
+        if self._batch is None:
+            self.conn.execute("BEGIN IMMEDIATE")
+            return
+        if not self.conn.in_transaction:
+            self.conn.execute("BEGIN IMMEDIATE")
+            self._batch.opened()
+        self.conn.execute("SAVEPOINT document")
+        self._batch.savepoint = True
+
+    def _finish(self, keep: bool) -> None:
+        """End one document's writes: kept or undone; a due batch commits."""
+        if self._batch is None:
+            self.conn.execute("COMMIT" if keep else "ROLLBACK")
+            return
+        if not keep:
+            self.conn.execute("ROLLBACK TO document")
+        self.conn.execute("RELEASE document")
+        self._batch.savepoint = False
+        if keep:
+            self._batch.docs += 1
+        if self._batch.due():
+            self.conn.execute("COMMIT")
+
+    def _abort(self) -> None:
+        """Undo a failed document: its savepoint in a batch (else the transaction)."""
+        if not self.conn.in_transaction:
+            return
+        if self._batch is not None and self._batch.savepoint:
+            try:
+                self._finish(keep=False)
+                return
+            except sqlite3.Error:
+                pass
+        self.conn.execute("ROLLBACK")
+        if self._batch is not None:
+            self._batch.savepoint = False
 
     def find_raw(self, raw_sha256: str) -> int | None:
         """Id of a stored document with these raw bytes, or ``None`` (lets callers skip extraction)."""
@@ -186,8 +262,11 @@ class Corpus:
 
         flags = extraction.flags
         text = extraction.text
+        keys: list[int] = []
         if text.strip():
-            text_sha = text_sha256(text)
+            # Hashes and band keys normally come from the extraction worker.
+            prints = fingerprint_of(extraction)
+            text_sha, keys = prints.text_sha256, list(prints.near_keys)
             row = self.conn.execute(
                 "SELECT id FROM documents WHERE text_sha256 = ? ORDER BY id LIMIT 1", (text_sha,)
             ).fetchone()
@@ -213,7 +292,6 @@ class Corpus:
         previous = self.conn.execute(
             "SELECT id, version FROM documents WHERE source = ? AND is_latest = 1", (source,)
         ).fetchone()
-        keys = near_keys(text) if text else []
         match = (
             self._near.best_match(text, keys, self._canonical_texts(previous)) if text else None
         )
@@ -244,13 +322,13 @@ class Corpus:
         another process (the crawler) may have written the same document meanwhile.
         """
         try:
-            self.conn.execute("BEGIN IMMEDIATE")
+            self._begin()
             dup = self.conn.execute(
                 "SELECT id FROM documents WHERE raw_sha256 = ? OR text_sha256 = ? ORDER BY id LIMIT 1",
                 (values["raw_sha256"], values["text_sha256"]),
             ).fetchone()
             if dup is not None:
-                self.conn.execute("ROLLBACK")
+                self._finish(keep=False)
                 return None, dup[0]
             previous = self.conn.execute(
                 "SELECT id, version FROM documents WHERE source = ? AND is_latest = 1",
@@ -277,10 +355,9 @@ class Corpus:
                 (doc_id, values["source"], values["ingested_at"]),
             )
             self._near.add(doc_id, keys)
-            self.conn.execute("COMMIT")
+            self._finish(keep=True)
         except sqlite3.Error as exc:
-            if self.conn.in_transaction:
-                self.conn.execute("ROLLBACK")
+            self._abort()
             raise CorpusError(
                 f"could not store the document: {exc}",
                 where=f"{self.path} ({values['source']})",
@@ -499,3 +576,17 @@ def _row_values(raw: bytes, raw_sha: str, text: str, text_sha: str, metadata: Me
         "supersedes": previous["id"] if previous is not None else None,
         "is_latest": 1,
     }
+
+
+class _Batch:
+    """When an open batch transaction is due to commit."""
+
+    def __init__(self, max_docs: int, max_seconds: float):
+        self.max_docs, self.max_seconds = max_docs, max_seconds
+        self.docs, self.started, self.savepoint = 0, 0.0, False
+
+    def opened(self) -> None:
+        self.docs, self.started = 0, time.monotonic()
+
+    def due(self) -> bool:
+        return self.docs >= self.max_docs or time.monotonic() - self.started >= self.max_seconds

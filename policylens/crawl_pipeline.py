@@ -13,6 +13,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from policylens.corpus.extract import ExtractOptions
+from policylens.corpus.extract.worker import Worker
 from policylens.corpus.ingest import ingest_bytes
 from policylens.corpus.metadata import validate_overrides
 from policylens.corpus.records import AddResult, DocumentMeta
@@ -82,7 +83,7 @@ def resource_meta(resource: FetchedResource, overrides: dict) -> DocumentMeta:
     )
 
 
-def corpus_sink(corpus: Corpus, *, options=None) -> Callable[[FetchedResource], AddResult]:
+def corpus_sink(corpus: Corpus, *, options=None, worker=None) -> Callable[[FetchedResource], AddResult]:
     """A sink that extracts each fetched resource and adds it to an open ``Corpus``.
 
     The corpus deduplicates on the raw bytes, so handing a document over twice (after a
@@ -91,6 +92,9 @@ def corpus_sink(corpus: Corpus, *, options=None) -> Callable[[FetchedResource], 
     Args:
         corpus: an open ``policylens.corpus.store.Corpus``.
         options: ``ExtractOptions`` for the extraction (default limits).
+        worker: a long-lived extraction ``Worker`` used for every resource (a crawl stores
+            thousands: starting a process for each costs far more than extracting a page);
+            ``None`` starts one per resource.
     """
     def sink(resource: FetchedResource) -> AddResult:
         overrides = {"doc_type": resource.doc_type, "region": resource.region,
@@ -106,7 +110,7 @@ def corpus_sink(corpus: Corpus, *, options=None) -> Callable[[FetchedResource], 
                         resource.region, exc)
             overrides.pop("region", None)
         return ingest_bytes(corpus, resource.content, resource_meta(resource, overrides),
-                            options=options)
+                            options=options, worker=worker)
 
     return sink
 
@@ -143,6 +147,7 @@ def crawl_into_corpus(data_dir=None, *, sources_file=None, source_ids=None, regi
                           regions=regions, since=since, max_pages=max_pages,
                           allow_private_network=allow_private_network,
                           settings_overrides=settings_overrides, max_time=max_time)
-    with Corpus.open(config.data_dir) as corpus:
-        sink = corpus_sink(corpus, options=ExtractOptions(ocr=ocr))
+    options = ExtractOptions(ocr=ocr)
+    with Corpus.open(config.data_dir) as corpus, Worker(options.max_memory_mb) as worker:
+        sink = corpus_sink(corpus, options=options, worker=worker)
         return run_crawl(config, sink, progress=progress, stop=stop)

@@ -10,8 +10,9 @@ is never re-imported and scripts need no ``if __name__ == "__main__"`` guard.
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
-__all__ = ["limit_memory", "serve"]
+__all__ = ["limit_memory", "serve", "with_fingerprint"]
 
 
 def limit_memory(max_memory_mb: int) -> None:
@@ -27,21 +28,52 @@ def limit_memory(max_memory_mb: int) -> None:
     resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
 
 
+def with_fingerprint(result):
+    """The Extraction with its text's hashes and band keys: the store's CPU work, done here
+    so that the single writer only writes."""
+    from dataclasses import replace
+
+    from policylens.corpus.dedupe import fingerprint
+
+    if not result.text:
+        return result
+    try:
+        return replace(result, fingerprint=fingerprint(result.text))
+    except MemoryError:  # the text fits, its normalised copy does not: the store makes it
+        return result
+
+
+def _store_raw(task: dict, root: Path) -> None:
+    """Write the document's bytes to the content-addressed raw store (fsync included) here,
+    in parallel, rather than in the single writer; the writer then finds them there."""
+    import hashlib
+
+    from policylens.corpus.rawstore import write_raw
+
+    data = task["data"] if "data" in task else Path(task["path"]).read_bytes()
+    write_raw(root, data, hashlib.sha256(data).hexdigest())
+
+
 def _run(task: dict, options, progress=None):
     from .dispatch import extract_inline, extract_path_inline
     from .model import failed
 
     try:
         if "path" in task:
-            return extract_path_inline(task["path"], options, progress)
-        return extract_inline(
-            task["data"],
-            filename=task.get("filename"),
-            content_type=task.get("content_type"),
-            url=task.get("url"),
-            options=options,
-            progress=progress,
-        )
+            result = extract_path_inline(task["path"], options, progress)
+        else:
+            result = extract_inline(
+                task["data"],
+                filename=task.get("filename"),
+                content_type=task.get("content_type"),
+                url=task.get("url"),
+                options=options,
+                progress=progress,
+            )
+        result = with_fingerprint(result)
+        if result.text and task.get("raw_root"):
+            _store_raw(task, Path(task["raw_root"]))
+        return result
     except MemoryError:
         return failed(
             "too_large",
@@ -60,8 +92,11 @@ def serve(read_fd: int, write_fd: int, max_memory_mb: int) -> None:
     # Load every extractor before the cap and before "ready": timeouts then measure work only.
     import bs4  # noqa: F401
     import docx  # noqa: F401
+    import numpy  # noqa: F401  (MinHash signatures; its allocations must precede the cap)
     import pdfplumber  # noqa: F401
     import pypdfium2  # noqa: F401
+
+    from policylens.corpus import dedupe  # noqa: F401
 
     from . import dispatch, html, office, pdf, textfile  # noqa: F401
     from .model import failed

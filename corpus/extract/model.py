@@ -9,6 +9,7 @@ __all__ = [
     "Attachment",
     "Extraction",
     "ExtractOptions",
+    "Fingerprint",
     "failed",
     "with_flag",
 ]
@@ -48,6 +49,21 @@ class Attachment:
 
 
 @dataclass(frozen=True)
+class Fingerprint:
+    """What the store needs to find duplicates of a text, computed beside the extraction.
+
+    Attributes:
+        text_sha256: SHA-256 of the normalised text (exact duplicates).
+        near_keys: MinHash LSH band keys (near-duplicate candidates).
+        checksum: CRC-32 of the text it was made from; the store recomputes on a mismatch.
+    """
+
+    text_sha256: str
+    near_keys: tuple[int, ...]
+    checksum: int
+
+
+@dataclass(frozen=True)
 class Extraction:
     """Clean text and quality information for one document.
 
@@ -64,6 +80,9 @@ class Extraction:
     attachments: tuple[Attachment, ...] = ()
     encoding: str | None = None
     pages: int | None = None
+    # Derived from ``text`` by extraction workers (policylens.corpus.dedupe.fingerprint), for
+    # the store; not part of what was extracted, so equality and repr leave it out.
+    fingerprint: Fingerprint | None = field(default=None, compare=False, repr=False)
 
     @property
     def ok(self) -> bool:

@@ -55,6 +55,9 @@ class Worker:
         to_parent_r, to_parent_w = os.pipe()
         env = dict(os.environ)
         env["PYTHONPATH"] = os.pathsep.join(p for p in (_PACKAGE_ROOT, env.get("PYTHONPATH")) if p)
+        # One BLAS thread: a worker is one of several processes, and each BLAS thread's buffers
+        # would count against its memory cap.
+        env.setdefault("OPENBLAS_NUM_THREADS", "1")
         self._stderr = tempfile.TemporaryFile()
         cmd = [sys.executable, "-m", "policylens.corpus.extract.child", str(to_child_r), str(to_parent_w), str(self.max_memory_mb)]
         try:
@@ -176,7 +179,8 @@ def _as_task(item: Any) -> dict[str, Any]:
     elif isinstance(item, (bytes, bytearray)):
         task = {"data": bytes(item)}
     elif isinstance(item, dict) and ("path" in item or "data" in item):
-        task = {k: item[k] for k in ("path", "data", "filename", "content_type", "url") if k in item}
+        task = {k: item[k] for k in ("path", "data", "filename", "content_type", "url", "raw_root")
+                if k in item}
         if "path" in task:
             task["path"] = str(task["path"])
     else:
@@ -200,7 +204,8 @@ def _page_progress(progress, item):
 
 
 def extract_many(
-    items: Iterable[Any], options: ExtractOptions | None = None, workers: int = 2, progress=None
+    items: Iterable[Any], options: ExtractOptions | None = None, workers: int = 2, progress=None,
+    idle=None,
 ) -> Iterator[tuple[Any, Extraction]]:
     """Extract many documents on ``workers`` processes, each document isolated.
 
@@ -211,6 +216,8 @@ def extract_many(
         workers: number of worker processes.
         progress: called as ``progress(item, done, total)`` for each page read by OCR (from
             the worker threads, so it must be thread-safe, as rich progress bars are).
+        idle: called (from this thread) while every result so far is handed out and a worker
+            is still busy, e.g. to commit what the caller has stored meanwhile.
 
     Yields:
         ``(item, Extraction)`` pairs in completion order (not input order).
@@ -266,6 +273,8 @@ def extract_many(
                     break
                 except queue.Full:
                     # Hand finished results out while every worker is busy.
+                    if done.empty() and idle is not None:
+                        idle()
                     while not done.empty():
                         result = done.get()
                         if result is end:
@@ -275,7 +284,12 @@ def extract_many(
         for _ in threads:
             todo.put(end)
         while alive:
-            result = done.get()
+            try:
+                result = done.get(timeout=0.05)
+            except queue.Empty:
+                if idle is not None:
+                    idle()
+                continue
             if result is end:
                 alive -= 1
             else:
