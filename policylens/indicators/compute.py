@@ -163,14 +163,54 @@ def indicators_from_corpus(
     from policylens.corpus.store import Corpus
     from policylens.errors import IndicatorError
 
+    config = kwargs.get("config") or IndicatorConfig()
     with Corpus.open(data_dir) as corpus:
-        documents = corpus.documents(include_duplicates=False, with_text=True)
-    if year is None:
-        year = latest_year(documents)
         if year is None:
-            raise IndicatorError(
-                "the corpus has no work report, bulletin or policy with a year",
-                where=str(data_dir),
-                hint="ingest documents first (policylens ingest FOLDER) or pass --year",
-            )
-    return compute_indicators(documents, regions, year, **kwargs)
+            year = _latest_year_stored(corpus.conn)
+            if year is None:
+                raise IndicatorError(
+                    "the corpus has no work report, bulletin or policy with a year",
+                    where=str(data_dir),
+                    hint="ingest documents first (policylens ingest FOLDER) or pass --year",
+                )
+        documents = _documents_of_year(corpus, year, config)
+        return compute_indicators(documents, regions, year, **kwargs)
+
+
+def _latest_year_stored(conn) -> int | None:
+    """:func:`latest_year` of the stored documents, by one indexed query."""
+    row = conn.execute(
+        "SELECT MAX(year) FROM documents WHERE is_latest = 1 AND duplicate_of IS NULL "
+        "AND doc_type IN ('work_report', 'statistical_bulletin', 'policy')"
+    ).fetchone()
+    return row[0]
+
+
+def _documents_of_year(corpus, year: int, config: IndicatorConfig) -> list:
+    """The documents the indicators of ``year`` can use: that year's, and plan outlines of any
+    year. Their texts stay in the database until an indicator reads one (``LazyText``), so
+    memory holds one text at a time, not the corpus."""
+    from policylens.corpus.records import LIST_COLUMNS, record_from_row
+
+    kept = ",".join("?" * len(config.emphasis_any_year)) or "NULL"
+    rows = corpus.conn.execute(
+        f"SELECT {LIST_COLUMNS} FROM documents WHERE is_latest = 1 AND duplicate_of IS NULL "
+        f"AND (year = ? OR doc_type IN ({kept})) ORDER BY id",
+        [year, *config.emphasis_any_year],
+    )
+    return [LazyText(record_from_row(row), corpus.conn) for row in rows]
+
+
+class LazyText:
+    """A document record whose ``text`` is read from the corpus each time it is asked for."""
+
+    def __init__(self, record, conn):
+        self._record, self._conn = record, conn
+
+    def __getattr__(self, name):
+        return getattr(self._record, name)
+
+    @property
+    def text(self) -> str:
+        row = self._conn.execute("SELECT text FROM documents WHERE id = ?", (self._record.id,)).fetchone()
+        return row[0] if row else ""
