@@ -11,7 +11,9 @@ earlier one (reposts with page chrome added, the same policy with its date line 
 an excerpt missing about 12% of its paragraphs, which falls on either side of the threshold),
 writes them as .txt files and reports, through the real command line:
 
-* ``policylens ingest``: documents/s and the process's peak RSS;
+* ``policylens ingest``: documents/s and the process's peak RSS, beside its peer: the same
+  texts inserted into a bare SQLite table with the same FTS5 trigram index (the least a
+  corpus writer pays for full-text search, without extraction or duplicate checks);
 * the database size;
 * a new process adding one more document to the corpus: seconds and peak RSS;
 * ``policylens corpus search`` for a common and a rare term: seconds;
@@ -154,7 +156,11 @@ def measure_corpus(n: int, paragraphs, workdir: Path, workers: int, score: bool 
     )
     if proc.returncode not in (0, 1):
         sys.exit(f"ingest failed: {proc.stderr}")
-    print(f"  ingest: {seconds:.1f} s, {n / seconds:.1f} documents/s, peak RSS {rss} MB ({load()})")
+    print(f"  ingest: {seconds:.1f} s, {n / seconds:.1f} documents/s, "
+          f"{seconds / n * 1000:.1f} ms per document, peak RSS {rss} MB ({load()})")
+    floor = fts_floor(docs_dir, workdir / f"floor{n}.sqlite")
+    print(f"  peer, bare SQLite + the same FTS5 trigram index (no extraction, no checks): "
+          f"{n / floor:.1f} documents/s ({load()})")
     db = sorted(data_dir.glob("*.sqlite*"))
     print(f"  database: {sum(p.stat().st_size for p in db) / 1e6:.1f} MB ({', '.join(p.name for p in db)})")
 
@@ -176,6 +182,31 @@ def measure_corpus(n: int, paragraphs, workdir: Path, workers: int, score: bool 
         f"  score --corpus: {seconds:.1f} s, {total_bytes / 1e6 / seconds:.2f} MB/s, "
         f"peak RSS {rss} MB ({load()})"
     )
+
+
+def fts_floor(docs_dir: Path, path: Path) -> float:
+    """Seconds to insert the texts into a bare table with ingest's full-text index (trigram
+    FTS5, kept by a trigger), 200 per transaction: the least any corpus writer pays here."""
+    conn = sqlite3.connect(path, isolation_level=None)
+    conn.execute("PRAGMA journal_mode = WAL")
+    conn.execute("PRAGMA synchronous = NORMAL")
+    conn.execute("CREATE TABLE documents (id INTEGER PRIMARY KEY, title TEXT, text TEXT)")
+    conn.execute("CREATE VIRTUAL TABLE documents_fts USING fts5(title, text, content='documents', "
+                 "content_rowid='id', tokenize='trigram')")
+    conn.execute("CREATE TRIGGER documents_fts_insert AFTER INSERT ON documents BEGIN "
+                 "INSERT INTO documents_fts(rowid, title, text) VALUES (new.id, new.title, new.text); END")
+    files = sorted(docs_dir.iterdir())
+    start = time.perf_counter()
+    for first in range(0, len(files), 200):
+        conn.execute("BEGIN")
+        for file in files[first : first + 200]:
+            text = file.read_text(encoding="utf-8")
+            conn.execute("INSERT INTO documents (title, text) VALUES (?, ?)", (text[:40], text))
+        conn.execute("COMMIT")
+    seconds = time.perf_counter() - start
+    conn.close()
+    path.unlink()
+    return seconds
 
 
 def measure_quality(n: int, paragraphs, threshold: float) -> None:
