@@ -126,11 +126,14 @@ class Fetcher:
         before_request: called before every request; the politeness slot waits here.
         stop: an event that aborts waits and cuts running requests when set.
         resolver: ``socket.getaddrinfo`` or a stand-in (tests).
+        watchdog: the ``Watchdog`` that enforces deadlines (one per crawl is enough; by
+            default the fetcher has its own).
     """
 
     def __init__(self, session, settings: CrawlSettings, domains: tuple[str, ...],
                  before_request: Callable[[], None] | None = None,
-                 stop: threading.Event | None = None, resolver=None):
+                 stop: threading.Event | None = None, resolver=None,
+                 watchdog: Watchdog | None = None):
         import socket
 
         self.session = session
@@ -140,6 +143,7 @@ class Fetcher:
         self.stop = stop or threading.Event()
         self.resolver = resolver or socket.getaddrinfo
         self.guard = ConnectionGuard(self._private_ok, self.resolver)
+        self.watchdog = watchdog or Watchdog()
         adapter = guarded_adapter(self.guard)
         session.mount("http://", adapter)
         session.mount("https://", adapter)
@@ -249,12 +253,19 @@ class Fetcher:
         trickles bytes cannot hold it longer than that.
         """
         settings = self.settings
-        host = (urlsplit(url).hostname or "").lower()
-        verify = host not in settings.insecure_hosts
+        parts = urlsplit(url)
+        if (parts.hostname or "").lower() in settings.insecure_hosts:
+            verify = False
+        elif parts.scheme == "https":
+            # the CA bundle the session was pinned to (``requests`` looks a path up on every
+            # request, so plain http, which verifies nothing, passes True)
+            verify = self.session.verify
+        else:
+            verify = True
         self.guard.refused = None
         # The watchdog starts before the politeness wait so nothing but the request itself
         # runs between the wait and the send (a thread start there would bunch requests up).
-        with Watchdog(self.guard, float("inf"), self.stop) as watchdog:
+        with self.watchdog.watch(self.guard, float("inf"), self.stop) as watchdog:
             self.before_request()
             if self.stop.is_set():
                 self._fail(result, "interrupted", "crawl stopped", url)
@@ -271,7 +282,7 @@ class Fetcher:
         return retry_after
 
     def _exchange(self, url: str, headers: dict, max_bytes: int, result: FetchResult,
-                  truncate: bool, verify: bool) -> float | None:
+                  truncate: bool, verify: bool | str) -> float | None:
         import requests
 
         settings = self.settings
