@@ -8,6 +8,7 @@ Body text is not extracted here: that is ``policylens.corpus.extract``'s job.
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from dataclasses import dataclass, field
@@ -123,11 +124,12 @@ def parse_html(content: bytes, url: str, content_type: str = "") -> PageInfo:
     except (ValueError, lxml.etree.ParserError):
         return info
     base = url
-    for href in root.xpath("//base/@href")[:1]:
+    xpath = _xpaths()
+    for href in xpath["base"](root)[:1]:
         base = absolute_url(url, href) or url
-    titles = root.xpath("//title/text()")
+    titles = xpath["title"](root)
     info.title = " ".join(titles[0].split()) if titles else ""
-    for node in root.xpath("//meta[@name][@content]"):
+    for node in xpath["meta"](root):
         key = _META_NAMES.get(node.get("name", "").strip().lower())
         if key:
             value = " ".join(node.get("content", "").split())
@@ -135,24 +137,54 @@ def parse_html(content: bytes, url: str, content_type: str = "") -> PageInfo:
                 info.meta.setdefault(key, value)  # the first wins: later ones are widgets
     if "title" not in info.meta and info.title:
         info.meta["title"] = info.title
-    for node in root.xpath("//a[@href]"):
-        target = absolute_url(base, node.get("href"))
+    for node in xpath["a"](root):
+        target = _absolute(base, node.get("href"))
         if target:
             label = " ".join((node.text_content() or "").split())
             title_attr = " ".join((node.get("title") or "").split())
             if title_attr and len(title_attr) > len(label):
                 label = title_attr  # lists truncate the visible text; the title holds it all
             info.anchors.append((target, label))
-    for script in root.xpath("//script/text()"):
+    for script in xpath["script"](root):
         if "createPageHTML" in script:
             info.create_page = _parse_create_page(script)
             if info.create_page:
                 break
     if "pub_date" not in info.meta:
-        body_text = " ".join(root.xpath("//body//text()[contains(., '发布') or contains(., '日期')"
-                                        " or contains(., '时间')]")[:20])
+        body_text = " ".join(xpath["dates"](root)[:20])
         info.date_text = body_text or None
     return info
+
+
+def _absolute(base: str, href: str) -> str | None:
+    """``absolute_url(base, href)``, remembered: a portal repeats the same hundred navigation
+    links on every page, and canonicalising them cost more than parsing the page.
+
+    A link with its own host, or a path from the root, resolves the same against any page of
+    the site, so those are remembered per origin, the others per page.
+    """
+    key = base
+    parts = base.split("/", 3)
+    if len(parts) >= 3 and href[:8].lower().startswith(("/", "http://", "https://")):
+        key = "/".join(parts[:3]) + "/"
+    return _resolve(key, href)
+
+
+@functools.lru_cache(maxsize=8192)
+def _resolve(base: str, href: str) -> str | None:
+    return absolute_url(base, href)
+
+
+@functools.cache
+def _xpaths() -> dict:
+    """The XPath expressions of ``parse_html``, compiled once (not on every page)."""
+    from lxml.etree import XPath
+
+    return {name: XPath(expression) for name, expression in {
+        "base": "//base/@href", "title": "//title/text()", "meta": "//meta[@name][@content]",
+        "a": "//a[@href]", "script": "//script/text()",
+        "dates": "//body//text()[contains(., '发布') or contains(., '日期') or contains(., '时间')]",
+    }.items()}
 
 
 def _parse_create_page(script: str) -> tuple[int, int, str, str] | None:

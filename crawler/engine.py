@@ -23,7 +23,6 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 
 from policylens.crawler.discover import (
@@ -103,6 +102,7 @@ class _Result:
     resource: FetchedResource | None = None
     title: str | None = None
     pub_date: str | None = None
+    sha256: str | None = None  # of a document's content (hashed once)
     blocked: bool = False
     interrupted: bool = False
 
@@ -274,7 +274,7 @@ class _Crawl:
             if page.charset_guessed:
                 result.error_kind = "charset_guessed"
                 result.message = f"charset not declared; read as {page.encoding}"
-        sha = fetched.sha256
+        sha = result.sha256 = fetched.sha256
         result.title, result.pub_date = title, pub_date
         if sha == item.sha256:
             result.outcome = "unchanged"
@@ -359,23 +359,24 @@ class _Crawl:
 
     def _record(self, state: CrawlState, result: _Result, fetched: FetchResult | None) -> None:
         item = result.item
+        now = _now()  # one time for the whole transaction
         with state.transaction() as db:
             for link in result.links:
-                self._enqueue(state, db, item, link)
+                self._enqueue(state, db, item, link, now)
             fields = {}
             if fetched is not None:
                 fields = dict(final_url=fetched.final_url, http_status=fetched.status or None,
-                              last_fetched=_now())
+                              last_fetched=now)
                 if fetched.ok and not fetched.not_modified and result.outcome != "error":
                     fields.update(etag=fetched.headers.get("etag"),
                                   last_modified=fetched.headers.get("last-modified"),
-                                  sha256=fetched.sha256,
+                                  sha256=result.sha256 or fetched.sha256,
                                   content_type=fetched.headers.get("content-type"))
                     if result.outcome in ("new", "changed"):
-                        fields["last_changed"] = _now()
+                        fields["last_changed"] = now
             state.settle(db, item.url, outcome=result.outcome, error_kind=result.error_kind,
                          message=result.message, title=result.title, pub_date=result.pub_date,
-                         **fields)
+                         now=now, **fields)
 
     def breaker(self, host: _Host, fetched: FetchResult) -> None:
         """Park a host for this run after ``host_failure_limit`` failed URLs in a row, or when
@@ -397,7 +398,7 @@ class _Crawl:
                     host.key, why)
         self.blocked[host.key] = f"{_PARKED}: {why}"
 
-    def _enqueue(self, state: CrawlState, db, parent: QueueItem, link: Link) -> None:
+    def _enqueue(self, state: CrawlState, db, parent: QueueItem, link: Link, now: str) -> None:
         source = self.sources[parent.source_id]
         url = link.url
         if link.kind == "list" and parent.column_url:
@@ -414,9 +415,10 @@ class _Crawl:
                       list_mode=parent.list_mode if link.kind == "list" else "html",
                       page_no=link.page_no, probe=link.probe, referer=parent.url,
                       anchor_text=link.text or None, hint_date=link.pub_date,
-                      revisit=self.settings.revisit_documents)
+                      revisit=self.settings.revisit_documents, now=now)
         if link.kind != "list" and _older(link.pub_date, self.config.since):
-            state.settle(db, url, outcome="skipped_since", message=f"dated {link.pub_date}")
+            state.settle(db, url, outcome="skipped_since", message=f"dated {link.pub_date}",
+                         now=now)
 
     def seed(self, state: CrawlState) -> None:
         with state.transaction() as db:
@@ -501,61 +503,77 @@ class _Crawl:
                     heapq.heappush(due, (host.next_time if host else 0.0, key))
                     queued.add(key)
 
-        def run(key: str, task: Callable[[], object]) -> None:
-            try:
-                task_result = task()
-            except BaseException as exc:  # noqa: BLE001 - handed to the main thread
-                task_result = exc
-            finished.put((key, task_result))
+        # A plain queue and threads instead of a ThreadPoolExecutor: its Future per task cost
+        # a twentieth of the CPU per page. A worker is started when all others are busy.
+        tasks: queue.SimpleQueue = queue.SimpleQueue()
+        workers: list[threading.Thread] = []
+
+        def work() -> None:
+            while (job := tasks.get()) is not None:
+                key, task = job
+                try:
+                    task_result = task()
+                except BaseException as exc:  # noqa: BLE001 - handed to the main thread
+                    task_result = exc
+                finished.put((key, task_result))
+
+        def submit(key: str, task: Callable[[], object]) -> None:
+            if len(workers) < len(running):
+                workers.append(threading.Thread(target=work, name=f"crawl_{len(workers)}"))
+                workers[-1].start()
+            tasks.put((key, task))
 
         schedule(state.pending_hosts())
         began = time.monotonic()
-        with ThreadPoolExecutor(max_workers=slots, thread_name_prefix="crawl") as pool:
-            try:
+        try:
+            while True:
+                now = time.monotonic()
+                if self.lock is not None:
+                    self.lock.beat()
+                if (self.config.max_time is not None and not self.stop.is_set()
+                        and now - began > self.config.max_time):
+                    self.stopped = "max_time"
+                    self.stop_message = f"--max-time of {self.config.max_time:g} s reached"
+                    log.info("%s: stopping; the next run resumes", self.stop_message)
+                    self.stop.set()  # running requests are cut by their watchdogs
+                while due and len(running) < slots and due[0][0] <= now \
+                        and not self.stop.is_set():
+                    _, key = heapq.heappop(due)
+                    queued.discard(key)
+                    task = self.next_task(state, key) if key not in self.blocked else None
+                    if task is not None:
+                        self._connect(key, running)
+                        running[key] = task
+                        submit(key, task)
+                if not running and (not due or self.stop.is_set()):
+                    break
+                wait = 0.5
+                if due and len(running) < slots and not self.stop.is_set():
+                    wait = min(wait, max(0.0, due[0][0] - now))
+                try:
+                    key, outcome = finished.get(timeout=wait) if wait > 0 else \
+                        finished.get_nowait()
+                except queue.Empty:
+                    continue
                 while True:
-                    now = time.monotonic()
-                    if self.lock is not None:
-                        self.lock.beat()
-                    if (self.config.max_time is not None and not self.stop.is_set()
-                            and now - began > self.config.max_time):
-                        self.stopped = "max_time"
-                        self.stop_message = f"--max-time of {self.config.max_time:g} s reached"
-                        log.info("%s: stopping; the next run resumes", self.stop_message)
-                        self.stop.set()  # running requests are cut by their watchdogs
-                    while due and len(running) < slots and due[0][0] <= now \
-                            and not self.stop.is_set():
-                        _, key = heapq.heappop(due)
-                        queued.discard(key)
-                        task = self.next_task(state, key) if key not in self.blocked else None
-                        if task is not None:
-                            self._connect(key, running)
-                            running[key] = task
-                            pool.submit(run, key, task)
-                    if not running and (not due or self.stop.is_set()):
-                        break
-                    wait = 0.5
-                    if due and len(running) < slots and not self.stop.is_set():
-                        wait = min(wait, max(0.0, due[0][0] - now))
+                    del running[key]
+                    self._finish(state, key, outcome)
+                    schedule([key, *self.touched])
+                    self.touched.clear()
                     try:
-                        key, outcome = finished.get(timeout=wait) if wait > 0 else \
-                            finished.get_nowait()
+                        key, outcome = finished.get_nowait()
                     except queue.Empty:
-                        continue
-                    while True:
-                        del running[key]
-                        self._finish(state, key, outcome)
-                        schedule([key, *self.touched])
-                        self.touched.clear()
-                        try:
-                            key, outcome = finished.get_nowait()
-                        except queue.Empty:
-                            break
-            except BaseException:
-                self.stop.set()  # workers abort their waits; their results are dropped
-                raise
-            finally:
-                for host in self.hosts.values():
-                    host.fetcher.session.close()
+                        break
+        except BaseException:
+            self.stop.set()  # workers abort their waits; their results are dropped
+            raise
+        finally:
+            for _ in workers:
+                tasks.put(None)
+            for worker in workers:
+                worker.join()
+            for host in self.hosts.values():
+                host.fetcher.session.close()
 
     def _finish(self, state: CrawlState, key: str, outcome: object) -> None:
         """Settle what a task returned (robots tasks return None)."""

@@ -193,8 +193,11 @@ class CrawlState:
     def enqueue(self, db: sqlite3.Connection, *, url: str, host: str, source_id: str, kind: str,
                 doc_type: str, column_url: str | None, list_mode: str = "html", page_no: int = 0,
                 probe: bool = False, referer: str | None = None, anchor_text: str | None = None,
-                hint_date: str | None = None, revisit: bool = True) -> None:
-        """Add a URL to this run's frontier (inside a transaction), unless already settled."""
+                hint_date: str | None = None, revisit: bool = True, now: str | None = None) -> None:
+        """Add a URL to this run's frontier (inside a transaction), unless already settled.
+
+        ``now`` is the transaction's time (``utc_now()`` when not given).
+        """
         keep = "" if revisit else " AND (crawl_urls.kind='list' OR crawl_urls.sha256 IS NULL)"
         db.execute(
             "INSERT INTO crawl_urls(url, host, source_id, kind, doc_type, column_url, list_mode,"
@@ -204,7 +207,7 @@ class CrawlState:
             " WHERE crawl_urls.seen_run < excluded.seen_run"
             " AND (crawl_urls.done_run IS NULL OR crawl_urls.done_run < excluded.seen_run)" + keep,
             (url, host, source_id, kind, doc_type, column_url, list_mode, page_no, int(probe),
-             referer, anchor_text, hint_date, _PRIO.get(kind, 3), _now(), self.run_id))
+             referer, anchor_text, hint_date, _PRIO.get(kind, 3), now or _now(), self.run_id))
 
     def pending_hosts(self, exclude: Iterable[str] = ()) -> list[str]:
         """Hosts with URLs waiting in this run."""
@@ -237,8 +240,12 @@ class CrawlState:
                                (self.run_id,)).fetchone()[0]
 
     def settle(self, db: sqlite3.Connection, url: str, *, outcome: str,
-               error_kind: str | None = None, message: str | None = None, **fields) -> None:
-        """Record the outcome of a fetch (inside a transaction); the URL leaves the frontier."""
+               error_kind: str | None = None, message: str | None = None,
+               now: str | None = None, **fields) -> None:
+        """Record the outcome of a fetch (inside a transaction); the URL leaves the frontier.
+
+        ``now`` is the transaction's time (``utc_now()`` when not given).
+        """
         fields = {k: v for k, v in fields.items() if v is not None}
         sets = ", ".join(f"{k}=?" for k in fields)
         db.execute(
@@ -247,7 +254,7 @@ class CrawlState:
             (self.run_id, outcome, error_kind, message, *fields.values(), url))
         if outcome in ("new", "changed") and fields.get("sha256"):
             db.execute("INSERT OR IGNORE INTO crawl_versions(url, sha256, fetched_at, run_id)"
-                       " VALUES (?,?,?,?)", (url, fields["sha256"], _now(), self.run_id))
+                       " VALUES (?,?,?,?)", (url, fields["sha256"], now or _now(), self.run_id))
 
     # -- hosts ----------------------------------------------------------------------------
     def block_host(self, host: str, seconds: float, reason: str) -> None:

@@ -198,6 +198,30 @@ def test_article_metadata_including_template_bug():
         "https://www.xjkz.gov.cn/xjkz/c101979/202606/d76b/files/%E5%85%AC%E6%8A%A5.docx"]
 
 
+_HREFS = ["/a/公报.pdf", "//www.kz.gov.cn/x", "HTTP://WWW.Xjkz.gov.cn:80/Y?b=2&a=1", "../up.html",
+          "?page=2", "rel.shtml", "  /spaced.html ", "https://www.xjkz.gov.cn/b?", "/x/./y/../z.html",
+          "javascript:void(0)", "#top", "", "mailto:a@b.cn", "http://[::1", "/c?b=2&a=1#frag"]
+
+
+@pytest.mark.parametrize("page_url", [
+    "https://www.xjkz.gov.cn/xjkz/c101979/202606/d76b.shtml",
+    "https://www.xjkz.gov.cn/xjkz/other/list_2.shtml?x=1",  # same origin: remembered links
+    "http://www.xjkz.gov.cn:8080/deep/er/page.html",  # another origin, same hrefs
+])
+def test_remembered_anchor_urls_are_those_absolute_url_gives(page_url):
+    # parse_html remembers resolved links per origin (navigation repeats on every page);
+    # every page must still get exactly what absolute_url gives for its own URL
+    from policylens.crawler.urls import absolute_url
+
+    body = "".join(f'<a href="{h}">{i}</a>' for i, h in enumerate(_HREFS))
+    page = parse_html(f"<html><body>{body}</body></html>".encode(), page_url, "text/html")
+    expected = [(absolute_url(page_url, h), str(i)) for i, h in enumerate(_HREFS)]
+    assert page.anchors == [(url, text) for url, text in expected if url]
+    origin = page_url.split("/", 3)[:3]
+    assert page.anchors[0] == ("/".join(origin) + "/a/%E5%85%AC%E6%8A%A5.pdf", "0")
+    assert len(page.anchors) == 10  # javascript:, #top, "", mailto: and a broken IPv6 dropped
+
+
 @pytest.mark.parametrize("value, date", [
     ("2026-04-21 18:05", "2026-04-21"), ("2026年4月21日", "2026-04-21"), ("2026年4月", "2026-04"),
     ("<PUBLISHTIME>", None), ("2026-13-01", None),
