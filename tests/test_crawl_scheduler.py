@@ -54,7 +54,9 @@ def test_sixty_hosts_with_default_slots_finish_near_the_floor(tmp_path):
         gaps = request_gaps(many.request_log())
     assert report.documents["new"] == 300 and len(got) == 300
     assert min(min(g) for g in gaps.values()) >= 0.3
-    assert wall < 2 * 1.8 + 4.0
+    # ~2.9 s when the machine is quiet; 9.7 s was seen with three test suites at once. The old
+    # slot-sleeping scheduler needed 60 * 7 / 8 turns of 0.3 s = 16 s with 8 slots.
+    assert wall < 3 * 1.8 + 6.0
 
 
 def test_idle_connections_are_capped_across_hosts(tmp_path):
