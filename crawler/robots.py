@@ -73,8 +73,10 @@ def load_robots(fetcher, origin: str, user_agent: str) -> RobotsRules:
         return RobotsRules("unavailable", message="crawl stopped before robots.txt was read")
     if result.error:
         what = f"HTTP {result.error[5:]}" if result.error.startswith("http_") else result.error
-        log.warning("robots.txt unavailable for %s (%s): not crawling it this run, retried "
-                    "next run (RFC 9309)", origin, what)
+        # INFO: the report counts it (and lists an unreachable host among the failures), so a
+        # quiet crawl of 17 unreachable portals does not print 17 lines; -v and crawl.log show it.
+        log.info("robots.txt unavailable for %s (%s): not crawling it this run, retried "
+                 "next run (RFC 9309)", origin, what)
         return RobotsRules("unavailable", message=f"{what}, not crawled this run ({result.message})",
                            error=result.error)
     text = result.content.decode("utf-8", errors="replace")

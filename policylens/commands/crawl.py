@@ -19,6 +19,7 @@ def register(app: typer.Typer) -> None:
 
 
 def crawl(
+    ctx: typer.Context,
     source: list[str] = typer.Option(None, "--source", "-s", help="Source id to crawl (repeatable)."),
     region: list[str] = typer.Option(None, "--region", "-r",
                                      help="Region name to crawl, e.g. 乌鲁木齐 (repeatable)."),
@@ -69,7 +70,7 @@ def crawl(
         if handler is not None:
             logging.getLogger().removeHandler(handler)
             handler.close()
-    _print_report(report, fmt)
+    _print_report(report, fmt, config, verbose=ctx.find_root().params.get("verbose", False))
     raise typer.Exit(report.exit_code)
 
 
@@ -165,7 +166,28 @@ def _print_plan(config, fmt: str) -> None:
                            "(nothing fetched)")
 
 
-def _print_report(report, fmt: str) -> None:
+def _robots_rows(report, verbose: bool) -> list[dict]:
+    """One row per host with -v; without it only the hosts whose robots.txt kept the crawl
+    out for a reason other than an unreachable host (those are among the failures)."""
+    from urllib.parse import urlsplit
+
+    unreachable = {urlsplit(url).netloc for url, _, _ in report.failures
+                   if url.endswith("/robots.txt")}
+    return [{"item": f"robots.txt {host}", "value": text}
+            for host, text in report.robots.items()
+            if verbose or not (text.startswith(("ok", "missing")) or host in unreachable)]
+
+
+def _print_report(report, fmt: str, config, *, verbose: bool = False) -> None:
+    if fmt == "table" and report.exit_code:
+        from urllib.parse import urlsplit
+
+        from policylens.network import unreachable_summary
+
+        hosts = {urlsplit(c.url).netloc.lower() for s in config.sources for c in s.columns}
+        diagnosis = unreachable_summary(report.failures, hosts)
+        if diagnosis:  # "no portal could be reached ... is this machine online?" comes first
+            typer.echo(diagnosis, err=True)
     if report.stopped:
         typer.echo(f"crawl stopped early: {terminal_safe(report.stop_message or report.stopped)}"
                    " (rerun the same command to resume)", err=True)
@@ -183,7 +205,7 @@ def _print_report(report, fmt: str) -> None:
         *({"item": f"error {k}", "value": v} for k, v in report.errors.items()),
         *({"item": f"warning {k}", "value": v} for k, v in report.warnings.items()),
         {"item": "hosts blocked", "value": ", ".join(report.hosts_blocked) or "none"},
-        *({"item": f"robots.txt {host}", "value": text} for host, text in report.robots.items()),
+        *_robots_rows(report, verbose),
         {"item": "left for next run", "value": report.pending},
         {"item": "duration (s)", "value": report.duration_s},
     ]
