@@ -200,6 +200,10 @@ class _Crawl:
                 result.outcome, result.message = "end_of_list", "no further list page"
                 return result
             result.outcome, result.error_kind, result.message = "error", fetched.error, fetched.message
+            if fetched.error == "too_large":  # say what raises the cap
+                name = "max_attachment_bytes" if item.kind == "attachment" else "max_html_bytes"
+                result.message += f"; raise settings.{name}" + (
+                    " (crawl --max-file-mb)" if item.kind == "attachment" else "")
             return result
         if item.kind == "list":
             return self._list(item, fetched, result)

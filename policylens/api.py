@@ -167,6 +167,7 @@ class Scorer:
         progress: Callable[[str], None] | None = None,
         workers: int = 1,
         ocr: str = "auto",
+        max_bytes: int | None = None,
     ) -> ScoreReport:
         """Score files, folders (recursively) and glob patterns.
 
@@ -179,6 +180,8 @@ class Scorer:
             progress: called with each path as it is scored.
             workers: counting processes (:func:`policylens.nlp.parallel.count_many`).
             ocr: ``auto`` (read scanned pages and images by OCR), ``always`` or ``never``.
+            max_bytes: files larger than this fail with a ``too_large`` error (default: the
+                ``ExtractOptions.max_bytes`` cap, 200 MB).
         """
         from policylens.nlp.parallel import count_many
 
@@ -187,7 +190,7 @@ class Scorer:
         report.errors.extend(ScoreError(p.path, p.message) for p in problems)
         results: dict[Path, DocumentScore | ScoreError] = {}
         extracted = []
-        for path, extraction in _extractions(files, ocr):
+        for path, extraction in _extractions(files, ocr, max_bytes):
             result = self._unscorable(path, extraction)
             if result is None:
                 extracted.append((path, extraction))
@@ -327,7 +330,7 @@ class Scorer:
         return None
 
 
-def _extractions(files: list[Path], ocr: str = "auto"):
+def _extractions(files: list[Path], ocr: str = "auto", max_bytes: int | None = None):
     """Yield ``(path, Extraction or ScoreError)`` for every file, in completion order.
 
     Text and HTML are read in this process; PDF and Office files go to two isolated worker
@@ -335,15 +338,17 @@ def _extractions(files: list[Path], ocr: str = "auto"):
     """
     from policylens.corpus.extract import ExtractOptions, extract_file, extract_many
 
+    cap = {} if max_bytes is None else {"max_bytes": max_bytes}
     isolated = [p for p in files if p.suffix.lower() not in _INLINE_SUFFIXES]
     for path in files:
         if path.suffix.lower() in _INLINE_SUFFIXES:
             try:
-                yield path, extract_file(path, ExtractOptions(isolate=False, ocr=ocr))
+                yield path, extract_file(path, ExtractOptions(isolate=False, ocr=ocr, **cap))
             except PolicylensError as exc:
                 yield path, ScoreError(str(path), str(exc))
     if isolated:
-        yield from extract_many(isolated, ExtractOptions(ocr=ocr), workers=min(2, len(isolated)))
+        yield from extract_many(isolated, ExtractOptions(ocr=ocr, **cap),
+                                workers=min(2, len(isolated)))
 
 
 def _corpus_documents(data_dir, *, region=None, year=None, doc_type=None):

@@ -120,7 +120,8 @@ def crawl_into_corpus(data_dir=None, *, sources_file=None, source_ids=None, regi
                       allow_private_network: bool = False,
                       settings_overrides: dict | None = None, max_time: float | None = None,
                       progress: Callable[[ProgressEvent], None] | None = None,
-                      stop: threading.Event | None = None, ocr: str = "auto") -> CrawlReport:
+                      stop: threading.Event | None = None, ocr: str = "auto",
+                      max_bytes: int | None = None) -> CrawlReport:
     """Crawl the selected sources into ``<data_dir>/corpus.sqlite``.
 
     Args:
@@ -136,6 +137,8 @@ def crawl_into_corpus(data_dir=None, *, sources_file=None, source_ids=None, regi
         max_time: seconds the crawl may run; then it stops and the next run resumes.
         stop: an event that stops the crawl early (the run is resumed next time).
         ocr: OCR of scanned attachments and image pages: ``auto``, ``always`` or ``never``.
+        max_bytes: the extraction size cap (``ExtractOptions.max_bytes``; the download cap
+            is ``settings_overrides["max_attachment_bytes"]``).
 
     Returns:
         The ``CrawlReport`` (``report.exit_code`` is 0 or 1).
@@ -147,7 +150,8 @@ def crawl_into_corpus(data_dir=None, *, sources_file=None, source_ids=None, regi
                           regions=regions, since=since, max_pages=max_pages,
                           allow_private_network=allow_private_network,
                           settings_overrides=settings_overrides, max_time=max_time)
-    options = ExtractOptions(ocr=ocr)
+    cap = {} if max_bytes is None else {"max_bytes": max_bytes}
+    options = ExtractOptions(ocr=ocr, **cap)
     with Corpus.open(config.data_dir) as corpus, Worker(options.max_memory_mb) as worker:
         sink = corpus_sink(corpus, options=options, worker=worker)
         return run_crawl(config, sink, progress=progress, stop=stop)

@@ -9,9 +9,34 @@ from pathlib import Path
 from .detect import ARCHIVE_KINDS, detect_kind
 from .model import Extraction, ExtractOptions, failed
 
-__all__ = ["extract_inline", "extract_path_inline"]
+__all__ = ["extract_inline", "extract_path_inline", "too_large_message", "human_size"]
 
 log = logging.getLogger(__name__)
+
+
+def human_size(n: int) -> str:
+    """``n`` bytes for people: ``812 bytes``, ``20.5 KB``, ``1.2 MB`` (1 KB = 1024 bytes)."""
+    if n < 1024:
+        return f"{n} bytes"
+    if n < 1024 * 1024:
+        return f"{n / 1024:.1f} KB"
+    return f"{n / (1024 * 1024):.1f} MB"
+
+
+def too_large_message(what: str, size: int, cap: int) -> str:
+    """The warning for an input over ``max_bytes``, naming what raises the cap.
+
+    Args:
+        what: ``"file"`` or ``"document"``.
+        size: its size in bytes.
+        cap: ``ExtractOptions.max_bytes``.
+
+    Returns:
+        E.g. ``"file is 30.0 KB, over the size cap of 20.0 KB; raise the cap with
+        --max-file-mb (ExtractOptions.max_bytes) to extract it"``.
+    """
+    return (f"{what} is {human_size(size)}, over the size cap of {human_size(cap)}; raise the "
+            "cap with --max-file-mb (ExtractOptions.max_bytes) to extract it")
 
 
 def _route(data: bytes, kind: str, content_type: str | None, url: str | None, options: ExtractOptions,
@@ -80,11 +105,7 @@ def extract_inline(
     if options.test_delay_s:
         time.sleep(options.test_delay_s)
     if len(data) > options.max_bytes:
-        return failed(
-            "too_large",
-            f"document is {len(data) // (1024 * 1024)} MB, over max_bytes "
-            f"({options.max_bytes // (1024 * 1024)} MB); raise the limit to extract it",
-        )
+        return failed("too_large", too_large_message("document", len(data), options.max_bytes))
     kind = detect_kind(data, filename or url, content_type)
     if kind == "empty":
         return failed("empty", "document is empty (0 bytes); download it again", method="empty")
@@ -114,9 +135,5 @@ def extract_path_inline(path: str | Path, options: ExtractOptions | None = None,
     path = Path(path)
     size = path.stat().st_size
     if size > options.max_bytes:
-        return failed(
-            "too_large",
-            f"file is {size // (1024 * 1024)} MB, over max_bytes "
-            f"({options.max_bytes // (1024 * 1024)} MB); raise the limit to extract it",
-        )
+        return failed("too_large", too_large_message("file", size, options.max_bytes))
     return extract_inline(path.read_bytes(), filename=path.name, options=options, progress=progress)

@@ -8,7 +8,27 @@ import sys
 from enum import Enum
 
 __all__ = ["OcrMode", "OutputFormat", "print_json", "console", "err_console",
-           "terminal_safe"]
+           "terminal_safe", "MAX_FILE_HELP", "max_file_bytes"]
+
+MAX_FILE_HELP = ("Size cap per document in MB (default 200); larger files fail with "
+                 "too_large. Decimals work: 0.5 is 512 KB.")
+
+
+def max_file_bytes(megabytes: float | None) -> int | None:
+    """``--max-file-mb`` in bytes (``None``: the default cap).
+
+    Raises:
+        UsageError: not a positive number.
+    """
+    if megabytes is None:
+        return None
+    from policylens.errors import UsageError
+
+    size = int(megabytes * 1024 * 1024)
+    if size < 1:
+        raise UsageError(f"--max-file-mb must be a positive number of MB, got {megabytes:g}",
+                         hint="e.g. --max-file-mb 500 for files up to 500 MB")
+    return size
 
 
 class OcrMode(str, Enum):

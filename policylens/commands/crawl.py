@@ -6,7 +6,7 @@ import logging
 
 import typer
 
-from policylens.commands._output import OcrMode, terminal_safe
+from policylens.commands._output import OcrMode, max_file_bytes, terminal_safe
 
 __all__ = ["register"]
 
@@ -38,6 +38,9 @@ def crawl(
         OcrMode.auto, "--ocr", help="Read scanned attachments and images by OCR: auto, always or never."),
     max_time: float = typer.Option(None, "--max-time", help="Stop after this many seconds "
                                    "(the next run resumes), e.g. 3300 for an hourly cron job."),
+    max_file_mb: float = typer.Option(
+        None, "--max-file-mb", help="Size cap per attachment and document in MB (default 200: "
+        "settings.max_attachment_bytes); larger ones fail with too_large."),
 ) -> None:
     """Crawl government portals; new and changed documents go into the corpus.
 
@@ -54,6 +57,9 @@ def crawl(
     options = dict(sources_file=sources, source_ids=source, regions=region, since=since,
                    max_pages=max_pages, allow_private_network=allow_private_network,
                    max_time=max_time)
+    max_bytes = max_file_bytes(max_file_mb)
+    if max_bytes is not None:  # the download cap and the extraction cap move together
+        options["settings_overrides"] = {"max_attachment_bytes": max_bytes}
     config = build_config(data_dir, **options)
     if dry_run:
         _print_plan(config, fmt)
@@ -65,7 +71,8 @@ def crawl(
     try:
         with _stop_on_signals() as stop:
             report = _run_with_progress(lambda progress: crawl_into_corpus(
-                config.data_dir, progress=progress, stop=stop, ocr=ocr.value, **options))
+                config.data_dir, progress=progress, stop=stop, ocr=ocr.value,
+                max_bytes=max_bytes, **options))
     finally:
         if handler is not None:
             logging.getLogger().removeHandler(handler)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from policylens.commands._output import OcrMode, OutputFormat
+from policylens.commands._output import MAX_FILE_HELP, OcrMode, OutputFormat, max_file_bytes
 
 __all__ = ["register"]
 
@@ -31,6 +31,7 @@ def ingest(
     fmt: OutputFormat = typer.Option(OutputFormat.table, "--format", "-f", help="Summary format."),
     ocr: OcrMode = typer.Option(
         OcrMode.auto, "--ocr", help="Read scans and images by OCR: auto, always or never."),
+    max_file_mb: float = typer.Option(None, "--max-file-mb", help=MAX_FILE_HELP),
 ) -> None:
     """Extract and store documents; exact duplicates are skipped, near duplicates linked.
 
@@ -44,6 +45,8 @@ def ingest(
 
     if not paths and not manifest:
         raise UsageError("nothing to ingest", hint="give files, folders or globs, or --manifest CSV")
+    max_bytes = max_file_bytes(max_file_mb)
+    options = ExtractOptions(ocr=ocr.value, **({} if max_bytes is None else {"max_bytes": max_bytes}))
     overrides = {"region": region, "year": year, "doc_type": doc_type}
     from policylens.corpus.check import require_writable
 
@@ -51,7 +54,7 @@ def ingest(
     with Corpus.open(data_dir, near_threshold=near_threshold) as corpus:
         summary = _with_progress(lambda progress, pages: ingest_paths(
             corpus, paths or [], overrides, manifest, progress, workers=workers,
-            options=ExtractOptions(ocr=ocr.value), page_progress=pages))
+            options=options, page_progress=pages))
     _print_summary(summary, fmt)
     raise typer.Exit(1 if summary.failed else 0)
 

@@ -6,7 +6,15 @@ from pathlib import Path
 
 import typer
 
-from policylens.commands._output import OcrMode, OutputFormat, console, err_console, print_json
+from policylens.commands._output import (
+    MAX_FILE_HELP,
+    OcrMode,
+    OutputFormat,
+    console,
+    err_console,
+    max_file_bytes,
+    print_json,
+)
 
 __all__ = ["register", "score"]
 
@@ -63,6 +71,7 @@ def score(
         None, "--save", help="Also write the table (one row per document, every term) to a "
         ".csv (UTF-8 with BOM), .xlsx, .parquet or .dta file."
     ),
+    max_file_mb: float = typer.Option(None, "--max-file-mb", help=MAX_FILE_HELP),
 ) -> None:
     """Count the digital-technology keywords in documents or in the corpus.
 
@@ -84,6 +93,10 @@ def score(
         from policylens.tables import table_format
 
         table_format(save)  # refuse an unknown suffix before the work is done
+    max_bytes = max_file_bytes(max_file_mb)
+    if from_corpus and max_bytes is not None:
+        raise UsageError("--max-file-mb applies to files; stored texts are scored whatever "
+                         "their size", hint="drop --max-file-mb with --corpus")
     scorer = Scorer(lexicon)
     if from_corpus:
         report = scorer.score_corpus(
@@ -91,7 +104,7 @@ def score(
             workers=workers or _corpus_workers(data_dir), keep_text=html_out is not None,
         )
     else:
-        report = _run_with_progress(scorer, paths, kwic, workers, ocr.value)
+        report = _run_with_progress(scorer, paths, kwic, workers, ocr.value, max_bytes)
     if against:
         report = scorer.compare_with(report, against, data_dir)
     if html_out is not None:
@@ -135,7 +148,7 @@ def _corpus_workers(data_dir) -> int:
     return _default_workers(database.stat().st_size if database.is_file() else 0)
 
 
-def _run_with_progress(scorer, paths, kwic, workers, ocr="auto"):
+def _run_with_progress(scorer, paths, kwic, workers, ocr="auto", max_bytes=None):
     from policylens.corpus.paths import expand_paths
 
     files, _, _ = expand_paths(paths)
@@ -144,7 +157,7 @@ def _run_with_progress(scorer, paths, kwic, workers, ocr="auto"):
         size = sum(p.stat().st_size for p in files if p.is_file()) if len(files) > 1 else 0
         workers = _default_workers(size)
     if len(files) < 3:
-        return scorer.score_paths(paths, kwic=kwic, workers=workers, ocr=ocr)
+        return scorer.score_paths(paths, kwic=kwic, workers=workers, ocr=ocr, max_bytes=max_bytes)
     from rich.progress import BarColumn, Progress, TextColumn
 
     with Progress(
@@ -156,7 +169,8 @@ def _run_with_progress(scorer, paths, kwic, workers, ocr="auto"):
     ) as progress:
         task = progress.add_task("score", total=len(files))
         return scorer.score_paths(
-            paths, kwic=kwic, workers=workers, progress=lambda _: progress.advance(task), ocr=ocr
+            paths, kwic=kwic, workers=workers, progress=lambda _: progress.advance(task), ocr=ocr,
+            max_bytes=max_bytes,
         )
 
 
