@@ -92,5 +92,7 @@ def main() -> None:
     try:
         app()
     except KeyboardInterrupt:
-        typer.echo("interrupted; rerun the same command to resume", err=True)
-        sys.exit(130)
+        # crawl, ingest, score and run say what they kept; the others stop here, exit code 4
+        # like theirs ("stopped early").
+        typer.echo("stopped (Ctrl-C) before the command finished; run it again", err=True)
+        sys.exit(4)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -40,9 +41,11 @@ class RunReport:
         step: the step running, or ``done``.
         changes: one line on what changed since the previous run (``changes.html``).
         stopped: when a step could not run at all: ``"<step>: <error>"``, else ``None``.
-        stopped_exit: the exit code of that error (2 for bad options or files, else 1).
+        stopped_exit: the exit code of that error (2 for bad options or files, 4 interrupted,
+            else 1).
         exit_code: 0 all went well; 1 the run finished but a step had failures (see
-            ``problems``) or it stopped early; 2 it stopped on bad options or files.
+            ``problems``) or it stopped early; 2 it stopped on bad options or files; 4 it was
+            interrupted (Ctrl-C, SIGTERM, ``stop``): what was stored is kept, rerun to resume.
     """
 
     out_dir: Path
@@ -59,7 +62,8 @@ class RunReport:
 
     @property
     def exit_code(self) -> int:
-        """0 when every step went well, 1 when one had failures, 2 for bad options/files."""
+        """0 when every step went well, 1 when one had failures, 2 for bad options/files,
+        4 when interrupted."""
         if self.stopped:
             return max(self.stopped_exit, 1)
         return 1 if self.problems else 0
@@ -221,6 +225,7 @@ def run_job(
     strict: bool = False,
     today: dt.date | None = None,
     progress: Callable[[str], None] | None = None,
+    stop: threading.Event | None = None,
 ) -> RunReport:
     """Crawl → ingest → indicators → index, outputs into ``<data_dir>/runs/YYYY-MM-DD/``.
 
@@ -234,64 +239,82 @@ def run_job(
         relevance, model: count policies with the keyword ``rules`` or the trained ``model``.
         today: the date naming the output folder (default: today).
         progress: called with a short description of each step.
+        stop: set it to stop early: the crawl winds down within a second or two (resumable),
+            the other steps are not started.
 
     Returns:
         The :class:`RunReport`, also written as ``run.json`` in the dated folder whatever
         happened: ``exit_code`` 0, 1 when a step had failures or the run stopped early
-        (``stopped`` says where and why), 2 when it stopped on bad options or files.
+        (``stopped`` says where and why), 2 when it stopped on bad options or files, 4 when
+        ``stop`` was set or a KeyboardInterrupt (Ctrl-C) arrived: ``stopped`` is
+        ``"<step>: interrupted"``, every document stored so far is kept whole.
     """
     data_dir = Path(resolve_data_dir(data_dir))
     step = progress or (lambda _text: None)
     run = RunReport(out_dir=data_dir / "runs" / (today or dt.date.today()).isoformat(), year=year)
+    stop = stop or threading.Event()
     try:
         _run_steps(run, data_dir, step, crawl=crawl, ingest=ingest, sources_file=sources_file,
                    source_ids=source_ids, allow_private_network=allow_private_network,
                    crawl_settings=crawl_settings, regions=regions, lexicon=lexicon,
                    supply=supply, weights=weights, normalize_weights=normalize_weights,
-                   method=method, relevance=relevance, model=model, strict=strict)
+                   method=method, relevance=relevance, model=model, strict=strict, stop=stop)
     except PolicylensError as exc:
         # Stopped early: still say what was attempted and what failed, in run.json.
         run.stopped = f"{run.step}: {exc}"
         run.stopped_exit = exc.exit_code
+    except (KeyboardInterrupt, _Stopped):
+        # Each document is stored in one transaction, so what is stored is whole; the crawl
+        # record stays open and the next run resumes it.
+        run.stopped, run.stopped_exit = f"{run.step}: interrupted", _EXIT_STOPPED
     _write_json(run.out_dir / "run.json", run.to_dict())
     return run
 
 
+_EXIT_STOPPED = 4  # as ``policylens crawl``: stopped early, the next run resumes
+
+
+class _Stopped(Exception):
+    """``stop`` was set: end the run between steps."""
+
+
 def _run_steps(run: RunReport, data_dir: Path, step, *, crawl, ingest, sources_file, source_ids,
                allow_private_network, crawl_settings, regions, lexicon, supply, weights,
-               normalize_weights, method, relevance, model, strict) -> None:
+               normalize_weights, method, relevance, model, strict, stop) -> None:
     """The steps of :func:`run_job`, recording into ``run`` as they go."""
     from policylens.report import write_outputs
 
+    def begin(name: str) -> None:
+        if stop.is_set():
+            raise _Stopped
+        run.step = name
+        step(name)
+
     run.files.append(run.out_dir / "run.json")
     if crawl:
-        run.step = "crawl"
-        step("crawl")
+        begin("crawl")
         run.crawl = _crawl(run, data_dir, sources_file=sources_file, source_ids=source_ids,
                            allow_private_network=allow_private_network,
-                           crawl_settings=crawl_settings)
+                           crawl_settings=crawl_settings, stop=stop)
+        if stop.is_set():
+            raise _Stopped
     if ingest:
-        run.step = "ingest"
-        step("ingest")
+        begin("ingest")
         run.ingested = _ingest(data_dir, ingest, run.problems)
-    run.step = "indicators"
-    step("indicators")
+    begin("indicators")
     table = build_indicators(data_dir, regions=regions, year=run.year, lexicon=lexicon,
                              supply=supply, relevance=relevance, model=model)
     run.year = table.year
     run.notes.extend(table.notes)
-    run.step = "index"
-    step("index")
+    begin("index")
     result = build_index(table, weights=weights, normalize_weights=normalize_weights, method=method,
                          strict=strict)
     run.notes.extend(result.notes)
-    run.step = "report"
-    step("report")
+    begin("report")
     files = write_outputs(result, run.out_dir, table=table)
     run.notes.extend(files.warnings)  # a rare glyph missing from the chart is not a failure
     _write_json(run.out_dir / "indicators.json", table.to_dict())
-    run.step = "changes"
-    step("changes")
+    begin("changes")
     changes = _changes(run, data_dir)
     run.files[:0] = [*files.paths(), run.out_dir / "indicators.json", *changes]
     run.step = "done"
@@ -317,7 +340,7 @@ def _changes(run: RunReport, data_dir: Path) -> list[Path]:
 
 
 def _crawl(run: RunReport, data_dir: Path, *, sources_file, source_ids, allow_private_network,
-           crawl_settings) -> dict:
+           crawl_settings, stop: threading.Event) -> dict:
     """Crawl; network failures become problems, the unreachable-network line first."""
     from urllib.parse import urlsplit
 
@@ -334,8 +357,8 @@ def _crawl(run: RunReport, data_dir: Path, *, sources_file, source_ids, allow_pr
                    allow_private_network=allow_private_network, settings_overrides=crawl_settings)
     config = build_config(data_dir, **options)
     hosts = {urlsplit(c.url).netloc.lower() for s in config.sources for c in s.columns}
-    report = crawl_into_corpus(data_dir, **options)
-    if report.exit_code:
+    report = crawl_into_corpus(data_dir, stop=stop, **options)
+    if report.exit_code and report.stopped != "interrupted":
         diagnosis = unreachable_summary(report.failures, hosts)
         if diagnosis:
             run.problems.insert(0, diagnosis)

@@ -8,7 +8,61 @@ import sys
 from enum import Enum
 
 __all__ = ["OcrMode", "OutputFormat", "print_json", "console", "err_console",
-           "terminal_safe", "MAX_FILE_HELP", "max_file_bytes"]
+           "terminal_safe", "MAX_FILE_HELP", "max_file_bytes", "EXIT_STOPPED",
+           "stored_documents", "stopped_line", "sigterm_interrupts", "stop_on_signals"]
+
+# Ctrl-C or SIGTERM: what was stored is kept, the same command resumes (as `crawl` since issue 13).
+EXIT_STOPPED = 4
+
+
+def stored_documents(data_dir) -> int:
+    """Rows in the corpus of ``data_dir`` (0 when there is none); opened read-only."""
+    import sqlite3
+
+    from policylens.settings import resolve_data_dir
+
+    path = resolve_data_dir(data_dir) / "corpus.sqlite"
+    if not path.is_file():
+        return 0
+    try:
+        db = sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True, timeout=10)
+        try:
+            return db.execute("SELECT COUNT(*) FROM documents").fetchone()[0]
+        finally:
+            db.close()
+    except sqlite3.Error:
+        return 0
+
+
+def stopped_line(stored: int, what: str = "") -> str:
+    """The one line printed when Ctrl-C stops a command that stores documents."""
+    noun = "document" if stored == 1 else "documents"
+    return (f"stopped{what}: {stored} {noun} stored, nothing half-written; run the same command "
+            "again to resume")
+
+
+def sigterm_interrupts():
+    """Context manager: SIGTERM raises KeyboardInterrupt, so a killed job (cron timeout,
+    ``kill``) stops the same clean way as Ctrl-C. Outside the main thread it does nothing."""
+    import signal
+    from contextlib import contextmanager
+
+    @contextmanager
+    def handled():
+        def on_term(signum, frame):
+            raise KeyboardInterrupt
+
+        try:
+            previous = signal.signal(signal.SIGTERM, on_term)
+        except ValueError:  # not the main thread (embedded use)
+            yield
+            return
+        try:
+            yield
+        finally:
+            signal.signal(signal.SIGTERM, previous)
+
+    return handled()
 
 MAX_FILE_HELP = ("Size cap per document in MB (default 200); larger files fail with "
                  "too_large. Decimals work: 0.5 is 512 KB.")
@@ -72,3 +126,39 @@ def print_json(data) -> None:
     """Write ``data`` as UTF-8 JSON (Chinese kept readable) to stdout."""
     sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
     sys.stdout.flush()
+
+
+def stop_on_signals(graceful=None):
+    """Context manager yielding a stop event that Ctrl-C and SIGTERM set.
+
+    While ``graceful()`` is true (default: always) a signal only sets the event, so a crawl
+    winds down within a second or two and stays resumable; otherwise, and on a second Ctrl-C,
+    it raises KeyboardInterrupt at once. Outside the main thread no handler is installed.
+    """
+    import signal
+    import threading
+    from contextlib import contextmanager
+
+    @contextmanager
+    def handled():
+        stop = threading.Event()
+
+        def on_signal(signum, frame):
+            again = stop.is_set() and signum == signal.SIGINT
+            stop.set()
+            if again or (graceful is not None and not graceful()):
+                raise KeyboardInterrupt
+
+        previous = {}
+        try:
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                previous[sig] = signal.signal(sig, on_signal)
+        except ValueError:  # not the main thread (embedded use): no handlers
+            pass
+        try:
+            yield stop
+        finally:
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
+
+    return handled()

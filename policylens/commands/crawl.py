@@ -6,7 +6,14 @@ import logging
 
 import typer
 
-from policylens.commands._output import OcrMode, max_file_bytes, terminal_safe
+from policylens.commands._output import (
+    OcrMode,
+    max_file_bytes,
+    stop_on_signals,
+    stopped_line,
+    stored_documents,
+    terminal_safe,
+)
 
 __all__ = ["register"]
 
@@ -67,9 +74,10 @@ def crawl(
     from policylens.corpus.check import require_writable
 
     require_writable(config.data_dir)
+    before = stored_documents(config.data_dir)
     handler = _log_to_file(config.data_dir)
     try:
-        with _stop_on_signals() as stop:
+        with stop_on_signals() as stop:
             report = _run_with_progress(lambda progress: crawl_into_corpus(
                 config.data_dir, progress=progress, stop=stop, ocr=ocr.value,
                 max_bytes=max_bytes, **options))
@@ -77,39 +85,9 @@ def crawl(
         if handler is not None:
             logging.getLogger().removeHandler(handler)
             handler.close()
-    _print_report(report, fmt, config, verbose=ctx.find_root().params.get("verbose", False))
+    stored = stored_documents(config.data_dir) - before
+    _print_report(report, fmt, config, stored, verbose=ctx.find_root().params.get("verbose", False))
     raise typer.Exit(report.exit_code)
-
-
-def _stop_on_signals():
-    """Ctrl-C and SIGTERM set a stop event (the crawl winds down within a second or two and
-    stays resumable); a second Ctrl-C interrupts at once."""
-    import signal
-    import threading
-    from contextlib import contextmanager
-
-    @contextmanager
-    def handled():
-        stop = threading.Event()
-
-        def on_signal(signum, frame):
-            if stop.is_set() and signum == signal.SIGINT:
-                raise KeyboardInterrupt
-            stop.set()
-
-        previous = {}
-        try:
-            for sig in (signal.SIGINT, signal.SIGTERM):
-                previous[sig] = signal.signal(sig, on_signal)
-        except ValueError:  # not the main thread (embedded use): no handlers
-            pass
-        try:
-            yield stop
-        finally:
-            for sig, handler in previous.items():
-                signal.signal(sig, handler)
-
-    return handled()
 
 
 class _QuietFileHandler(logging.FileHandler):
@@ -185,7 +163,17 @@ def _robots_rows(report, verbose: bool) -> list[dict]:
             if verbose or not (text.startswith(("ok", "missing")) or host in unreachable)]
 
 
-def _print_report(report, fmt: str, config, *, verbose: bool = False) -> None:
+def _stop_line(report, stored: int) -> str:
+    """The one line saying why the crawl stopped early and what it kept."""
+    if report.stopped == "interrupted":
+        return stopped_line(stored)
+    if report.stopped == "max_time":
+        return (f"crawl stopped early: {report.stop_message}; {stopped_line(stored).split(': ', 1)[1]}")
+    return (f"crawl stopped early: {terminal_safe(report.stop_message or report.stopped)}"
+            " (rerun the same command to resume)")
+
+
+def _print_report(report, fmt: str, config, stored: int, *, verbose: bool = False) -> None:
     if fmt == "table" and report.exit_code:
         from urllib.parse import urlsplit
 
@@ -196,8 +184,7 @@ def _print_report(report, fmt: str, config, *, verbose: bool = False) -> None:
         if diagnosis:  # "no portal could be reached ... is this machine online?" comes first
             typer.echo(diagnosis, err=True)
     if report.stopped:
-        typer.echo(f"crawl stopped early: {terminal_safe(report.stop_message or report.stopped)}"
-                   " (rerun the same command to resume)", err=True)
+        typer.echo(_stop_line(report, stored), err=True)
     if fmt == "json":
         import json
 

@@ -36,7 +36,8 @@ def ingest(
     """Extract and store documents; exact duplicates are skipped, near duplicates linked.
 
     Explicit --region/--year/--type win over what is inferred from the text; a manifest row's
-    values win over these for its file. Exit code 1 when any file failed, 2 on bad options.
+    values win over these for its file. Exit code 1 when any file failed, 2 on bad options,
+    4 when stopped by Ctrl-C or SIGTERM (what was stored is kept; run it again to resume).
     """
     from policylens.corpus.extract import ExtractOptions
     from policylens.corpus.ingest import ingest_paths
@@ -48,13 +49,25 @@ def ingest(
     max_bytes = max_file_bytes(max_file_mb)
     options = ExtractOptions(ocr=ocr.value, **({} if max_bytes is None else {"max_bytes": max_bytes}))
     overrides = {"region": region, "year": year, "doc_type": doc_type}
+    from policylens.commands._output import (
+        EXIT_STOPPED,
+        sigterm_interrupts,
+        stopped_line,
+        stored_documents,
+    )
     from policylens.corpus.check import require_writable
 
     require_writable(data_dir)  # never write into a damaged database
-    with Corpus.open(data_dir, near_threshold=near_threshold) as corpus:
-        summary = _with_progress(lambda progress, pages: ingest_paths(
-            corpus, paths or [], overrides, manifest, progress, workers=workers,
-            options=options, page_progress=pages))
+    before = stored_documents(data_dir)
+    try:
+        with sigterm_interrupts(), Corpus.open(data_dir, near_threshold=near_threshold) as corpus:
+            summary = _with_progress(lambda progress, pages: ingest_paths(
+                corpus, paths or [], overrides, manifest, progress, workers=workers,
+                options=options, page_progress=pages))
+    except KeyboardInterrupt:
+        # Each document is one transaction: closing the corpus rolled back the one in flight.
+        typer.echo(stopped_line(stored_documents(data_dir) - before), err=True)
+        raise typer.Exit(EXIT_STOPPED) from None
     _print_summary(summary, fmt)
     raise typer.Exit(1 if summary.failed else 0)
 
@@ -64,9 +77,11 @@ def _with_progress(run):
 
     from policylens.commands._output import err_console
 
+    console = err_console()
     with Progress(
         TextColumn("ingest"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-        TextColumn("{task.description}"), console=err_console(), transient=True,
+        TextColumn("{task.description}"), console=console, transient=True,
+        disable=not console.is_terminal,  # no stray blank line in logs and pipes
     ) as bar:
         task = bar.add_task("", total=None)
 

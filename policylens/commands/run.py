@@ -41,32 +41,57 @@ def run(
 
     Exit code 0 when every step went well, 1 when a step had failures or the run stopped early
     (listed on stderr; run.json in the dated folder is always written), 2 for bad options or
-    configuration files.
+    configuration files, 4 when stopped by Ctrl-C or SIGTERM (what was stored is kept; run it
+    again to resume).
     """
-    from policylens.commands._output import console, err_console
+    from policylens.commands._output import (
+        EXIT_STOPPED,
+        console,
+        err_console,
+        stop_on_signals,
+        stored_documents,
+    )
     from policylens.corpus.check import require_writable
     from policylens.pipeline import run_job
 
     require_writable(data_dir)  # never write into a damaged database
+    before = stored_documents(data_dir)
     status = None
     if not quiet:
         status = err_console().status("run: starting")
         status.start()
+    steps = {"now": "start"}
+
+    def progress(text: str) -> None:
+        steps["now"] = text
+        if status:
+            status.update(f"run: {text}")
+
     try:
-        report = run_job(
-            data_dir, crawl=not no_crawl, ingest=list(ingest or []), sources_file=sources,
-            source_ids=list(source or []) or None, allow_private_network=allow_private_network,
-            regions=regions, year=year, lexicon=lexicon, supply=supply, weights=weights,
-            normalize_weights=normalize_weights, method=method, relevance=relevance, model=model,
-            strict=strict,
-            progress=(lambda text: status.update(f"run: {text}")) if status else None,
-        )
+        # The crawl stops cleanly on the first Ctrl-C; the other steps are interrupted at once.
+        with stop_on_signals(lambda: steps["now"] == "crawl") as stop:
+            report = run_job(
+                data_dir, crawl=not no_crawl, ingest=list(ingest or []), sources_file=sources,
+                source_ids=list(source or []) or None,
+                allow_private_network=allow_private_network, regions=regions, year=year,
+                lexicon=lexicon, supply=supply, weights=weights,
+                normalize_weights=normalize_weights, method=method, relevance=relevance,
+                model=model, strict=strict, progress=progress, stop=stop,
+            )
     finally:
         if status:
             status.stop()
     for problem in report.problems:  # the unreachable-network line, when any, comes first
         err_console().print(f"[red]problem:[/] {problem}", soft_wrap=True, highlight=False)
-    if report.stopped:
+    if report.exit_code == EXIT_STOPPED:
+        from policylens.commands._output import stopped_line
+
+        err_console().print(stopped_line(stored_documents(data_dir) - before,
+                                         f" during {report.step}"),
+                            soft_wrap=True, highlight=False, markup=False)
+        err_console().print(f"what was attempted and what failed: {report.out_dir / 'run.json'}",
+                            soft_wrap=True, highlight=False)
+    elif report.stopped:
         err_console().print(f"[red]stopped:[/] {report.stopped}", soft_wrap=True, highlight=False)
         err_console().print(f"what was attempted and what failed: {report.out_dir / 'run.json'}",
                             soft_wrap=True, highlight=False)
@@ -78,3 +103,4 @@ def run(
         for note in report.notes:
             out.print(f"note: {note}")
     raise typer.Exit(report.exit_code)
+

@@ -75,7 +75,8 @@ def score(
 ) -> None:
     """Count the digital-technology keywords in documents or in the corpus.
 
-    Exit code 0 when every document was scored, 1 when some failed, 2 for usage errors.
+    Exit code 0 when every document was scored, 1 when some failed, 2 for usage errors,
+    4 when stopped by Ctrl-C or SIGTERM (nothing is written before the end).
     """
     from policylens.api import Scorer
     from policylens.errors import UsageError
@@ -97,14 +98,22 @@ def score(
     if from_corpus and max_bytes is not None:
         raise UsageError("--max-file-mb applies to files; stored texts are scored whatever "
                          "their size", hint="drop --max-file-mb with --corpus")
-    scorer = Scorer(lexicon)
-    if from_corpus:
-        report = scorer.score_corpus(
-            data_dir, region=region, year=year, doc_type=doc_type, kwic=kwic,
-            workers=workers or _corpus_workers(data_dir), keep_text=html_out is not None,
-        )
-    else:
-        report = _run_with_progress(scorer, paths, kwic, workers, ocr.value, max_bytes)
+    from policylens.commands._output import EXIT_STOPPED, sigterm_interrupts
+
+    try:
+        with sigterm_interrupts():
+            scorer = Scorer(lexicon)
+            if from_corpus:
+                report = scorer.score_corpus(
+                    data_dir, region=region, year=year, doc_type=doc_type, kwic=kwic,
+                    workers=workers or _corpus_workers(data_dir), keep_text=html_out is not None,
+                )
+            else:
+                report = _run_with_progress(scorer, paths, kwic, workers, ocr.value, max_bytes)
+    except KeyboardInterrupt:
+        typer.echo("stopped: nothing written (score reads only and writes its outputs at the "
+                   "end); run the same command again", err=True)
+        raise typer.Exit(EXIT_STOPPED) from None
     if against:
         report = scorer.compare_with(report, against, data_dir)
     if html_out is not None:
@@ -160,12 +169,14 @@ def _run_with_progress(scorer, paths, kwic, workers, ocr="auto", max_bytes=None)
         return scorer.score_paths(paths, kwic=kwic, workers=workers, ocr=ocr, max_bytes=max_bytes)
     from rich.progress import BarColumn, Progress, TextColumn
 
+    console = err_console()
     with Progress(
         TextColumn("scoring"),
         BarColumn(),
         TextColumn("{task.completed}/{task.total}"),
-        console=err_console(),
+        console=console,
         transient=True,
+        disable=not console.is_terminal,  # no stray blank line in pipes
     ) as progress:
         task = progress.add_task("score", total=len(files))
         return scorer.score_paths(
