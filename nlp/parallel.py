@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import os
 from collections import deque
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 
 from policylens.lexicons import Lexicon
-from policylens.nlp.counter import KeywordCounter, TermCounts
+from policylens.nlp.counter import PIECE_CHARS, KeywordCounter, TermCounts
 
 __all__ = ["count_many", "default_workers"]
 
@@ -43,6 +43,8 @@ def count_many(
     kwic: int = 0,
     words: bool = True,
     counter: KeywordCounter | None = None,
+    progress: Callable[[int, int, int], None] | None = None,
+    piece_chars: int = PIECE_CHARS,
 ) -> Iterator[TermCounts]:
     """Yield the counts of each text, in order.
 
@@ -53,6 +55,10 @@ def count_many(
         kwic: keyword-in-context lines per text.
         words: also count words.
         counter: an existing counter for ``workers=1`` (saves loading jieba again).
+        progress: with ``workers=1``, called as ``progress(index, done, total)`` in characters
+            while text number ``index`` is counted (see :meth:`KeywordCounter.count`); the
+            workers of a pool report nothing.
+        piece_chars: the piece size of that progress.
 
     Returns:
         An iterator of :class:`TermCounts`, one per text.
@@ -64,8 +70,13 @@ def count_many(
         raise ValueError(f"workers must be at least 1, got {workers}")
     if workers == 1:
         counter = counter or KeywordCounter(lexicon)
-        for text in texts:
-            yield counter.count(text, kwic=kwic, words=words)
+        for index, text in enumerate(texts):
+            report = None
+            if progress is not None:
+                def report(done: int, total: int, index: int = index) -> None:
+                    progress(index, done, total)
+            yield counter.count(text, kwic=kwic, words=words, progress=report,
+                                piece_chars=piece_chars)
         return
     import multiprocessing
 

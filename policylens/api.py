@@ -168,6 +168,7 @@ class Scorer:
         workers: int = 1,
         ocr: str = "auto",
         max_bytes: int | None = None,
+        count_progress: Callable[[str, int, int], None] | None = None,
     ) -> ScoreReport:
         """Score files, folders (recursively) and glob patterns.
 
@@ -182,6 +183,9 @@ class Scorer:
             ocr: ``auto`` (read scanned pages and images by OCR), ``always`` or ``never``.
             max_bytes: files larger than this fail with a ``too_large`` error (default: the
                 ``ExtractOptions.max_bytes`` cap, 200 MB).
+            count_progress: called as ``count_progress(path, done, total)`` in characters
+                while one document is counted (``workers=1``: a single file is counted in this
+                process), so a 150 MB file shows movement, not a frozen bar.
         """
         from policylens.nlp.parallel import count_many
 
@@ -202,6 +206,8 @@ class Scorer:
         counts = count_many(
             self.lexicon, texts, workers=min(workers, len(extracted) or 1), kwic=kwic,
             counter=self.counter,
+            progress=None if count_progress is None
+            else lambda i, done, total: count_progress(str(extracted[i][0]), done, total),
         )
         from policylens.corpus.metadata import infer_metadata
 

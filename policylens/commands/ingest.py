@@ -63,7 +63,7 @@ def ingest(
         with sigterm_interrupts(), Corpus.open(data_dir, near_threshold=near_threshold) as corpus:
             summary = _with_progress(lambda progress, pages: ingest_paths(
                 corpus, paths or [], overrides, manifest, progress, workers=workers,
-                options=options, page_progress=pages))
+                options=options, page_progress=pages), _single_file(paths, manifest))
     except KeyboardInterrupt:
         # Each document is one transaction: closing the corpus rolled back the one in flight.
         typer.echo(stopped_line(stored_documents(data_dir) - before), err=True)
@@ -72,10 +72,20 @@ def ingest(
     raise typer.Exit(1 if summary.failed else 0)
 
 
-def _with_progress(run):
+def _single_file(paths, manifest):
+    """The one file given, when ingest has exactly one (its bar says what is being read)."""
+    from pathlib import Path
+
+    if manifest or not paths or len(paths) != 1 or not Path(paths[0]).is_file():
+        return None
+    return Path(paths[0])
+
+
+def _with_progress(run, single=None):
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from policylens.commands._output import err_console
+    from policylens.corpus.extract.dispatch import human_size
 
     console = err_console()
     with Progress(
@@ -83,7 +93,10 @@ def _with_progress(run):
         TextColumn("{task.description}"), console=console, transient=True,
         disable=not console.is_terminal,  # no stray blank line in logs and pipes
     ) as bar:
-        task = bar.add_task("", total=None)
+        # One big file: a moving bar with its name and size while it is read and stored
+        # (extraction and storing report no steps, except OCR pages below).
+        task = bar.add_task(f"reading {single.name} ({human_size(single.stat().st_size)})"[:60]
+                            if single else "", total=None)
 
         def progress(done: int, total: int, item) -> None:
             name = item.path.rsplit("/", 1)[-1]

@@ -158,6 +158,11 @@ def _corpus_workers(data_dir) -> int:
 
 
 def _run_with_progress(scorer, paths, kwic, workers, ocr="auto", max_bytes=None):
+    """Score files with progress on stderr: files done (3 or more files), the one big file
+    being read (extraction shows no steps) and the characters counted of each document."""
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from policylens.corpus.extract.dispatch import human_size
     from policylens.corpus.paths import expand_paths
 
     files, _, _ = expand_paths(paths)
@@ -165,23 +170,48 @@ def _run_with_progress(scorer, paths, kwic, workers, ocr="auto", max_bytes=None)
         # Several documents: one per worker. A single file is counted in one process.
         size = sum(p.stat().st_size for p in files if p.is_file()) if len(files) > 1 else 0
         workers = _default_workers(size)
-    if len(files) < 3:
-        return scorer.score_paths(paths, kwic=kwic, workers=workers, ocr=ocr, max_bytes=max_bytes)
-    from rich.progress import BarColumn, Progress, TextColumn
-
     console = err_console()
     with Progress(
-        TextColumn("scoring"),
+        TextColumn("{task.description}"),
         BarColumn(),
-        TextColumn("{task.completed}/{task.total}"),
+        TextColumn("{task.fields[amount]}"),
+        TimeElapsedColumn(),
         console=console,
         transient=True,
         disable=not console.is_terminal,  # no stray blank line in pipes
-    ) as progress:
-        task = progress.add_task("score", total=len(files))
+    ) as bar:
+        several = len(files) >= 3
+        done_files = bar.add_task("scoring", total=len(files), amount=f"0/{len(files)}",
+                                  visible=several)
+        reading = None
+        if len(files) == 1 and files[0].is_file():
+            reading = bar.add_task(
+                f"reading {files[0].name} ({human_size(files[0].stat().st_size)})",
+                total=None, amount="")
+        counting: dict[str, int] = {}
+
+        def scored(_path: str) -> None:
+            bar.advance(done_files)
+            finished = int(bar.tasks[done_files].completed)
+            bar.update(done_files, amount=f"{finished}/{len(files)}")
+
+        def count_progress(path: str, done: int, total: int) -> None:
+            nonlocal reading
+            if reading is not None:  # extraction is over: counting starts
+                bar.remove_task(reading)
+                reading = None
+            if path not in counting:
+                counting[path] = bar.add_task(f"counting {path.rsplit('/', 1)[-1]}"[:50],
+                                              total=total, amount="")
+            task = counting[path]
+            bar.update(task, completed=done,
+                       amount=f"{done / 1e6:.1f}/{total / 1e6:.1f} M chars")
+            if done >= total:
+                bar.remove_task(task)
+
         return scorer.score_paths(
-            paths, kwic=kwic, workers=workers, progress=lambda _: progress.advance(task), ocr=ocr,
-            max_bytes=max_bytes,
+            paths, kwic=kwic, workers=workers, progress=scored if several else None, ocr=ocr,
+            max_bytes=max_bytes, count_progress=count_progress,
         )
 
 
