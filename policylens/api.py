@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from policylens.compare import Comparison, compare, parse_selection
 from policylens.corpus.paths import expand_paths
@@ -22,6 +23,9 @@ from policylens.errors import PolicylensError, UsageError
 from policylens.lexicons import Lexicon, load_lexicon
 from policylens.nlp.counter import KeywordCounter, TermCounts
 from policylens.settings import resolve_data_dir
+
+if TYPE_CHECKING:
+    from policylens.corpus.extract import ExtractOptions
 
 __all__ = [
     "Scorer",
@@ -167,7 +171,7 @@ class Scorer:
         progress: Callable[[str], None] | None = None,
         workers: int = 1,
         ocr: str = "auto",
-        max_bytes: int | None = None,
+        options: ExtractOptions | None = None,
         count_progress: Callable[[str, int, int], None] | None = None,
     ) -> ScoreReport:
         """Score files, folders (recursively) and glob patterns.
@@ -181,20 +185,23 @@ class Scorer:
             progress: called with each path as it is scored.
             workers: counting processes (:func:`policylens.nlp.parallel.count_many`).
             ocr: ``auto`` (read scanned pages and images by OCR), ``always`` or ``never``.
-            max_bytes: files larger than this fail with a ``too_large`` error (default: the
-                ``ExtractOptions.max_bytes`` cap, 200 MB).
+            options: extraction limits (``max_bytes``, ``timeout_s`` ...); by default
+                ``ExtractOptions(ocr=ocr)``. A file over ``max_bytes`` (200 MB) is a
+                ``too_large`` error; text and HTML are parsed in this process.
             count_progress: called as ``count_progress(path, done, total)`` in characters
                 while one document is counted (``workers=1``: a single file is counted in this
                 process), so a 150 MB file shows movement, not a frozen bar.
         """
+        from policylens.corpus.extract import ExtractOptions
         from policylens.nlp.parallel import count_many
 
         report = ScoreReport(self.lexicon)
+        options = options or ExtractOptions(ocr=ocr)
         files, problems, _ = expand_paths(paths)
         report.errors.extend(ScoreError(p.path, p.message) for p in problems)
         results: dict[Path, DocumentScore | ScoreError] = {}
         extracted = []
-        for path, extraction in _extractions(files, ocr, max_bytes):
+        for path, extraction in _extractions(files, options):
             result = self._unscorable(path, extraction)
             if result is None:
                 extracted.append((path, extraction))
@@ -336,25 +343,23 @@ class Scorer:
         return None
 
 
-def _extractions(files: list[Path], ocr: str = "auto", max_bytes: int | None = None):
+def _extractions(files: list[Path], options: ExtractOptions):
     """Yield ``(path, Extraction or ScoreError)`` for every file, in completion order.
 
     Text and HTML are read in this process; PDF and Office files go to two isolated worker
     processes that stay alive for the whole batch (a worker costs ~0.3 s to start).
     """
-    from policylens.corpus.extract import ExtractOptions, extract_file, extract_many
+    from policylens.corpus.extract import extract_file, extract_many
 
-    cap = {} if max_bytes is None else {"max_bytes": max_bytes}
     isolated = [p for p in files if p.suffix.lower() not in _INLINE_SUFFIXES]
     for path in files:
         if path.suffix.lower() in _INLINE_SUFFIXES:
             try:
-                yield path, extract_file(path, ExtractOptions(isolate=False, ocr=ocr, **cap))
+                yield path, extract_file(path, replace(options, isolate=False))
             except PolicylensError as exc:
                 yield path, ScoreError(str(path), str(exc))
     if isolated:
-        yield from extract_many(isolated, ExtractOptions(ocr=ocr, **cap),
-                                workers=min(2, len(isolated)))
+        yield from extract_many(isolated, options, workers=min(2, len(isolated)))
 
 
 def _corpus_documents(data_dir, *, region=None, year=None, doc_type=None):

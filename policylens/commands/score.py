@@ -209,9 +209,12 @@ def _run_with_progress(scorer, paths, kwic, workers, ocr="auto", max_bytes=None)
             if done >= total:
                 bar.remove_task(task)
 
+        from policylens.corpus.extract import ExtractOptions
+
+        cap = {} if max_bytes is None else {"max_bytes": max_bytes}
         return scorer.score_paths(
-            paths, kwic=kwic, workers=workers, progress=scored if several else None, ocr=ocr,
-            max_bytes=max_bytes, count_progress=count_progress,
+            paths, kwic=kwic, workers=workers, progress=scored if several else None,
+            options=ExtractOptions(ocr=ocr, **cap), count_progress=count_progress,
         )
 
 
