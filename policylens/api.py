@@ -173,6 +173,7 @@ class Scorer:
         ocr: str = "auto",
         options: ExtractOptions | None = None,
         count_progress: Callable[[str, int, int], None] | None = None,
+        page_progress: Callable[[str, int, int], None] | None = None,
     ) -> ScoreReport:
         """Score files, folders (recursively) and glob patterns.
 
@@ -191,6 +192,8 @@ class Scorer:
             count_progress: called as ``count_progress(path, done, total)`` in characters
                 while one document is counted (``workers=1``: a single file is counted in this
                 process), so a 150 MB file shows movement, not a frozen bar.
+            page_progress: called as ``page_progress(path, done, total)`` for each page of a
+                PDF or Office file read by OCR (from worker threads).
         """
         from policylens.corpus.extract import ExtractOptions
         from policylens.nlp.parallel import count_many
@@ -201,7 +204,7 @@ class Scorer:
         report.errors.extend(ScoreError(p.path, p.message) for p in problems)
         results: dict[Path, DocumentScore | ScoreError] = {}
         extracted = []
-        for path, extraction in _extractions(files, options):
+        for path, extraction in _extractions(files, options, page_progress):
             result = self._unscorable(path, extraction)
             if result is None:
                 extracted.append((path, extraction))
@@ -343,7 +346,7 @@ class Scorer:
         return None
 
 
-def _extractions(files: list[Path], options: ExtractOptions):
+def _extractions(files: list[Path], options: ExtractOptions, page_progress=None):
     """Yield ``(path, Extraction or ScoreError)`` for every file, in completion order.
 
     Text and HTML are read in this process; PDF and Office files go to two isolated worker
@@ -359,7 +362,9 @@ def _extractions(files: list[Path], options: ExtractOptions):
             except PolicylensError as exc:
                 yield path, ScoreError(str(path), str(exc))
     if isolated:
-        yield from extract_many(isolated, options, workers=min(2, len(isolated)))
+        pages = None if page_progress is None else (
+            lambda item, done, total: page_progress(str(item), done, total))
+        yield from extract_many(isolated, options, workers=min(2, len(isolated)), progress=pages)
 
 
 def _corpus_documents(data_dir, *, region=None, year=None, doc_type=None):

@@ -117,3 +117,16 @@ def test_ingest_cli_names_the_one_file_it_reads_on_a_terminal(tmp_path):
     assert proc.returncode == 0, proc.stderr
     assert "reading big.txt (117.2 KB)" in proc.stderr and "Traceback" not in proc.stderr
     assert json.loads(proc.stdout)["counts"]["added"] == 1
+
+
+def test_score_paths_reports_ocr_pages_of_a_scan(tmp_path):
+    from test_ocr import LINES, _engine_missing, scanned_pdf, text_image
+
+    if _engine_missing():
+        pytest.skip(f"OCR engine missing: {_engine_missing()}")
+    scan = tmp_path / "scan.pdf"
+    scan.write_bytes(scanned_pdf([text_image(LINES[:2]), text_image(LINES[2:])]))
+    seen = []
+    report = Scorer().score_paths([scan], page_progress=lambda *args: seen.append(args))
+    assert seen == [(str(scan), 0, 2), (str(scan), 1, 2), (str(scan), 2, 2)]
+    assert report.documents[0].counts.total == 0 and report.documents[0].flags == ("ocr",)
