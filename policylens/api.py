@@ -174,6 +174,7 @@ class Scorer:
         options: ExtractOptions | None = None,
         count_progress: Callable[[str, int, int], None] | None = None,
         page_progress: Callable[[str, int, int], None] | None = None,
+        read_progress: Callable[[str, int, int], None] | None = None,
     ) -> ScoreReport:
         """Score files, folders (recursively) and glob patterns.
 
@@ -194,6 +195,8 @@ class Scorer:
                 process), so a 150 MB file shows movement, not a frozen bar.
             page_progress: called as ``page_progress(path, done, total)`` for each page of a
                 PDF or Office file read by OCR (from worker threads).
+            read_progress: called as ``read_progress(path, done, total)`` for each PDF page
+                whose text layer was read (from worker threads).
         """
         from policylens.corpus.extract import ExtractOptions
         from policylens.nlp.parallel import count_many
@@ -204,7 +207,7 @@ class Scorer:
         report.errors.extend(ScoreError(p.path, p.message) for p in problems)
         results: dict[Path, DocumentScore | ScoreError] = {}
         extracted = []
-        for path, extraction in _extractions(files, options, page_progress):
+        for path, extraction in _extractions(files, options, page_progress, read_progress):
             result = self._unscorable(path, extraction)
             if result is None:
                 extracted.append((path, extraction))
@@ -346,7 +349,8 @@ class Scorer:
         return None
 
 
-def _extractions(files: list[Path], options: ExtractOptions, page_progress=None):
+def _extractions(files: list[Path], options: ExtractOptions, page_progress=None,
+                 read_progress=None):
     """Yield ``(path, Extraction or ScoreError)`` for every file, in completion order.
 
     Text and HTML are read in this process; PDF and Office files go to two isolated worker
@@ -362,9 +366,12 @@ def _extractions(files: list[Path], options: ExtractOptions, page_progress=None)
             except PolicylensError as exc:
                 yield path, ScoreError(str(path), str(exc))
     if isolated:
-        pages = None if page_progress is None else (
-            lambda item, done, total: page_progress(str(item), done, total))
-        yield from extract_many(isolated, options, workers=min(2, len(isolated)), progress=pages)
+        def by_path(callback):
+            return None if callback is None else (
+                lambda item, done, total: callback(str(item), done, total))
+
+        yield from extract_many(isolated, options, workers=min(2, len(isolated)),
+                                progress=by_path(page_progress), on_page=by_path(read_progress))
 
 
 def _corpus_documents(data_dir, *, region=None, year=None, doc_type=None):

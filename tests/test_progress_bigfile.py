@@ -130,3 +130,31 @@ def test_score_paths_reports_ocr_pages_of_a_scan(tmp_path):
     report = Scorer().score_paths([scan], page_progress=lambda *args: seen.append(args))
     assert seen == [(str(scan), 0, 2), (str(scan), 1, 2), (str(scan), 2, 2)]
     assert report.documents[0].counts.total == 0 and report.documents[0].flags == ("ocr",)
+
+
+def test_pdf_pages_are_reported_as_their_text_layer_is_read(tmp_path):
+    from policylens.corpus.extract import ExtractOptions
+    from policylens.corpus.extract.pdf import extract_pdf
+    from policylens.corpus.extract.pdfgen import build_pdf
+    from policylens.corpus.extract.worker import Worker
+
+    data = build_pdf([[f"第{n}页：推进大数据和人工智能发展。"] for n in range(1, 4)])
+    inline = []
+    ex = extract_pdf(data, ExtractOptions(isolate=False), on_page=lambda d, t: inline.append((d, t)))
+    assert inline == [(1, 3), (2, 3), (3, 3)] and ex.pages == 3
+    isolated = []
+    with Worker() as worker:
+        same = worker.run({"data": data, "filename": "x.pdf"}, ExtractOptions(),
+                          on_page=lambda d, t: isolated.append((d, t)))
+    assert isolated == [(1, 3), (2, 3), (3, 3)] and same.text == ex.text
+    capped = []
+    extract_pdf(data, ExtractOptions(isolate=False, max_pages=2),
+                on_page=lambda d, t: capped.append((d, t)))
+    assert capped == [(1, 2), (2, 2)]  # the pages that will be read
+
+    pdf = tmp_path / "big.pdf"
+    pdf.write_bytes(data)
+    seen = []
+    report = Scorer().score_paths([pdf], read_progress=lambda *args: seen.append(args))
+    assert seen == [(str(pdf), 1, 3), (str(pdf), 2, 3), (str(pdf), 3, 3)]
+    assert report.documents[0].counts.terms == {"人工智能": 3, "大数据": 3}

@@ -54,13 +54,13 @@ def _store_raw(task: dict, root: Path) -> None:
     write_raw(root, data, hashlib.sha256(data).hexdigest())
 
 
-def _run(task: dict, options, progress=None):
+def _run(task: dict, options, progress=None, on_page=None):
     from .dispatch import extract_inline, extract_path_inline
     from .model import failed
 
     try:
         if "path" in task:
-            result = extract_path_inline(task["path"], options, progress)
+            result = extract_path_inline(task["path"], options, progress, on_page)
         else:
             result = extract_inline(
                 task["data"],
@@ -69,6 +69,7 @@ def _run(task: dict, options, progress=None):
                 url=task.get("url"),
                 options=options,
                 progress=progress,
+                on_page=on_page,
             )
         result = with_fingerprint(result)
         if result.text and task.get("raw_root"):
@@ -119,7 +120,11 @@ def serve(read_fd: int, write_fd: int, max_memory_mb: int) -> None:
                 limit_memory(max(max_memory_mb, options.ocr_max_memory_mb))
             outbox.send(("progress", done, total))
 
-        result = _run(task, options, progress)
+        def on_page(done: int, total: int) -> None:
+            # Text-layer pages: progress only, no change of limits (unlike OCR's message).
+            outbox.send(("pages", done, total))
+
+        result = _run(task, options, progress, on_page)
         try:
             outbox.send(result)
         except MemoryError:

@@ -40,13 +40,13 @@ def too_large_message(what: str, size: int, cap: int) -> str:
 
 
 def _route(data: bytes, kind: str, content_type: str | None, url: str | None, options: ExtractOptions,
-           progress=None) -> Extraction:
+           progress=None, on_page=None) -> Extraction:
     from .ocr import IMAGE_KINDS
 
     if kind == "pdf":
         from .pdf import extract_pdf
 
-        return extract_pdf(data, options, progress)
+        return extract_pdf(data, options, progress, on_page)
     if kind == "html":
         from .html import extract_html
 
@@ -95,11 +95,13 @@ def extract_inline(
     url: str | None = None,
     options: ExtractOptions | None = None,
     progress=None,
+    on_page=None,
 ) -> Extraction:
     """Extract one document in this process; never raises for a bad document.
 
     Args and Returns: as ``policylens.corpus.extract.extract_bytes`` (without isolation);
-    ``progress(done, total)`` is called per page read by OCR.
+    ``progress(done, total)`` is called per page read by OCR, ``on_page(done, total)`` per
+    PDF page whose text layer was read.
     """
     options = options or ExtractOptions(isolate=False)
     if options.test_delay_s:
@@ -110,7 +112,7 @@ def extract_inline(
     if kind == "empty":
         return failed("empty", "document is empty (0 bytes); download it again", method="empty")
     try:
-        return _route(data, kind, content_type, url, options, progress)
+        return _route(data, kind, content_type, url, options, progress, on_page)
     except MemoryError:
         return failed(
             "too_large",
@@ -129,11 +131,13 @@ def extract_inline(
         )
 
 
-def extract_path_inline(path: str | Path, options: ExtractOptions | None = None, progress=None) -> Extraction:
+def extract_path_inline(path: str | Path, options: ExtractOptions | None = None, progress=None,
+                        on_page=None) -> Extraction:
     """Read a file (respecting max_bytes) and extract it in this process."""
     options = options or ExtractOptions(isolate=False)
     path = Path(path)
     size = path.stat().st_size
     if size > options.max_bytes:
         return failed("too_large", too_large_message("file", size, options.max_bytes))
-    return extract_inline(path.read_bytes(), filename=path.name, options=options, progress=progress)
+    return extract_inline(path.read_bytes(), filename=path.name, options=options, progress=progress,
+                          on_page=on_page)

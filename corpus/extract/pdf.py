@@ -47,7 +47,7 @@ class _Damaged(Exception):
 
 
 def pypdfium2_pages(
-    data: bytes, max_pages: int, *, layout: bool = True
+    data: bytes, max_pages: int, *, layout: bool = True, on_page=None
 ) -> tuple[list[str], int, dict[str, str]]:
     """Extract page texts with pypdfium2.
 
@@ -56,6 +56,7 @@ def pypdfium2_pages(
         max_pages: pages after this many are skipped.
         layout: order characters into lines like pdfplumber (default); ``False`` gives
             PDFium's own text in content-stream order (faster, but a different order).
+        on_page: called as ``on_page(done, total)`` after each page read (progress).
 
     Returns:
         (texts of the first ``max_pages`` pages, total page count, document metadata).
@@ -78,9 +79,13 @@ def pypdfium2_pages(
         except Exception:  # metadata is optional; a broken Info dict must not stop extraction
             meta = {}
         try:
-            if layout:
-                return list(pypdfium2_layout_pages(pdf, max_pages, **_PLUMBER_KW)), total, meta
             texts = []
+            if layout:
+                for text in pypdfium2_layout_pages(pdf, max_pages, **_PLUMBER_KW):
+                    texts.append(text)
+                    if on_page:
+                        on_page(len(texts), min(total, max_pages))
+                return texts, total, meta
             for i in range(min(total, max_pages)):
                 page = pdf[i]
                 textpage = page.get_textpage()
@@ -88,6 +93,8 @@ def pypdfium2_pages(
                 # Closed at once: memory stays flat on long documents.
                 textpage.close()
                 page.close()
+                if on_page:
+                    on_page(i + 1, min(total, max_pages))
             return texts, total, meta
         except pdfium.PdfiumError as exc:  # a page that cannot be loaded: pdfminer may cope
             raise _Damaged(str(exc)) from exc
@@ -96,7 +103,7 @@ def pypdfium2_pages(
 
 
 def pdfplumber_pages(
-    data: bytes, max_pages: int, only: int | None = None
+    data: bytes, max_pages: int, only: int | None = None, on_page=None
 ) -> tuple[list[str], int, dict[str, str]]:
     """Extract raw page texts with pdfplumber (doubled fake-bold characters removed).
 
@@ -104,6 +111,7 @@ def pdfplumber_pages(
         data: PDF bytes.
         max_pages: pages after this many are skipped.
         only: extract just this page index (used to sample-check pypdfium2).
+        on_page: called as ``on_page(done, total)`` after each page read (progress).
 
     Returns:
         (page texts, total page count, document metadata).
@@ -137,6 +145,8 @@ def pdfplumber_pages(
             finally:
                 # Frees the page's parsed objects: memory stays flat on long documents.
                 page.close()
+            if on_page:
+                on_page(len(texts), min(len(pages), max_pages))
         return texts, len(pages), meta
 
 
@@ -203,18 +213,20 @@ def _guess_title(text: str) -> str | None:
     return title
 
 
-def _open_any(data: bytes, options: ExtractOptions) -> tuple[list[str], int, dict[str, str], str]:
-    """Run the chosen engine; in auto mode fall back to pdfplumber on suspicious glyphs."""
+def _open_any(data: bytes, options: ExtractOptions,
+              on_page=None) -> tuple[list[str], int, dict[str, str], str]:
+    """Run the chosen engine; in auto mode fall back to pdfplumber on suspicious glyphs.
+    ``on_page(done, total)`` follows the pages read (again from 1 on a fallback)."""
     engine = options.pdf_engine
     if engine == "pdfplumber":
-        return (*pdfplumber_pages(data, options.max_pages), "pdfplumber")
+        return (*pdfplumber_pages(data, options.max_pages, on_page=on_page), "pdfplumber")
     try:
-        texts, total, meta = pypdfium2_pages(data, options.max_pages)
+        texts, total, meta = pypdfium2_pages(data, options.max_pages, on_page=on_page)
     except _Damaged:
         if engine == "pypdfium2":
             raise
         # pdfminer is more lenient with some broken files.
-        return (*pdfplumber_pages(data, options.max_pages), "pdfplumber")
+        return (*pdfplumber_pages(data, options.max_pages, on_page=on_page), "pdfplumber")
     if engine == "pypdfium2":
         return texts, total, meta, "pypdfium2"
     joined = "".join(texts)
@@ -224,7 +236,7 @@ def _open_any(data: bytes, options: ExtractOptions) -> tuple[list[str], int, dic
         # Fonts without a Unicode map: pdfminer may still decode them, and if not it shows
         # (cid:N), which extract_pdf recognises and flags.
         log.info("pypdfium2 text has replacement or out-of-script glyphs; using pdfplumber")
-        return (*pdfplumber_pages(data, options.max_pages), "pdfplumber")
+        return (*pdfplumber_pages(data, options.max_pages, on_page=on_page), "pdfplumber")
     # No pdfplumber cross-check: the layout-ordered text equals pdfplumber's (see the
     # benchmark), and a sample page would cost pdfplumber 0.03-0.3 s per document.
     return texts, total, meta, "pypdfium2"
@@ -240,7 +252,8 @@ def _no_text_hint(options: ExtractOptions, ocr_result, ocr_missing: str | None) 
     return "run OCR on it (e.g. --ocr always) and extract again"
 
 
-def extract_pdf(data: bytes, options: ExtractOptions | None = None, progress=None) -> Extraction:
+def extract_pdf(data: bytes, options: ExtractOptions | None = None, progress=None,
+                on_page=None) -> Extraction:
     """Extract the text of a PDF document.
 
     Never raises for a bad document: encrypted, damaged, scanned or badly encoded PDFs give
@@ -250,6 +263,7 @@ def extract_pdf(data: bytes, options: ExtractOptions | None = None, progress=Non
         data: the PDF bytes.
         options: engine, page cap and OCR mode.
         progress: called as ``progress(done, total)`` per page read by OCR.
+        on_page: called as ``on_page(done, total)`` per page whose text layer was read.
 
     Returns:
         An Extraction with ``pages`` set and ``method`` naming the engine used (with
@@ -257,7 +271,7 @@ def extract_pdf(data: bytes, options: ExtractOptions | None = None, progress=Non
     """
     options = options or ExtractOptions(isolate=False)
     try:
-        texts, total, meta, method = _open_any(data, options)
+        texts, total, meta, method = _open_any(data, options, on_page)
     except _Encrypted:
         return failed(
             "encrypted",

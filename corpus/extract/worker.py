@@ -102,13 +102,16 @@ class Worker:
             self._stderr.close()
         self._proc = self._inbox = self._outbox = self._stderr = None
 
-    def run(self, task: dict[str, Any], options: ExtractOptions, progress=None) -> Extraction:
+    def run(self, task: dict[str, Any], options: ExtractOptions, progress=None,
+            on_page=None) -> Extraction:
         """Extract one task (``{"path": ...}`` or ``{"data": ..., "filename": ...}``).
 
         Args:
             task: the document.
             options: limits; once OCR starts, ``ocr_timeout_s`` replaces ``timeout_s``.
             progress: called as ``progress(done, total)`` for each page read by OCR.
+            on_page: called as ``on_page(done, total)`` for each PDF page whose text layer
+                was read.
 
         Returns:
             The Extraction; flag ``timeout`` after ``options.timeout_s`` seconds (or
@@ -130,6 +133,10 @@ class Worker:
                         f"raise {name} or check the file",
                     )
                 message = self._inbox.recv()
+                if isinstance(message, tuple) and message and message[0] == "pages":
+                    if on_page is not None:
+                        on_page(message[1], message[2])
+                    continue
                 if not (isinstance(message, tuple) and message and message[0] == "progress"):
                     return message
                 _, done, total = message
@@ -205,7 +212,7 @@ def _page_progress(progress, item):
 
 def extract_many(
     items: Iterable[Any], options: ExtractOptions | None = None, workers: int = 2, progress=None,
-    idle=None,
+    idle=None, *, on_page=None,
 ) -> Iterator[tuple[Any, Extraction]]:
     """Extract many documents on ``workers`` processes, each document isolated.
 
@@ -218,6 +225,8 @@ def extract_many(
             the worker threads, so it must be thread-safe, as rich progress bars are).
         idle: called (from this thread) while every result so far is handed out and a worker
             is still busy, e.g. to commit what the caller has stored meanwhile.
+        on_page: called as ``on_page(item, done, total)`` for each PDF page whose text layer
+            was read (from the worker threads too).
 
     Yields:
         ``(item, Extraction)`` pairs in completion order (not input order).
@@ -233,10 +242,12 @@ def extract_many(
             task = _as_task(item)
             pages = _page_progress(progress, item)
             if "path" in task:
-                yield item, extract_path_inline(task["path"], options, pages)
+                yield item, extract_path_inline(task["path"], options, pages,
+                                                _page_progress(on_page, item))
             else:
                 data = task.pop("data")
-                yield item, extract_inline(data, options=options, progress=pages, **task)
+                yield item, extract_inline(data, options=options, progress=pages,
+                                           on_page=_page_progress(on_page, item), **task)
         return
 
     todo: queue.Queue = queue.Queue(maxsize=workers * 2)
@@ -253,7 +264,8 @@ def extract_many(
                         break
                     item, task = entry
                     try:
-                        result = worker.run(task, options, _page_progress(progress, item))
+                        result = worker.run(task, options, _page_progress(progress, item),
+                                            _page_progress(on_page, item))
                     except Exception as exc:  # e.g. the worker could not start
                         result = failed("crashed", f"extraction worker failed: {exc}")
                     done.put((item, result))

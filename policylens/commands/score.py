@@ -212,20 +212,23 @@ def _run_with_progress(scorer, paths, kwic, workers, ocr="auto", max_bytes=None)
         from policylens.corpus.extract import ExtractOptions
 
         cap = {} if max_bytes is None else {"max_bytes": max_bytes}
-        def page_progress(path: str, done: int, total: int) -> None:
-            # A long scan: the OCR page count, so the bar never looks stuck.
-            task = reading
-            if task is not None:
-                try:
-                    bar.update(task, description=f"OCR page {done}/{total}: "
-                                                 f"{path.rsplit('/', 1)[-1]}"[:50])
-                except KeyError:  # counting began meanwhile: the reading task is gone
-                    pass
+        def pages(what: str):
+            def show(path: str, done: int, total: int) -> None:
+                # A long PDF or scan: its page count, so the bar never looks stuck.
+                task = reading
+                if task is not None:
+                    try:
+                        bar.update(task, total=total, completed=done, amount=f"{done}/{total}",
+                                   description=f"{what} {path.rsplit('/', 1)[-1]}"[:50])
+                    except KeyError:  # counting began meanwhile: the reading task is gone
+                        pass
+
+            return show
 
         return scorer.score_paths(
             paths, kwic=kwic, workers=workers, progress=scored if several else None,
             options=ExtractOptions(ocr=ocr, **cap), count_progress=count_progress,
-            page_progress=page_progress,
+            page_progress=pages("OCR pages of"), read_progress=pages("pages of"),
         )
 
 
