@@ -158,3 +158,16 @@ def test_pdf_pages_are_reported_as_their_text_layer_is_read(tmp_path):
     report = Scorer().score_paths([pdf], read_progress=lambda *args: seen.append(args))
     assert seen == [(str(pdf), 1, 3), (str(pdf), 2, 3), (str(pdf), 3, 3)]
     assert report.documents[0].counts.terms == {"人工智能": 3, "大数据": 3}
+
+
+def test_score_cli_renders_the_files_bar_on_a_terminal(tmp_path):
+    for n in range(3):
+        (tmp_path / f"d{n}.txt").write_text("建设大数据中心。" * (n + 1), encoding="utf-8")
+    env = {**os.environ, "TTY_COMPATIBLE": "1", "FORCE_COLOR": "1", "COLUMNS": "120"}
+    proc = subprocess.run([sys.executable, "-m", "policylens", "score", str(tmp_path),
+                           "--format", "json"], capture_output=True, text=True, timeout=300,
+                          env=env, cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert "scoring" in proc.stderr and "3/3" in proc.stderr and "Traceback" not in proc.stderr
+    totals = [d["total"] for d in json.loads(proc.stdout)["documents"]]
+    assert totals == [1, 2, 3]

@@ -158,8 +158,8 @@ def _corpus_workers(data_dir) -> int:
 
 
 def _run_with_progress(scorer, paths, kwic, workers, ocr="auto", max_bytes=None):
-    """Score files with progress on stderr: files done (3 or more files), the one big file
-    being read (extraction shows no steps) and the characters counted of each document."""
+    """Score files with progress on stderr: files done (3 or more files), the one file being
+    read (its PDF pages or OCR pages) and the characters counted of each document."""
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
     from policylens.corpus.extract.dispatch import human_size
@@ -189,11 +189,12 @@ def _run_with_progress(scorer, paths, kwic, workers, ocr="auto", max_bytes=None)
                 f"reading {files[0].name} ({human_size(files[0].stat().st_size)})",
                 total=None, amount="")
         counting: dict[str, int] = {}
+        finished = 0
 
         def scored(_path: str) -> None:
-            bar.advance(done_files)
-            finished = int(bar.tasks[done_files].completed)
-            bar.update(done_files, amount=f"{finished}/{len(files)}")
+            nonlocal finished
+            finished += 1
+            bar.update(done_files, completed=finished, amount=f"{finished}/{len(files)}")
 
         def count_progress(path: str, done: int, total: int) -> None:
             nonlocal reading
@@ -212,6 +213,7 @@ def _run_with_progress(scorer, paths, kwic, workers, ocr="auto", max_bytes=None)
         from policylens.corpus.extract import ExtractOptions
 
         cap = {} if max_bytes is None else {"max_bytes": max_bytes}
+
         def pages(what: str):
             def show(path: str, done: int, total: int) -> None:
                 # A long PDF or scan: its page count, so the bar never looks stuck.
