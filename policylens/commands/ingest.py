@@ -65,7 +65,8 @@ def ingest(
                 corpus, paths or [], overrides, manifest, progress, workers=workers,
                 options=options, page_progress=pages), _single_file(paths, manifest))
     except KeyboardInterrupt:
-        # Each document is one transaction: closing the corpus rolled back the one in flight.
+        # The writer keeps each document whole (a savepoint per document) and commits what
+        # it reported; the count is read back from the database, so it is what was kept.
         typer.echo(stopped_line(stored_documents(data_dir) - before), err=True)
         raise typer.Exit(EXIT_STOPPED) from None
     _print_summary(summary, fmt)
