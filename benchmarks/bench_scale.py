@@ -3,6 +3,7 @@ recall and precision of the MinHash/LSH index against the exact TF-IDF cosine it
 
     python benchmarks/bench_scale.py [--n 1000 10000] [--million] [--quality-n 1000]
                                      [--workers 2] [--shared ../shared] [--keep DIR]
+                                     [--slices K] [--skip-score]
 
 For each N it generates N distinct, realistic documents of 10-30 KB (paragraphs of the real
 texts in ../shared recombined under a title, an issuer and a date line; one in ten on a
@@ -138,27 +139,41 @@ def run_measured(args: list[str], env: dict) -> tuple[float, int, subprocess.Com
     return seconds, result["rss"] // 1024, proc
 
 
-def measure_corpus(n: int, paragraphs, workdir: Path, workers: int, score: bool = True) -> None:
+def measure_corpus(n: int, paragraphs, workdir: Path, workers: int, score: bool = True,
+                   slices: int = 1) -> None:
     docs_dir, data_dir = workdir / f"docs{n}", workdir / f"data{n}"
-    docs_dir.mkdir(parents=True, exist_ok=True)
     total_bytes = 0
     kinds: dict[str, int] = {}
-    for name, text, kind, _ in generate(n, paragraphs):
-        (docs_dir / name).write_text(text, encoding="utf-8")
+    per_slice = -(-n // slices)
+    for i, (name, text, kind, _) in enumerate(generate(n, paragraphs)):
+        folder = docs_dir / f"slice{i // per_slice:02d}" if slices > 1 else docs_dir
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / name).write_text(text, encoding="utf-8")
         total_bytes += len(text.encode("utf-8"))
         kinds[kind] = kinds.get(kind, 0) + 1
     print(f"\nN = {n:,}: {total_bytes / 1e6:.1f} MB of text, {kinds}")
     cli = [sys.executable, "-m", "policylens"]
     env = {**os.environ, "POLICYLENS_DATA": str(data_dir)}
 
-    seconds, rss, proc = run_measured(
-        [*cli, "ingest", str(docs_dir), "--workers", str(workers), "--format", "json"], env
-    )
-    if proc.returncode not in (0, 1):
-        sys.exit(f"ingest failed: {proc.stderr}")
+    # With slices, the corpus is built by one ingest per slice: the rate of the last slice
+    # against the first's shows whether the cost per document grows with the corpus.
+    folders = sorted(docs_dir.iterdir()) if slices > 1 else [docs_dir]
+    seconds = peak = 0
+    for index, folder in enumerate(folders):
+        took, rss, proc = run_measured(
+            [*cli, "ingest", str(folder), "--workers", str(workers), "--format", "json"], env
+        )
+        if proc.returncode not in (0, 1):
+            sys.exit(f"ingest failed: {proc.stderr}")
+        count = sum(1 for _ in folder.iterdir())
+        seconds, peak = seconds + took, max(peak, rss)
+        if slices > 1:
+            print(f"  ingest slice {index + 1}/{len(folders)} (corpus {index * per_slice:,} -> "
+                  f"{index * per_slice + count:,}): {count / took:.1f} documents/s, "
+                  f"{took / count * 1000:.1f} ms per document, peak RSS {rss} MB ({load()})", flush=True)
     print(f"  ingest: {seconds:.1f} s, {n / seconds:.1f} documents/s, "
-          f"{seconds / n * 1000:.1f} ms per document, peak RSS {rss} MB ({load()})")
-    floor = fts_floor(docs_dir, workdir / f"floor{n}.sqlite")
+          f"{seconds / n * 1000:.1f} ms per document, peak RSS {peak} MB ({load()})")
+    floor = fts_floor(folders[0], workdir / f"floor{n}.sqlite") * n / sum(1 for _ in folders[0].iterdir())
     print(f"  peer, bare SQLite + the same FTS5 trigram index (no extraction, no checks): "
           f"{n / floor:.1f} documents/s ({load()})")
     db = sorted(data_dir.glob("*.sqlite*"))
@@ -195,7 +210,7 @@ def fts_floor(docs_dir: Path, path: Path) -> float:
                  "content_rowid='id', tokenize='trigram')")
     conn.execute("CREATE TRIGGER documents_fts_insert AFTER INSERT ON documents BEGIN "
                  "INSERT INTO documents_fts(rowid, title, text) VALUES (new.id, new.title, new.text); END")
-    files = sorted(docs_dir.iterdir())
+    files = sorted(docs_dir.glob("*.txt"))
     start = time.perf_counter()
     for first in range(0, len(files), 200):
         conn.execute("BEGIN")
@@ -270,6 +285,8 @@ def main() -> None:
     parser.add_argument("--shared", type=Path, default=REPO.parent / "shared")
     parser.add_argument("--keep", type=Path, help="keep the generated files and corpora here")
     parser.add_argument("--skip-score", action="store_true", help="leave out score --corpus")
+    parser.add_argument("--slices", type=int, default=1,
+                        help="build each corpus by this many ingests, each rate printed")
     args = parser.parse_args()
 
     paragraphs = load_paragraphs(args.shared)
@@ -280,11 +297,11 @@ def main() -> None:
     if args.keep:
         args.keep.mkdir(parents=True, exist_ok=True)
         for n in sizes:
-            measure_corpus(n, paragraphs, args.keep, args.workers, not args.skip_score)
+            measure_corpus(n, paragraphs, args.keep, args.workers, not args.skip_score, args.slices)
         return
     with tempfile.TemporaryDirectory() as tmp:
         for n in sizes:
-            measure_corpus(n, paragraphs, Path(tmp), args.workers, not args.skip_score)
+            measure_corpus(n, paragraphs, Path(tmp), args.workers, not args.skip_score, args.slices)
 
 
 if __name__ == "__main__":
