@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import os
 import signal
 import sqlite3
@@ -12,6 +11,7 @@ import time
 from pathlib import Path
 
 import pytest
+from corpuschecks import whole_documents
 
 from policylens.corpus.store import Corpus
 
@@ -60,25 +60,8 @@ def test_sigkill_mid_ingest_leaves_no_half_document(tmp_path):
     proc.wait()
     assert proc.returncode == -signal.SIGKILL
 
-    with Corpus.open(data) as corpus:
-        conn = corpus.conn
-        assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
-        rows = conn.execute("SELECT id, raw_sha256, raw_path, text, chars FROM documents").fetchall()
-        assert 30 <= len(rows) < TOTAL
-        # every row is whole: its raw file is there with the right hash, its text is indexed
-        for row in rows:
-            raw = (data / row["raw_path"]).read_bytes()
-            assert hashlib.sha256(raw).hexdigest() == row["raw_sha256"]
-            assert len(row["text"]) == row["chars"] > 0
-        fts = conn.execute("SELECT COUNT(*) FROM documents_fts").fetchone()[0]
-        assert fts == len(rows)
-        assert conn.execute("INSERT INTO documents_fts(documents_fts) VALUES ('integrity-check')")
-        # near-duplicate band keys were written with their document, or not at all
-        originals = {r[0] for r in conn.execute(
-            "SELECT id FROM documents WHERE duplicate_of IS NULL AND is_latest = 1")}
-        banded = dict(conn.execute("SELECT doc_id, COUNT(*) FROM near_bands GROUP BY doc_id"))
-        assert banded == dict.fromkeys(originals, 32)
-        killed_at = len(rows)
+    killed_at = whole_documents(data)
+    assert 30 <= killed_at < TOTAL
 
     # the same command again completes the job without duplicating anything
     subprocess.run([sys.executable, str(script), str(data)], env=env, check=True, timeout=120)
