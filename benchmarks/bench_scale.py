@@ -121,13 +121,18 @@ def load() -> str:
     return f"load {one:.1f}/{five:.1f}"
 
 
+CPU_SECONDS: list[float] = []  # CPU time of the last run_measured command, its children included
+
+
 def run_measured(args: list[str], env: dict) -> tuple[float, int, subprocess.CompletedProcess]:
-    """Seconds and peak RSS (MB) of a command, measured in a wrapper process."""
+    """Seconds and peak RSS (MB) of a command, measured in a wrapper process (its CPU seconds,
+    extraction workers included, go to ``CPU_SECONDS``: less sensitive to the machine's load)."""
     wrapper = (
         "import resource, subprocess, sys, json\n"
         "p = subprocess.run(sys.argv[1:], capture_output=True, text=True)\n"
-        "rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss\n"
-        "print(json.dumps({'rc': p.returncode, 'out': p.stdout, 'err': p.stderr[-2000:], 'rss': rss}))\n"
+        "use = resource.getrusage(resource.RUSAGE_CHILDREN)\n"
+        "print(json.dumps({'rc': p.returncode, 'out': p.stdout, 'err': p.stderr[-2000:], "
+        "'rss': use.ru_maxrss, 'cpu': use.ru_utime + use.ru_stime}))\n"
     )
     start = time.perf_counter()
     done = subprocess.run(
@@ -135,6 +140,7 @@ def run_measured(args: list[str], env: dict) -> tuple[float, int, subprocess.Com
     )
     seconds = time.perf_counter() - start
     result = json.loads(done.stdout)
+    CPU_SECONDS[:] = [result["cpu"]]
     proc = subprocess.CompletedProcess(args, result["rc"], result["out"], result["err"])
     return seconds, result["rss"] // 1024, proc
 
@@ -158,7 +164,7 @@ def measure_corpus(n: int, paragraphs, workdir: Path, workers: int, score: bool 
     # With slices, the corpus is built by one ingest per slice: the rate of the last slice
     # against the first's shows whether the cost per document grows with the corpus.
     folders = sorted(docs_dir.iterdir()) if slices > 1 else [docs_dir]
-    seconds = peak = 0
+    seconds = cpu = peak = 0
     for index, folder in enumerate(folders):
         took, rss, proc = run_measured(
             [*cli, "ingest", str(folder), "--workers", str(workers), "--format", "json"], env
@@ -166,13 +172,15 @@ def measure_corpus(n: int, paragraphs, workdir: Path, workers: int, score: bool 
         if proc.returncode not in (0, 1):
             sys.exit(f"ingest failed: {proc.stderr}")
         count = sum(1 for _ in folder.iterdir())
-        seconds, peak = seconds + took, max(peak, rss)
+        seconds, cpu, peak = seconds + took, cpu + CPU_SECONDS[0], max(peak, rss)
         if slices > 1:
             print(f"  ingest slice {index + 1}/{len(folders)} (corpus {index * per_slice:,} -> "
                   f"{index * per_slice + count:,}): {count / took:.1f} documents/s, "
-                  f"{took / count * 1000:.1f} ms per document, peak RSS {rss} MB ({load()})", flush=True)
+                  f"{took / count * 1000:.1f} ms per document, CPU {CPU_SECONDS[0] / count * 1000:.1f} "
+                  f"ms per document, peak RSS {rss} MB ({load()})", flush=True)
     print(f"  ingest: {seconds:.1f} s, {n / seconds:.1f} documents/s, "
-          f"{seconds / n * 1000:.1f} ms per document, peak RSS {peak} MB ({load()})")
+          f"{seconds / n * 1000:.1f} ms per document, CPU {cpu / n * 1000:.1f} ms per document "
+          f"(all processes), peak RSS {peak} MB ({load()})")
     floor = fts_floor(folders[0], workdir / f"floor{n}.sqlite") * n / sum(1 for _ in folders[0].iterdir())
     print(f"  peer, bare SQLite + the same FTS5 trigram index (no extraction, no checks): "
           f"{n / floor:.1f} documents/s ({load()})")
