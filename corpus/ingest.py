@@ -208,6 +208,7 @@ def ingest_paths(
     workers: int = 2,
     options=None,
     page_progress: Callable[[str, int, int], None] | None = None,
+    read_progress: Callable[[str, int, int], None] | None = None,
 ) -> IngestSummary:
     """Ingest files, folders and globs (and the files a manifest lists) into ``corpus``.
 
@@ -222,6 +223,8 @@ def ingest_paths(
         options: ``policylens.corpus.extract.ExtractOptions`` (limits, PDF engine, OCR mode).
         page_progress: called as ``page_progress(path, done, total)`` for each page read by
             OCR (from worker threads).
+        read_progress: called as ``read_progress(path, done, total)`` for each PDF page whose
+            text layer was read (from worker threads), so one long PDF shows movement.
 
     Returns:
         ``IngestSummary``; a bad file never stops the batch and never leaves a partial row.
@@ -288,10 +291,11 @@ def ingest_paths(
     raw_root = str(corpus.path.parent)
     tasks = [{"path": key, "raw_root": raw_root} for _, key in todo]
     pages = (lambda task, done, total: page_progress(task["path"], done, total)) if page_progress else None
+    read = (lambda task, done, total: read_progress(task["path"], done, total)) if read_progress else None
     with corpus.batch():
         try:
             for task, extraction in extract_many(tasks, options=options, workers=workers,
-                                                progress=pages, idle=corpus.commit):
+                                                progress=pages, idle=corpus.commit, on_page=read):
                 ready[order[task["path"]]] = extraction
                 while next_index in ready:
                     path, resolved = todo[next_index]

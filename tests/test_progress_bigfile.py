@@ -171,3 +171,19 @@ def test_score_cli_renders_the_files_bar_on_a_terminal(tmp_path):
     assert "scoring" in proc.stderr and "3/3" in proc.stderr and "Traceback" not in proc.stderr
     totals = [d["total"] for d in json.loads(proc.stdout)["documents"]]
     assert totals == [1, 2, 3]
+
+
+def test_ingest_paths_reports_pdf_pages_as_they_are_read(tmp_path):
+    from policylens.corpus.extract.pdfgen import build_pdf
+    from policylens.corpus.ingest import ingest_paths
+    from policylens.corpus.store import Corpus
+
+    pdf = tmp_path / "big.pdf"
+    pdf.write_bytes(build_pdf([[f"第{n}页：推进大数据和人工智能发展。"] for n in range(1, 4)]))
+    seen = []
+    with Corpus.open(tmp_path / "data") as corpus:
+        summary = ingest_paths(corpus, [pdf], workers=1,
+                               read_progress=lambda *args: seen.append(args))
+    assert seen == [(str(pdf.resolve()), 1, 3), (str(pdf.resolve()), 2, 3),
+                    (str(pdf.resolve()), 3, 3)]
+    assert summary.counts["added"] == 1

@@ -61,9 +61,10 @@ def ingest(
     before = stored_documents(data_dir)
     try:
         with sigterm_interrupts(), Corpus.open(data_dir, near_threshold=near_threshold) as corpus:
-            summary = _with_progress(lambda progress, pages: ingest_paths(
+            summary = _with_progress(lambda progress, pages, read: ingest_paths(
                 corpus, paths or [], overrides, manifest, progress, workers=workers,
-                options=options, page_progress=pages), _single_file(paths, manifest))
+                options=options, page_progress=pages, read_progress=read),
+                _single_file(paths, manifest))
     except KeyboardInterrupt:
         # The writer keeps each document whole (a savepoint per document) and commits what
         # it reported; the count is read back from the database, so it is what was kept.
@@ -108,7 +109,12 @@ def _with_progress(run, single=None):
             name = str(path).rsplit("/", 1)[-1]
             bar.update(task, description=f"OCR page {done}/{total}: {name}"[:60])
 
-        return run(progress, pages)
+        def read(path: str, done: int, total: int) -> None:
+            # A long PDF: the pages of its text layer read so far.
+            name = str(path).rsplit("/", 1)[-1]
+            bar.update(task, description=f"page {done}/{total}: {name}"[:60])
+
+        return run(progress, pages, read)
 
 
 def _print_summary(summary, fmt: OutputFormat) -> None:
