@@ -8,7 +8,8 @@ loop over the same URLs: the cost of HTTP alone.
 ``hosts``: 50 and 500 local hosts (one asyncio server process answering 500 ports), 20
 articles each, 1 s delay, default settings: wall time against the per-host floor (the
 politeness a host requires: (requests - 1) x delay, and that times the mean jitter factor
-1 + jitter/2), CPU per page, peak RSS, the peak of open connections and the minimum gap
+1 + jitter/2), CPU per page (the crawler's, with its first-use imports; the fake server's,
+in its own process, beside it), peak RSS, the peak of open connections and the minimum gap
 between two requests to one host seen by the server (never below the delay). The peers in
 the same run: the same crawl without jitter (against the strict floor) and with 8 slots (the
 old default). Each crawl runs in a fresh process, so its peak RSS is its own.
@@ -25,6 +26,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import multiprocessing
+import os
 import sys
 import tempfile
 import time
@@ -85,9 +87,11 @@ def _many_hosts(result_queue, hosts: int, pages: int, delay: float, settings: di
         path = Path(tmp) / "many.toml"
         path.write_text(many.sources_toml(delay=delay, settings=settings), encoding="utf-8")
         config = build_config(Path(tmp) / "data", sources_file=path)
+        server_cpu = many.server_cpu()
         wall, cpu = time.perf_counter(), time.process_time()
         report = run_crawl(config, lambda resource: None)
         wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+        server_cpu = many.server_cpu() - server_cpu
         gaps = request_gaps(many.request_log())
         peak_connections = many.peak_connections()
     requests = max(len(g) for g in gaps.values()) + 1
@@ -97,6 +101,7 @@ def _many_hosts(result_queue, hosts: int, pages: int, delay: float, settings: di
         "cpu": cpu, "jitter": config.settings.jitter, "slots": config.settings.max_parallel_hosts,
         "floor": (requests - 1) * max(delay, config.settings.min_delay), "min_gap": min(min(g) for g in gaps.values()),
         "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "server_cpu": server_cpu, "load": os.getloadavg()[0],
         "connections": peak_connections})
 
 
@@ -125,6 +130,8 @@ def _hosts_part(args) -> None:
               f"crawler CPU {1000 * r['cpu'] / r['pages']:.2f} ms/page, peak RSS "
               f"{r['rss_mb']:.0f} MB, peak open connections {r['connections']}, "
               f"min per-host gap {r['min_gap']:.3f} s")
+        print(f"    fake server CPU {1000 * r['server_cpu'] / r['pages']:.2f} ms/page (its own "
+              f"process); load average {r['load']:.1f} at the end (2 cores)")
 
 
 def main() -> None:

@@ -114,6 +114,8 @@ def _child(conn, hosts: int, pages: int) -> None:
             conn.send(list(server.log))
         elif command == "peak":
             conn.send(server.peak)
+        elif command == "cpu":
+            conn.send(time.process_time())
         else:
             server.stop()
             return
@@ -127,6 +129,7 @@ class ManyHosts:
     pages: int
     _log: object = field(repr=False, default=None)
     _peak: object = field(repr=False, default=None)
+    _cpu: object = field(repr=False, default=None)
 
     @property
     def hosts(self) -> list[str]:
@@ -140,6 +143,10 @@ class ManyHosts:
     def peak_connections(self) -> int:
         """The most connections the server held open at once."""
         return self._peak()
+
+    def server_cpu(self) -> float | None:
+        """CPU seconds the server process has used so far (None when it runs in this one)."""
+        return self._cpu() if self._cpu else None
 
     def sources_toml(self, *, delay: float, settings: dict | None = None) -> str:
         """A registry with one source per host (delay ``delay``); ``settings`` go in
@@ -189,7 +196,7 @@ def serve_many_hosts(hosts: int, pages: int, *, process: bool = False):
             return parent.recv()
 
         yield ManyHosts(ports=ports, pages=pages, _log=lambda: ask("log"),
-                        _peak=lambda: ask("peak"))
+                        _peak=lambda: ask("peak"), _cpu=lambda: ask("cpu"))
     finally:
         try:
             parent.send("stop")
