@@ -286,10 +286,9 @@ class Fetcher:
         import requests
 
         settings = self.settings
+        timeout = (settings.connect_timeout, settings.read_timeout)
         try:
-            response = self.session.get(
-                url, headers=headers, stream=True, allow_redirects=False, verify=verify,
-                timeout=(settings.connect_timeout, settings.read_timeout))
+            response = self._send(url, headers, verify, timeout)
         except requests.exceptions.SSLError as exc:
             self._fail(result, "tls", str(exc)[:300], url)
             return None
@@ -329,6 +328,29 @@ class Fetcher:
         if result.status >= 300 or result.status < 200:
             self._fail(result, f"http_{result.status}", f"unexpected HTTP {result.status}", url)
         return None
+
+    def _send(self, url: str, headers: dict, verify: bool | str, timeout: tuple):
+        """``session.get(url, stream=True, allow_redirects=False, ...)``, cheaper.
+
+        With the environment pinned (``trust_env`` off) the session's settings are the only
+        ones, so the request is prepared from them directly: ``Session.request`` merges them
+        through checks that cost a fifth of a request's CPU with ``requests`` 2.34 on Python
+        3.11. The session's cookies, auth, hooks, proxies and client certificate still apply.
+        """
+        import requests
+        from requests.structures import CaseInsensitiveDict
+
+        session = self.session
+        if session.trust_env:  # the environment may change what applies: let requests look
+            return session.get(url, headers=headers, stream=True, allow_redirects=False,
+                               verify=verify, timeout=timeout)
+        merged = CaseInsensitiveDict(session.headers)
+        merged.update(headers)
+        prepared = requests.PreparedRequest()
+        prepared.prepare(method="GET", url=url, headers=merged, cookies=session.cookies,
+                         auth=session.auth, hooks=session.hooks)
+        return session.send(prepared, stream=True, allow_redirects=False, verify=verify,
+                            proxies=session.proxies, cert=session.cert, timeout=timeout)
 
     def _read_body(self, response, max_bytes: int, truncate: bool = False):
         """Read the decoded body in chunks up to the cap (the watchdog enforces the deadline)."""

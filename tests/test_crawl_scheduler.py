@@ -137,6 +137,38 @@ def test_a_proxy_from_the_environment_is_still_used(tmp_path, monkeypatch):
     assert [r.title for r in got] == ["经代理"]
 
 
+def test_session_cookies_validators_and_headers_go_out_with_every_request(tmp_path):
+    # the fetcher prepares requests from the pinned session itself (cheaper than
+    # Session.request): what requests would send must still go out
+    site = FakeSite()
+    site.add("/robots.txt", Response(404, b""))
+    path = f"/k/c1/202401/{hexid('cookie')}.shtml"
+    site.add("/k/list.shtml", Response(body=f'<ul><li><a href="{path}">文件</a></li></ul>'.encode(),
+                                       headers={"Set-Cookie": "JSESSIONID=abc123; Path=/"}))
+    site.add(path, Response(body=article_html("带会话", "数字经济").encode()))
+    with serve_fake_site(site) as server:
+        sources = tmp_path / "s.toml"
+        sources.write_text(one_source_toml(server.base_url, [{"url": "/k/list.shtml",
+                                                              "max_pages": 1}],
+                                           source_id="k", region="哈密市"), encoding="utf-8")
+        config = build_config(tmp_path / "data", sources_file=sources)
+        first = run_crawl(config, lambda resource: None)
+        again = run_crawl(config, lambda resource: None)
+    requests_to = {}
+    for _, target, headers in site.log:
+        requests_to.setdefault(target, []).append(headers)
+    article = requests_to[path]
+    # the second run's list page answers 304, without the cookie: a new session has none
+    assert [h.get("Cookie") for h in article] == ["JSESSIONID=abc123", None]
+    assert [h.get("Referer") for h in article] == [server.base_url + "/k/list.shtml"] * 2
+    assert article[0].get("If-None-Match") is None
+    assert article[1]["If-None-Match"].startswith('"') and len(article[1]["If-None-Match"]) == 18
+    assert {h["Accept-Language"] for h in article} == {"zh-CN,zh;q=0.9"}
+    assert {h["User-Agent"].split("/")[0] for hs in requests_to.values() for h in hs} == {
+        "policylens"}
+    assert (first.documents["new"], again.documents["unchanged"]) == (1, 1)
+
+
 def test_the_per_host_fetch_budget_stops_a_host_and_is_reported(tmp_path):
     with serve_many_hosts(hosts=2, pages=10) as many:
         report, got, _ = _crawl(tmp_path, many, delay=0.0, jitter=0.0, max_fetches_per_host=4)
