@@ -33,7 +33,7 @@ __all__ = ["Cluster", "ClusterError", "as_cluster", "count_task", "extract_task"
 CONNECT_TIMEOUT_S = 5.0  # a refused or silent address fails after this long
 WORKERS_TIMEOUT_S = 30.0  # a scheduler with no worker: how long to wait for the first one
 RETRIES = 2  # a task that raised runs again this many times (a lost worker is rescheduled anyway)
-_BATCH_CHARS = 200_000  # texts per counting task: enough work to outweigh the round trip
+_BATCH_CHARS = 100_000  # texts per counting task: enough work to outweigh the round trip
 
 _local = threading.local()  # per Dask worker thread: its extraction child and counters
 

@@ -196,7 +196,7 @@ def test_score_on_the_cluster_gives_exactly_the_local_counts(cluster, files, loc
 def test_score_counts_are_batched_and_kept_in_order(cluster, scorer):
     from policylens.nlp.parallel import count_many
 
-    texts = [f"第{i}份文件：" + "发展大数据和人工智能。" * (1 + i % 7) + "云计算" * (i % 3)
+    texts = [f"第{i}份文件：" + "发展大数据和人工智能。" * (1 + i % 7) + "云计算" * (i % 3) + "的" * 1000
              for i in range(300)] + ["推进区块链。" * 40_000]  # several batches, one large
     local = [c.to_dict() for c in count_many(scorer.lexicon, texts, counter=scorer.counter)]
     remote = [c.to_dict() for c in count_many(scorer.lexicon, texts, scheduler=cluster.client)]
