@@ -20,6 +20,7 @@ ORDER = [
     "corpus.md",
     "crawler.md",
     "reliability.md",
+    "cluster.md",
     "indicators.md",
     "classifier.md",
     "90_development.md",
