@@ -144,7 +144,9 @@ class Cluster:
         from policylens.corpus.extract.dispatch import extract_path_inline
 
         options = options or ExtractOptions()
-        window = 2 * self.threads()
+        # Enough tasks queued per thread to hide the round trips through the scheduler; few
+        # enough that only a few files' bytes are held in memory at once.
+        window = max(8, 4 * self.threads())
         running = as_completed(loop=self.client.loop)
         item_of: dict[str, Any] = {}  # future key -> item
 
