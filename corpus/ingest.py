@@ -209,6 +209,7 @@ def ingest_paths(
     options=None,
     page_progress: Callable[[str, int, int], None] | None = None,
     read_progress: Callable[[str, int, int], None] | None = None,
+    scheduler=None,
 ) -> IngestSummary:
     """Ingest files, folders and globs (and the files a manifest lists) into ``corpus``.
 
@@ -225,17 +226,27 @@ def ingest_paths(
             OCR (from worker threads).
         read_progress: called as ``read_progress(path, done, total)`` for each PDF page whose
             text layer was read (from worker threads), so one long PDF shows movement.
+        scheduler: a Dask scheduler address (``tcp://HOST:PORT``), ``distributed.Client`` or
+            ``policylens.cluster.Cluster``: extract there instead of on ``workers`` local
+            processes (``workers``, ``page_progress`` and ``read_progress`` are then unused);
+            same results.
 
     Returns:
         ``IngestSummary``; a bad file never stops the batch and never leaves a partial row.
 
     Raises:
         UsageError: invalid ``overrides`` or an unreadable manifest.
+        ConfigError: ``scheduler`` cannot be reached (checked before anything is written).
         CorpusError: the database cannot be written.
     """
     from policylens.corpus.extract import ExtractOptions, extract_many
 
     base = validate_overrides(overrides, corpus.regions)
+    cluster = None
+    if scheduler is not None:  # connect first: an unreachable cluster writes nothing
+        from policylens.cluster import as_cluster
+
+        cluster = as_cluster(scheduler)
     files, problems, skipped = expand_paths(paths)
     summary = IngestSummary(
         items=[IngestItem(p.path, "failed", message=p.message) for p in problems], skipped=skipped)
@@ -292,10 +303,14 @@ def ingest_paths(
     tasks = [{"path": key, "raw_root": raw_root} for _, key in todo]
     pages = (lambda task, done, total: page_progress(task["path"], done, total)) if page_progress else None
     read = (lambda task, done, total: read_progress(task["path"], done, total)) if read_progress else None
+    if cluster is None:
+        results = extract_many(tasks, options=options, workers=workers, progress=pages,
+                               idle=corpus.commit, on_page=read)
+    else:  # the cluster's disks may not hold the raw store: the writer writes the bytes
+        results = cluster.extract([{"path": key} for _, key in todo], options, idle=corpus.commit)
     with corpus.batch():
         try:
-            for task, extraction in extract_many(tasks, options=options, workers=workers,
-                                                progress=pages, idle=corpus.commit, on_page=read):
+            for task, extraction in results:
                 ready[order[task["path"]]] = extraction
                 while next_index in ready:
                     path, resolved = todo[next_index]
@@ -305,6 +320,8 @@ def ingest_paths(
         except ExtractionError as exc:  # a file vanished between the passes: the rest cannot go on
             for path, _ in todo[next_index:]:
                 report(IngestItem(str(path), "failed", message=f"extraction stopped: {exc}"))
+    if cluster is not None and cluster is not scheduler:
+        cluster.close()
     return summary
 
 

@@ -45,6 +45,7 @@ def count_many(
     counter: KeywordCounter | None = None,
     progress: Callable[[int, int, int], None] | None = None,
     piece_chars: int = PIECE_CHARS,
+    scheduler=None,
 ) -> Iterator[TermCounts]:
     """Yield the counts of each text, in order.
 
@@ -59,6 +60,9 @@ def count_many(
             while text number ``index`` is counted (see :meth:`KeywordCounter.count`); the
             workers of a pool report nothing.
         piece_chars: the piece size of that progress.
+        scheduler: a Dask scheduler address, ``distributed.Client`` or
+            ``policylens.cluster.Cluster``: count there (``workers`` and ``progress``
+            unused); same counts.
 
     Returns:
         An iterator of :class:`TermCounts`, one per text.
@@ -68,6 +72,9 @@ def count_many(
     """
     if workers < 1:
         raise ValueError(f"workers must be at least 1, got {workers}")
+    if scheduler is not None:
+        yield from _count_on_cluster(scheduler, lexicon, texts, kwic, words)
+        return
     if workers == 1:
         counter = counter or KeywordCounter(lexicon)
         for index, text in enumerate(texts):
@@ -91,3 +98,15 @@ def count_many(
                 yield pending.popleft().get()
         while pending:
             yield pending.popleft().get()
+
+
+def _count_on_cluster(scheduler, lexicon, texts, kwic, words) -> Iterator[TermCounts]:
+    # policylens.cluster wires corpus and nlp together, so it is imported only here, on demand.
+    from policylens.cluster import as_cluster
+
+    cluster = as_cluster(scheduler)
+    try:
+        yield from cluster.count(lexicon, texts, kwic=kwic, words=words)
+    finally:
+        if cluster is not scheduler:
+            cluster.close()

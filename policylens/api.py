@@ -175,6 +175,7 @@ class Scorer:
         count_progress: Callable[[str, int, int], None] | None = None,
         page_progress: Callable[[str, int, int], None] | None = None,
         read_progress: Callable[[str, int, int], None] | None = None,
+        scheduler=None,
     ) -> ScoreReport:
         """Score files, folders (recursively) and glob patterns.
 
@@ -197,6 +198,8 @@ class Scorer:
                 PDF or Office file read by OCR (from worker threads).
             read_progress: called as ``read_progress(path, done, total)`` for each PDF page
                 whose text layer was read (from worker threads).
+            scheduler: count on this Dask cluster (address, ``distributed.Client`` or
+                ``policylens.cluster.Cluster``) instead of local processes; same counts.
         """
         from policylens.corpus.extract import ExtractOptions
         from policylens.nlp.parallel import count_many
@@ -221,6 +224,7 @@ class Scorer:
             counter=self.counter,
             progress=None if count_progress is None
             else lambda i, done, total: count_progress(str(extracted[i][0]), done, total),
+            scheduler=scheduler,
         )
         from policylens.corpus.metadata import infer_metadata
 
@@ -253,6 +257,7 @@ class Scorer:
         words: bool = True,
         workers: int = 1,
         keep_text: bool = False,
+        scheduler=None,
     ) -> ScoreReport:
         """Score the stored texts of the corpus (latest versions, duplicates left out).
 
@@ -267,6 +272,8 @@ class Scorer:
             words: also count words.
             workers: counting processes.
             keep_text: keep each document's text in the report (for an HTML report).
+            scheduler: count on this Dask cluster (address, ``distributed.Client`` or
+                ``policylens.cluster.Cluster``) instead of local processes; same counts.
 
         Raises:
             UsageError: there is no corpus in ``data_dir``, or the region is unknown.
@@ -291,7 +298,8 @@ class Scorer:
                 yield record.text
 
         counts = count_many(
-            self.lexicon, texts(), workers=workers, kwic=kwic, words=words, counter=self.counter
+            self.lexicon, texts(), workers=workers, kwic=kwic, words=words, counter=self.counter,
+            scheduler=scheduler,
         )
         for i, count in enumerate(counts):
             record = records[i]

@@ -32,6 +32,9 @@ def ingest(
     ocr: OcrMode = typer.Option(
         OcrMode.auto, "--ocr", help="Read scans and images by OCR: auto, always or never."),
     max_file_mb: float = typer.Option(None, "--max-file-mb", help=MAX_FILE_HELP),
+    scheduler: str = typer.Option(
+        None, "--scheduler", help="Extract on a Dask cluster, e.g. tcp://HOST:8786 "
+        "(pip install 'policylens[cluster]')."),
 ) -> None:
     """Extract and store documents; exact duplicates are skipped, near duplicates linked.
 
@@ -58,18 +61,26 @@ def ingest(
     from policylens.corpus.check import require_writable
 
     require_writable(data_dir)  # never write into a damaged database
+    cluster = None
+    if scheduler:  # before the corpus is opened: an unreachable scheduler writes nothing
+        from policylens.cluster import Cluster
+
+        cluster = Cluster(scheduler)
     before = stored_documents(data_dir)
     try:
         with sigterm_interrupts(), Corpus.open(data_dir, near_threshold=near_threshold) as corpus:
             summary = _with_progress(lambda progress, pages, read: ingest_paths(
                 corpus, paths or [], overrides, manifest, progress, workers=workers,
-                options=options, page_progress=pages, read_progress=read),
+                options=options, page_progress=pages, read_progress=read, scheduler=cluster),
                 _single_file(paths, manifest))
     except KeyboardInterrupt:
         # The writer keeps each document whole (a savepoint per document) and commits what
         # it reported; the count is read back from the database, so it is what was kept.
         typer.echo(stopped_line(stored_documents(data_dir) - before), err=True)
         raise typer.Exit(EXIT_STOPPED) from None
+    finally:
+        if cluster is not None:
+            cluster.close()
     _print_summary(summary, fmt)
     raise typer.Exit(1 if summary.failed else 0)
 

@@ -72,6 +72,10 @@ def score(
         ".csv (UTF-8 with BOM), .xlsx, .parquet or .dta file."
     ),
     max_file_mb: float = typer.Option(None, "--max-file-mb", help=MAX_FILE_HELP),
+    scheduler: str = typer.Option(
+        None, "--scheduler", help="Count on a Dask cluster, e.g. tcp://HOST:8786 "
+        "(pip install 'policylens[cluster]')."
+    ),
 ) -> None:
     """Count the digital-technology keywords in documents or in the corpus.
 
@@ -100,6 +104,10 @@ def score(
                          "their size", hint="drop --max-file-mb with --corpus")
     from policylens.commands._output import EXIT_STOPPED, sigterm_interrupts
 
+    if scheduler:  # connect first: a wrong address fails before any work
+        from policylens.cluster import Cluster
+
+        scheduler = Cluster(scheduler)
     try:
         with sigterm_interrupts():
             scorer = Scorer(lexicon)
@@ -107,13 +115,18 @@ def score(
                 report = scorer.score_corpus(
                     data_dir, region=region, year=year, doc_type=doc_type, kwic=kwic,
                     workers=workers or _corpus_workers(data_dir), keep_text=html_out is not None,
+                    scheduler=scheduler,
                 )
             else:
-                report = _run_with_progress(scorer, paths, kwic, workers, ocr.value, max_bytes)
+                report = _run_with_progress(scorer, paths, kwic, workers, ocr.value, max_bytes,
+                                            scheduler)
     except KeyboardInterrupt:
         typer.echo("stopped: nothing written (score reads only and writes its outputs at the "
                    "end); run the same command again", err=True)
         raise typer.Exit(EXIT_STOPPED) from None
+    finally:
+        if scheduler:
+            scheduler.close()
     if against:
         report = scorer.compare_with(report, against, data_dir)
     if html_out is not None:
@@ -157,7 +170,7 @@ def _corpus_workers(data_dir) -> int:
     return _default_workers(database.stat().st_size if database.is_file() else 0)
 
 
-def _run_with_progress(scorer, paths, kwic, workers, ocr="auto", max_bytes=None):
+def _run_with_progress(scorer, paths, kwic, workers, ocr="auto", max_bytes=None, scheduler=None):
     """Score files with progress on stderr: files done (3 or more files), the one file being
     read (its PDF pages or OCR pages) and the characters counted of each document."""
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
@@ -231,6 +244,7 @@ def _run_with_progress(scorer, paths, kwic, workers, ocr="auto", max_bytes=None)
             paths, kwic=kwic, workers=workers, progress=scored if several else None,
             options=ExtractOptions(ocr=ocr, **cap), count_progress=count_progress,
             page_progress=pages("OCR pages of"), read_progress=pages("pages of"),
+            scheduler=scheduler,
         )
 
 
