@@ -11,7 +11,9 @@ Build a :class:`Scorer` once to score many texts: it holds the jieba dictionary.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable
+import queue
+import threading
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
@@ -42,8 +44,6 @@ logger = logging.getLogger(__name__)
 
 # Columns that corpus scores carry besides doc_id and title.
 CORPUS_META = ("region", "region_code", "year", "doc_type", "issuer", "doc_number", "url")
-# Formats parsed in-process; the others (PDF, Office) run in an isolated worker with a timeout.
-_INLINE_SUFFIXES = (".txt", ".md", ".html", ".htm", ".shtml")
 
 
 @dataclass(frozen=True)
@@ -157,7 +157,15 @@ class Scorer:
 
     def __init__(self, lexicon: Lexicon | str | Path | None = None):
         self.lexicon = lexicon if isinstance(lexicon, Lexicon) else load_lexicon(lexicon)
-        self.counter = KeywordCounter(self.lexicon)
+        self._counter: KeywordCounter | None = None
+
+    @property
+    def counter(self) -> KeywordCounter:
+        """The keyword counter, built on first use (loading its dictionary takes ~1 s, which
+        ``score_paths`` overlaps with starting its extraction workers)."""
+        if self._counter is None:
+            self._counter = KeywordCounter(self.lexicon)
+        return self._counter
 
     def count(self, text: str, *, kwic: int = 0, words: bool = True) -> TermCounts:
         """Count the terms in a string (see :meth:`policylens.nlp.counter.KeywordCounter.count`)."""
@@ -179,8 +187,9 @@ class Scorer:
     ) -> ScoreReport:
         """Score files, folders (recursively) and glob patterns.
 
-        Every problem with one path (missing, empty, binary, corrupt, scanned) becomes an
-        entry in ``errors``; the other documents are still scored.
+        Every problem with one path (missing, empty, binary, corrupt, scanned, or stopped
+        by the extraction timeout or memory cap) becomes an entry in ``errors``; the other
+        documents are still scored.
 
         Args:
             paths: files, folders or glob patterns.
@@ -190,7 +199,9 @@ class Scorer:
             ocr: ``auto`` (read scanned pages and images by OCR), ``always`` or ``never``.
             options: extraction limits (``max_bytes``, ``timeout_s`` ...); by default
                 ``ExtractOptions(ocr=ocr)``. A file over ``max_bytes`` (200 MB) is a
-                ``too_large`` error; text and HTML are parsed in this process.
+                ``too_large`` error. Every file, text and HTML included, is parsed in an
+                isolated worker; ``isolate=False`` parses in this process (trusted files,
+                no timeout).
             count_progress: called as ``count_progress(path, done, total)`` in characters
                 while one document is counted (``workers=1``: a single file is counted in this
                 process), so a 150 MB file shows movement, not a frozen bar.
@@ -209,26 +220,35 @@ class Scorer:
         files, problems, _ = expand_paths(paths)
         report.errors.extend(ScoreError(p.path, p.message) for p in problems)
         results: dict[Path, DocumentScore | ScoreError] = {}
-        extracted = []
-        for path, extraction in _extractions(files, options, page_progress, read_progress):
-            result = self._unscorable(path, extraction)
-            if result is None:
-                extracted.append((path, extraction))
-            else:
-                results[path] = result
-                if progress:
-                    progress(str(path))
-        texts = (extraction.text for _, extraction in extracted)
+        extracted = []  # (path, extraction) of the texts handed to the counter, in order
+
+        # The workers start now, while this process loads the counter's dictionary; each
+        # text is then counted as it arrives, while the workers parse the next ones.
+        extractions = _in_background(_extractions(files, options, page_progress, read_progress))
+        counter = self.counter if workers <= 1 else None
+
+        def texts():
+            for path, extraction in extractions:
+                result = self._unscorable(path, extraction)
+                if result is None:
+                    extracted.append((path, extraction))
+                    yield extraction.text
+                else:
+                    results[path] = result
+                    if progress:
+                        progress(str(path))
+
         counts = count_many(
-            self.lexicon, texts, workers=min(workers, len(extracted) or 1), kwic=kwic,
-            counter=self.counter,
+            self.lexicon, texts(), workers=min(workers, len(files) or 1), kwic=kwic,
+            counter=counter,
             progress=None if count_progress is None
             else lambda i, done, total: count_progress(str(extracted[i][0]), done, total),
             scheduler=scheduler,
         )
         from policylens.corpus.metadata import infer_metadata
 
-        for (path, extraction), count in zip(extracted, counts, strict=True):
+        for i, count in enumerate(counts):
+            path, extraction = extracted[i]
             # The title ingest would store (not page chrome such as 下载 an extractor keeps).
             title = infer_metadata(extraction.text, title=extraction.title, source=str(path)).title
             results[path] = DocumentScore(
@@ -361,25 +381,86 @@ def _extractions(files: list[Path], options: ExtractOptions, page_progress=None,
                  read_progress=None):
     """Yield ``(path, Extraction or ScoreError)`` for every file, in completion order.
 
-    Text and HTML are read in this process; PDF and Office files go to two isolated worker
-    processes that stay alive for the whole batch (a worker costs ~0.3 s to start).
+    Every format, HTML and text included, goes to isolated worker processes (one or two,
+    see ``_extract_workers``) that stay alive for the whole batch (a worker costs ~0.3 s to
+    start): a pathological file then hits the extraction timeout and memory cap instead of
+    hanging ``score``.
     """
     from policylens.corpus.extract import extract_file, extract_many
 
-    isolated = [p for p in files if p.suffix.lower() not in _INLINE_SUFFIXES]
-    for path in files:
-        if path.suffix.lower() in _INLINE_SUFFIXES:
+    if not options.isolate:
+        for path in files:
             try:
-                yield path, extract_file(path, replace(options, isolate=False))
+                yield path, extract_file(path, options)
             except PolicylensError as exc:
                 yield path, ScoreError(str(path), str(exc))
-    if isolated:
+        return
+    present = []
+    for path in files:
+        if path.is_file():
+            present.append(path)
+        else:  # removed since the folder was listed
+            yield path, ScoreError(str(path), "file not found; check the path")
+    if present:
         def by_path(callback):
             return None if callback is None else (
                 lambda item, done, total: callback(str(item), done, total))
 
-        yield from extract_many(isolated, options, workers=min(2, len(isolated)),
+        yield from extract_many(present, options, workers=_extract_workers(present),
                                 progress=by_path(page_progress), on_page=by_path(read_progress))
+
+
+# Markup and text parse in a few milliseconds: below this much of them, one worker is faster
+# than starting a second (each costs ~0.4 s of CPU to import its extractors).
+_LIGHT_SUFFIXES = (".txt", ".md", ".html", ".htm", ".shtml")
+_LIGHT_BYTES = 8_000_000
+
+
+def _extract_workers(files: list[Path]) -> int:
+    """Worker processes for a batch: two, or one for a batch of small HTML/text files."""
+    if len(files) < 2:
+        return 1
+    light = all(p.suffix.lower() in _LIGHT_SUFFIXES for p in files)
+    if light and sum(p.stat().st_size for p in files) < _LIGHT_BYTES:
+        return 1
+    return 2
+
+
+def _in_background(items: Iterator) -> Iterator:
+    """Start draining ``items`` in a thread now; return an iterator over what it yields.
+
+    ``score_paths`` starts its extraction workers this way (a few tenths of a second each)
+    and loads the counter's dictionary meanwhile, instead of one after the other.
+    """
+    found: queue.Queue = queue.Queue()
+    end = object()
+
+    def drain() -> None:
+        try:
+            for item in items:
+                found.put(item)
+        except BaseException as exc:  # handed to the caller's thread below
+            found.put(exc)
+        finally:
+            found.put(end)
+
+    thread = threading.Thread(target=drain, name="score-extract", daemon=True)
+    thread.start()
+
+    def results() -> Iterator:
+        while True:
+            try:
+                item = found.get(timeout=0.5)  # a timeout keeps Ctrl-C responsive
+            except queue.Empty:
+                continue
+            if item is end:
+                break
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+        thread.join()
+
+    return results()
 
 
 def _corpus_documents(data_dir, *, region=None, year=None, doc_type=None):
