@@ -84,10 +84,11 @@ class Worker:
             self._kill()
             raise RuntimeError(f"extraction worker failed to start: {detail}") from None
 
-    def _stderr_tail(self) -> str:
+    def _stderr_tail(self, start: int = 0) -> str:
+        """What the child wrote to stderr from offset ``start`` on (its last 400 bytes)."""
         if self._stderr is None:
             return ""
-        self._stderr.seek(0)
+        self._stderr.seek(start)  # the read leaves the shared offset at the end again
         return self._stderr.read()[-400:].decode("utf-8", "replace").strip()
 
     def _kill(self) -> None:
@@ -120,6 +121,8 @@ class Worker:
         if self._proc is None or self._proc.poll() is not None:
             self._kill()
             self._start()
+        # Only what this task writes may be quoted if it crashes, not an earlier task's warnings.
+        stderr_start = self._stderr.seek(0, os.SEEK_END)
         try:
             self._outbox.send((task, options))
             deadline, limit, what = time.monotonic() + options.timeout_s, options.timeout_s, ""
@@ -147,7 +150,7 @@ class Worker:
                     progress(done, total)
         except (EOFError, OSError):
             code = self._proc.wait(10) if self._proc is not None else None
-            detail = self._stderr_tail().splitlines()[-1:] or [""]
+            detail = self._stderr_tail(stderr_start).splitlines()[-1:] or [""]
             self._kill()
             return failed(
                 "crashed",
