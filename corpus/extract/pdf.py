@@ -12,6 +12,7 @@ from __future__ import annotations
 import io
 import logging
 import re
+import zlib
 from collections import Counter
 
 from .cleanup import drop_running_lines, join_broken_lines, normalize_spacing
@@ -213,6 +214,77 @@ def _guess_title(text: str) -> str | None:
     return title
 
 
+# A Flate stream inflating beyond this is a decompression bomb: page content, fonts and object
+# streams are a few MB at most, and a 600 dpi A3 colour scan is 210 MB. PDFium would hold the
+# whole inflated stream in memory (876 MB peak for a 400 KB file inflating to 400 MB).
+MAX_INFLATED_STREAM = 256 * 1024 * 1024
+_STREAM = re.compile(rb"(?<!end)stream(?:\r\n|\n|\r)")
+_OBJ_NUMBER = re.compile(rb"(\d+\s+\d+)\s+obj$")
+
+
+# Deflate inflates at most 1032:1, so a stream needs this many compressed bytes to reach the cap.
+_DEFLATE_MAX_RATIO = 1032
+
+
+def _inflated_sizes(data: bytes, limit: int = MAX_INFLATED_STREAM):
+    """Yield ``(object number, inflated size)`` for each Flate stream that could exceed ``limit``.
+
+    Streams too short to inflate past ``limit`` (almost all of them) are skipped unread; the
+    others are inflated a megabyte at a time and the output thrown away, so memory stays flat
+    whatever a stream inflates to. Streams that do not inflate (encrypted, damaged, other
+    filters) are skipped: the engines report those.
+
+    Args:
+        data: PDF bytes.
+        limit: a stream is not inflated past this many bytes (its size is then ``limit + 1``
+            or a little more).
+
+    Yields:
+        The object's number and generation (e.g. ``"12 0"``, ``"?"`` if unreadable) and the size.
+    """
+    view = memoryview(data)
+    pos = 0
+    while (match := _STREAM.search(data, pos)) is not None:
+        start = match.end()
+        head = data[max(0, match.start() - 1024):match.start()]
+        obj = head.rfind(b"obj")
+        if obj < 0 or b"Flate" not in head[obj:]:
+            pos = start
+            continue
+        end = data.find(b"endstream", start)
+        if ((end if end >= 0 else len(data)) - start) * _DEFLATE_MAX_RATIO <= limit:
+            pos = start if end < 0 else end
+            continue
+        number = _OBJ_NUMBER.search(head[max(0, obj - 24):obj + 3])
+        inflater, size, at = zlib.decompressobj(), 0, start
+        try:
+            while not inflater.eof and size <= limit and at < len(data):
+                chunk = view[at:at + 65536]
+                at += len(chunk)
+                size += len(inflater.decompress(chunk, 1 << 20))
+                while inflater.unconsumed_tail and not inflater.eof and size <= limit:
+                    size += len(inflater.decompress(inflater.unconsumed_tail, 1 << 20))
+        except zlib.error:  # not (or not only) Flate data: leave it to the engines
+            pos = start
+            continue
+        yield (number.group(1).decode("ascii") if number else "?"), size
+        # Skip the compressed bytes: they may contain the word "stream" by chance.
+        pos = max(start, at - len(inflater.unused_data) - len(inflater.unconsumed_tail))
+
+
+def _bomb(data: bytes) -> Extraction | None:
+    """The ``too_large`` failure for a PDF with a decompression bomb, or None."""
+    for obj, size in _inflated_sizes(data):
+        if size > MAX_INFLATED_STREAM:
+            return failed(
+                "too_large",
+                f"PDF object {obj} inflates to more than {MAX_INFLATED_STREAM // (1024 * 1024)} MB "
+                "(a decompression bomb, or a damaged file); it was not extracted",
+                method="pdf",
+            )
+    return None
+
+
 def _open_any(data: bytes, options: ExtractOptions,
               on_page=None) -> tuple[list[str], int, dict[str, str], str]:
     """Run the chosen engine; in auto mode fall back to pdfplumber on suspicious glyphs.
@@ -270,6 +342,9 @@ def extract_pdf(data: bytes, options: ExtractOptions | None = None, progress=Non
         ``+ocr:<engine>/<version>``, or just ``ocr:...`` when every page was read by OCR).
     """
     options = options or ExtractOptions(isolate=False)
+    bomb = _bomb(data)
+    if bomb is not None:
+        return bomb
     try:
         texts, total, meta, method = _open_any(data, options, on_page)
     except _Encrypted:
