@@ -357,8 +357,10 @@ class _Crawl:
             result.message = f"corpus refused it: {getattr(answer, 'message', '') or 'no text'}"
             result.resource = None
             return
-        if status == "duplicate":
-            result.outcome = "duplicate"  # no row written: the summary's "new" counts rows
+        if status == "duplicate":  # no row written: the summary's "new" counts rows
+            # A known URL whose new bytes give a text already stored (a re-saved PDF, a page
+            # whose chrome changed) is unchanged for the corpus, not "changed".
+            result.outcome = "unchanged" if result.outcome == "changed" else "duplicate"
         log.info("stored %s (%s): %s", item.url, result.outcome, status or answer)
 
     def _record(self, state: CrawlState, result: _Result, fetched: FetchResult | None) -> None:
