@@ -27,6 +27,7 @@ __all__ = [
     "list_links",
     "json_list_links",
     "attachment_kind",
+    "image_kind",
     "sniff_type",
 ]
 
@@ -46,6 +47,18 @@ NEXT_PAGE_TEXT = re.compile(r"^\s*(下一页|下页|后页|next\s*page|next)\s*[
 _CREATE_PAGE = re.compile(r"createPageHTML\s*\(([^)]*)\)")
 _XML_DECL = re.compile(r"^\s*<\?xml[^>]*>")
 _URL_MONTH = re.compile(r"/((?:19|20)\d\d)(0[1-9]|1[0-2])/")
+# Images worth OCR (a bulletin published as pictures); GIFs are animations and decoration.
+IMAGE_LINK_KINDS = {"png": "png", "jpg": "jpg", "jpeg": "jpg", "tif": "tiff", "tiff": "tiff",
+                    "bmp": "bmp", "webp": "webp"}
+# Page chrome that may hold images (logos, QR codes, share buttons), by element name or class/id.
+_CHROME_TAGS = frozenset({"header", "nav", "footer", "aside"})
+_CHROME = re.compile(r"nav|menu|footer|header|banner|logo|share|sidebar|side-bar|copyright|"
+                     r"qrcode|ewm|toolbar|breadcrumb|friend-?link|yqlj|related|xgwz", re.I)
+# Names of decoration, as whole words: "bullet.gif" is one, "bulletin.png" is not.
+_DECORATION = re.compile(r"(?<![a-z])(?:icons?|ico|logo|banner|button|btn|qrcode|ewm|share|arrow|"
+                         r"bullet|spacer)(?![a-z])", re.I)
+# Images declared smaller than this (width or height, pixels) are icons, not pages of text.
+MIN_IMAGE_SIDE = 200
 _META_NAMES = {"articletitle": "title", "pubdate": "pub_date", "contentsource": "source",
                "sitename": "site_name", "columnname": "column_name", "firstimage": None}
 
@@ -79,6 +92,9 @@ class PageInfo:
     anchors: list[tuple[str, str]] = field(default_factory=list)  # (url, text)
     create_page: tuple[int, int, str, str] | None = None  # total, current, prefix, ext
     date_text: str | None = None
+    # The parsed tree and base URL, kept for body_images(): only article pages need them.
+    root: object = field(default=None, repr=False, compare=False)
+    base: str = ""
 
     @property
     def pub_date(self) -> str | None:
@@ -92,13 +108,28 @@ class PageInfo:
             return f"{match.group(1)}-{match.group(2)}"
         return None
 
-    def attachments(self) -> list[Link]:
-        """Links to downloadable documents (pdf, doc(x), wps, xls(x), archives)."""
+    def attachments(self, images: bool = False) -> list[Link]:
+        """Links to downloadable documents (pdf, doc(x), wps, xls(x), archives).
+
+        Args:
+            images: also the article body's images and its links to image files (a
+                bulletin published as pictures), for OCR; page chrome and icons are left out.
+        """
         found = []
         for url, text in self.anchors:
             if attachment_kind(url):
                 found.append(Link(url=url, kind="attachment", text=text))
+        if images:
+            seen = {link.url for link in found}
+            for url, text in self.body_images():
+                if url not in seen:
+                    seen.add(url)
+                    found.append(Link(url=url, kind="attachment", text=text))
         return found
+
+    def body_images(self) -> list[tuple[str, str]]:
+        """``(url, alt text)`` of the images in the article body worth OCR (see ``_body_images``)."""
+        return _body_images(self.root, self.base or self.url) if self.root is not None else []
 
 
 def parse_html(content: bytes, url: str, content_type: str = "") -> PageInfo:
@@ -153,6 +184,7 @@ def parse_html(content: bytes, url: str, content_type: str = "") -> PageInfo:
     if "pub_date" not in info.meta:
         body_text = " ".join(xpath["dates"](root)[:20])
         info.date_text = body_text or None
+    info.root, info.base = root, base
     return info
 
 
@@ -185,6 +217,93 @@ def _xpaths() -> dict:
         "a": "//a[@href]", "script": "//script/text()",
         "dates": "//body//text()[contains(., '发布') or contains(., '日期') or contains(., '时间')]",
     }.items()}
+
+
+def image_kind(url: str) -> str | None:
+    """The image kind (``png``, ``jpg``, ``tiff`` ...) when ``url`` names an image file, else None."""
+    name = urlsplit(url).path.rsplit("/", 1)[-1].lower()
+    return IMAGE_LINK_KINDS.get(name.rpartition(".")[2]) if "." in name else None
+
+
+def _selector_xpath(selector: str) -> str | None:
+    """XPath of a content selector of the simple forms ``#id``, ``.class`` and ``[id^=x]``."""
+    if re.fullmatch(r"#[\w-]+", selector):
+        return f"//*[@id='{selector[1:]}']"
+    if re.fullmatch(r"\.[\w-]+", selector):
+        return f"//*[contains(concat(' ', normalize-space(@class), ' '), ' {selector[1:]} ')]"
+    match = re.fullmatch(r"\[id\^=([\w-]+)\]", selector)
+    return f"//*[starts-with(@id, '{match.group(1)}')]" if match else None
+
+
+@functools.cache
+def _container_xpaths() -> tuple:
+    """The extractor's content selectors as compiled XPath, most specific first, then body."""
+    from lxml.etree import XPath
+
+    from policylens.corpus.extract.html import CONTENT_SELECTORS
+
+    found = [_selector_xpath(selector) for selector in CONTENT_SELECTORS]
+    return tuple(XPath(x) for x in found if x) + (XPath("//body"),)
+
+
+def _content_root(root):
+    """The article body: the first content container the extractor knows, else ``<body>``."""
+    for xpath in _container_xpaths():
+        found = xpath(root)
+        if found:
+            return found[0]
+    return None
+
+
+def _in_chrome(node, stop) -> bool:
+    """True when ``node`` sits in page chrome (header, navigation, footer ...) below ``stop``."""
+    while node is not None and node is not stop:
+        tag = node.tag if isinstance(node.tag, str) else ""
+        if tag.lower() in _CHROME_TAGS:
+            return True
+        if _CHROME.search(f"{node.get('class') or ''} {node.get('id') or ''}"):
+            return True
+        node = node.getparent()
+    return False
+
+
+def _declared_side(img) -> int | None:
+    """The smaller of the width and height an ``<img>`` declares (attributes or style), if any."""
+    sides = []
+    style = img.get("style") or ""
+    for name in ("width", "height"):
+        match = re.match(r"\s*(\d+)\s*(?:px)?\s*$", img.get(name) or "") or re.search(
+            rf"(?:^|;)\s*{name}\s*:\s*(\d+)\s*px", style, re.I)
+        if match:
+            sides.append(int(match.group(1)))
+    return min(sides) if sides else None
+
+
+def _body_images(root, base: str) -> list[tuple[str, str]]:
+    """Images in the article body worth OCR: ``<img>`` and links to image files.
+
+    Left out: images in page chrome, ``data:`` URIs (the extractor reads those itself),
+    names of decoration (icon, logo, button, QR code) and images declared smaller than
+    ``MIN_IMAGE_SIDE`` pixels; the crawler skips small files by their size too.
+    """
+    container = _content_root(root)
+    if container is None:
+        return []
+    found = []
+    for node in container.iter("img", "a"):
+        src = node.get("src") if node.tag == "img" else node.get("href")
+        target = _absolute(base, src) if src and not src.strip().startswith("data:") else None
+        if not target or not image_kind(target) or _DECORATION.search(urlsplit(target).path):
+            continue
+        if node.tag == "img":
+            side = _declared_side(node)
+            if side is not None and side < MIN_IMAGE_SIDE:
+                continue
+        if _in_chrome(node, container):
+            continue
+        label = node.get("alt") or node.get("title") or (node.text_content() if node.tag == "a" else "")
+        found.append((target, " ".join((label or "").split())))
+    return found
 
 
 def _parse_create_page(script: str) -> tuple[int, int, str, str] | None:

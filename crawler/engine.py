@@ -29,6 +29,7 @@ from policylens.crawler.discover import (
     EXPECTED_TYPES,
     Link,
     attachment_kind,
+    image_kind,
     json_list_links,
     list_links,
     parse_html,
@@ -274,10 +275,16 @@ class _Crawl:
             if _older(pub_date, self.config.since):
                 result.outcome, result.message = "skipped_since", f"published {pub_date}"
                 return result
-            result.links = page.attachments()[: self.settings.max_links_per_page]
+            result.links = page.attachments(images=bool(self.settings.image_links))[
+                : self.settings.max_links_per_page]
             if page.charset_guessed:
                 result.error_kind = "charset_guessed"
                 result.message = f"charset not declared; read as {page.encoding}"
+        if (kind == "attachment" and image_kind(fetched.final_url or item.url)
+                and len(fetched.content) < self.settings.min_image_bytes):
+            result.outcome = "skipped_small_image"  # an icon in the body, not a page of text
+            result.message = f"{len(fetched.content)} bytes, under min_image_bytes"
+            return result
         sha = result.sha256 = fetched.sha256
         result.title, result.pub_date = title, pub_date
         if sha == item.sha256:

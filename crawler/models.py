@@ -89,6 +89,8 @@ class CrawlSettings:
     revisit_documents: bool = True  # re-check known articles/attachments with conditional GETs
     obey_robots: bool = True
     lock_stale_after: float = 1800.0  # a crawl without progress this long loses its lock (0: never)
+    image_links: bool | None = None  # fetch article-body images for OCR (None: when OCR is on)
+    min_image_bytes: int = 10_000  # smaller image files are icons: skipped, not stored
 
     def __post_init__(self) -> None:
         from policylens.errors import ConfigError
@@ -101,7 +103,8 @@ class CrawlSettings:
                 raise ConfigError(f"settings.{name} must be a number >= 0, got {value!r}")
         for name in ("max_retries", "max_redirects", "max_html_bytes", "max_attachment_bytes",
                      "max_url_length", "max_fetches_per_host", "max_links_per_page",
-                     "max_parallel_hosts", "max_open_connections", "host_failure_limit"):
+                     "max_parallel_hosts", "max_open_connections", "host_failure_limit",
+                     "min_image_bytes"):
             value = getattr(self, name)
             if not isinstance(value, int) or isinstance(value, bool) or value < 0:
                 raise ConfigError(f"settings.{name} must be an integer >= 0, got {value!r}")

@@ -136,7 +136,9 @@ def crawl_into_corpus(data_dir=None, *, sources_file=None, source_ids=None, regi
         progress: called after every fetch with a ``ProgressEvent``.
         max_time: seconds the crawl may run; then it stops and the next run resumes.
         stop: an event that stops the crawl early (the run is resumed next time).
-        ocr: OCR of scanned attachments and image pages: ``auto``, ``always`` or ``never``.
+        ocr: OCR of scanned attachments and image pages: ``auto``, ``always`` or ``never``;
+            unless ``never`` (and when the OCR engine is installed) the images in article
+            bodies are fetched as attachments too.
         max_bytes: the extraction size cap (``ExtractOptions.max_bytes``; the download cap
             is ``settings_overrides["max_attachment_bytes"]``).
 
@@ -150,6 +152,12 @@ def crawl_into_corpus(data_dir=None, *, sources_file=None, source_ids=None, regi
                           regions=regions, since=since, max_pages=max_pages,
                           allow_private_network=allow_private_network,
                           settings_overrides=settings_overrides, max_time=max_time)
+    if config.settings.image_links is None:
+        # Bulletins published as pictures: fetch the article bodies' images when OCR can read them.
+        from importlib.util import find_spec
+
+        images = ocr != "never" and find_spec("rapidocr_onnxruntime") is not None
+        config = replace(config, settings=replace(config.settings, image_links=images))
     cap = {} if max_bytes is None else {"max_bytes": max_bytes}
     options = ExtractOptions(ocr=ocr, **cap)
     with Corpus.open(config.data_dir) as corpus, Worker(options.max_memory_mb) as worker:
