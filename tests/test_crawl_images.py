@@ -92,11 +92,11 @@ def test_discovery_keeps_body_images_and_leaves_chrome_and_icons_out():
 
 
 def test_a_page_without_a_known_content_container_uses_its_body_minus_chrome():
-    html = ('<html><body><div id="top-logo"><img src="/a.png"></div><nav><img src="/b.jpg"></nav>'
-            '<div class="wrap"><img src="/c.png" style="width: 800px"><img src="/d.png" '
-            'style="height:20px"><img src="data:image/png;base64,AAAA"><img src="/e.gif">'
-            '<img src="/icons/print.png"><img src="/g/bullet.jpg"></div>'
-            '<footer><a href="/f.jpg">f</a></footer></body></html>').encode()
+    html = (b'<html><body><div id="top-logo"><img src="/a.png"></div><nav><img src="/b.jpg"></nav>'
+            b'<div class="wrap"><img src="/c.png" style="width: 800px"><img src="/d.png" '
+            b'style="height:20px"><img src="data:image/png;base64,AAAA"><img src="/e.gif">'
+            b'<img src="/icons/print.png"><img src="/g/bullet.jpg"></div>'
+            b'<footer><a href="/f.jpg">f</a></footer></body></html>')
     page = parse_html(html, "http://x.gov.cn/a/p.html", "text/html; charset=utf-8")
     assert [link.url for link in page.attachments(images=True)] == ["http://x.gov.cn/c.png"]
 
