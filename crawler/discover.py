@@ -59,6 +59,10 @@ _DECORATION = re.compile(r"(?<![a-z])(?:icons?|ico|logo|banner|button|btn|qrcode
                          r"bullet|spacer)(?![a-z])", re.I)
 # Images declared smaller than this (width or height, pixels) are icons, not pages of text.
 MIN_IMAGE_SIDE = 200
+# Under OCR "auto", a body with at least this many Chinese characters is a text page: its
+# images are charts and photos, not the document (the extractor uses the same rule).
+IMAGE_PAGE_MAX_CJK = 50
+_CJK = re.compile(r"[\u4e00-\u9fff]")
 _META_NAMES = {"articletitle": "title", "pubdate": "pub_date", "contentsource": "source",
                "sitename": "site_name", "columnname": "column_name", "firstimage": None}
 
@@ -108,28 +112,35 @@ class PageInfo:
             return f"{match.group(1)}-{match.group(2)}"
         return None
 
-    def attachments(self, images: bool = False) -> list[Link]:
+    def attachments(self, images: bool | str = False) -> list[Link]:
         """Links to downloadable documents (pdf, doc(x), wps, xls(x), archives).
 
         Args:
             images: also the article body's images and its links to image files (a
                 bulletin published as pictures), for OCR; page chrome and icons are left out.
+                ``"auto"`` (or True) only when the body holds fewer than
+                ``IMAGE_PAGE_MAX_CJK`` Chinese characters, ``"always"`` whatever the body
+                holds, False or ``"never"`` not at all.
         """
         found = []
         for url, text in self.anchors:
             if attachment_kind(url):
                 found.append(Link(url=url, kind="attachment", text=text))
-        if images:
+        if images and images != "never":
             seen = {link.url for link in found}
-            for url, text in self.body_images():
+            limit = None if images == "always" else IMAGE_PAGE_MAX_CJK
+            for url, text in self.body_images(limit):
                 if url not in seen:
                     seen.add(url)
                     found.append(Link(url=url, kind="attachment", text=text))
         return found
 
-    def body_images(self) -> list[tuple[str, str]]:
-        """``(url, alt text)`` of the images in the article body worth OCR (see ``_body_images``)."""
-        return _body_images(self.root, self.base or self.url) if self.root is not None else []
+    def body_images(self, max_cjk: int | None = None) -> list[tuple[str, str]]:
+        """``(url, alt text)`` of the images in the article body worth OCR (see ``_body_images``);
+        none when ``max_cjk`` is given and the body holds at least that many Chinese characters."""
+        if self.root is None:
+            return []
+        return _body_images(self.root, self.base or self.url, max_cjk)
 
 
 def parse_html(content: bytes, url: str, content_type: str = "") -> PageInfo:
@@ -279,7 +290,7 @@ def _declared_side(img) -> int | None:
     return min(sides) if sides else None
 
 
-def _body_images(root, base: str) -> list[tuple[str, str]]:
+def _body_images(root, base: str, max_cjk: int | None = None) -> list[tuple[str, str]]:
     """Images in the article body worth OCR: ``<img>`` and links to image files.
 
     Left out: images in page chrome, ``data:`` URIs (the extractor reads those itself),
@@ -289,6 +300,8 @@ def _body_images(root, base: str) -> list[tuple[str, str]]:
     container = _content_root(root)
     if container is None:
         return []
+    if max_cjk is not None and len(_CJK.findall(container.text_content())) >= max_cjk:
+        return []  # a text page: its images are illustrations
     found = []
     for node in container.iter("img", "a"):
         src = node.get("src") if node.tag == "img" else node.get("href")

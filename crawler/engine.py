@@ -275,7 +275,7 @@ class _Crawl:
             if _older(pub_date, self.config.since):
                 result.outcome, result.message = "skipped_since", f"published {pub_date}"
                 return result
-            result.links = page.attachments(images=bool(self.settings.image_links))[
+            result.links = page.attachments(images=self.settings.image_links or False)[
                 : self.settings.max_links_per_page]
             if page.charset_guessed:
                 result.error_kind = "charset_guessed"

@@ -89,7 +89,9 @@ class CrawlSettings:
     revisit_documents: bool = True  # re-check known articles/attachments with conditional GETs
     obey_robots: bool = True
     lock_stale_after: float = 1800.0  # a crawl without progress this long loses its lock (0: never)
-    image_links: bool | None = None  # fetch article-body images for OCR (None: when OCR is on)
+    # Fetch article-body images for OCR: "auto" (pages that are their images), "always",
+    # false; None follows the crawl's --ocr mode when the OCR engine is installed.
+    image_links: bool | str | None = None
     min_image_bytes: int = 10_000  # smaller image files are icons: skipped, not stored
 
     def __post_init__(self) -> None:
@@ -108,6 +110,9 @@ class CrawlSettings:
             value = getattr(self, name)
             if not isinstance(value, int) or isinstance(value, bool) or value < 0:
                 raise ConfigError(f"settings.{name} must be an integer >= 0, got {value!r}")
+        if self.image_links not in (None, True, False, "auto", "always", "never"):
+            raise ConfigError(f"settings.image_links must be auto, always or false, "
+                              f"got {self.image_links!r}")
         for name in ("max_parallel_hosts", "host_failure_limit"):
             if getattr(self, name) < 1:
                 raise ConfigError(f"settings.{name} must be at least 1")

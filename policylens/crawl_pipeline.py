@@ -156,7 +156,7 @@ def crawl_into_corpus(data_dir=None, *, sources_file=None, source_ids=None, regi
         # Bulletins published as pictures: fetch the article bodies' images when OCR can read them.
         from importlib.util import find_spec
 
-        images = ocr != "never" and find_spec("rapidocr_onnxruntime") is not None
+        images = ocr if ocr != "never" and find_spec("rapidocr_onnxruntime") is not None else False
         config = replace(config, settings=replace(config.settings, image_links=images))
     cap = {} if max_bytes is None else {"max_bytes": max_bytes}
     options = ExtractOptions(ocr=ocr, **cap)

@@ -91,6 +91,17 @@ def test_discovery_keeps_body_images_and_leaves_chrome_and_icons_out():
     ]
 
 
+def test_under_auto_a_text_page_keeps_its_charts_unfetched():
+    """A text bulletin with a chart: the chart is fetched under "always" only."""
+    body = "全年全市地区生产总值比上年增长百分之六，规模以上工业增加值增长百分之七，" * 3
+    html = article_html("统计公报", body).replace(
+        f"<p>{body}</p>", f'<p>{body}</p><p><img src="/pic/chart.png"></p>').encode("utf-8")
+    page = parse_html(html, "http://x.gov.cn/a/p.shtml", "text/html; charset=utf-8")
+    assert page.attachments(images="auto") == page.attachments(images=True) == []
+    assert [link.url for link in page.attachments(images="always")] == ["http://x.gov.cn/pic/chart.png"]
+    assert page.attachments(images="never") == []
+
+
 def test_a_page_without_a_known_content_container_uses_its_body_minus_chrome():
     html = (b'<html><body><div id="top-logo"><img src="/a.png"></div><nav><img src="/b.jpg"></nav>'
             b'<div class="wrap"><img src="/c.png" style="width: 800px"><img src="/d.png" '
