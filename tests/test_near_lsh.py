@@ -127,3 +127,17 @@ def test_threshold_is_configurable(tmp_path):
     ).doc_id == 1
     with pytest.raises(ValueError, match="threshold must be in"):
         LshNearDuplicates(conn, threshold=0)
+
+
+def test_candidates_share_two_keys_at_least_and_are_capped():
+    conn = sqlite3.connect(":memory:")
+    index = LshNearDuplicates(conn, 0.9, max_candidates=3)
+    keys = list(range(100, 132))
+    index.add(1, [keys[0], 9001, 9002])  # one key in common: a chance hit, not compared
+    index.add(2, keys[:2])
+    for doc_id, shared in ((3, 5), (4, 9), (5, 7), (6, 2)):
+        index.add(doc_id, keys[:shared])
+    # most shared first, ties by id, three at most; document 1 never
+    assert index.candidates(keys) == [4, 5, 3]
+    assert LshNearDuplicates(conn, 0.9).candidates(keys) == [4, 5, 3, 2, 6]
+    assert LshNearDuplicates(conn, 0.9, min_shared=1).candidates(keys) == [4, 5, 3, 2, 6, 1]
