@@ -252,3 +252,13 @@ link_pattern = "\\\\.shtml$"
     with sqlite3.connect(tmp_path / "data" / "corpus.sqlite") as conn:
         titles = sorted(t for (t,) in conn.execute("SELECT title FROM documents"))
     assert titles == [f"通知{i}" for i in range(6)]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.binary(max_size=200))
+def test_binary_sniffing_counts_control_bytes_like_a_loop_over_them(head):
+    from policylens.corpus.extract.detect import _looks_binary
+
+    controls = sum(1 for b in head if b < 32 and b not in (9, 10, 12, 13, 27))
+    bom = head.startswith((b"\xff\xfe", b"\xfe\xff", b"\xef\xbb\xbf"))
+    assert _looks_binary(head) == (bool(head) and not bom and controls / len(head) > 0.05)

@@ -125,8 +125,12 @@ def _looks_binary(head: bytes) -> bool:
         return False
     if head.startswith((b"\xff\xfe", b"\xfe\xff", b"\xef\xbb\xbf")):
         return False
-    controls = sum(1 for b in head if b < 32 and b not in (9, 10, 12, 13, 27))
+    controls = len(head) - len(head.translate(None, _CONTROLS))  # in C, not a loop per byte
     return controls / len(head) > 0.05
+
+
+# Control bytes no text holds (tab, newline, form feed, carriage return and escape it may).
+_CONTROLS = bytes(b for b in range(32) if b not in (9, 10, 12, 13, 27))
 
 
 def detect_kind(data: bytes, filename: str | None = None, content_type: str | None = None) -> str:

@@ -283,19 +283,21 @@ def extract_many(
         for item in items:
             entry = (item, _as_task(item))
             while True:
+                # Hand finished results out before queueing more, so the caller stores while
+                # the workers extract and at most a few results wait in memory. (A put that
+                # merely waits for a free slot would queue every item first.)
+                while not done.empty():
+                    result = done.get()
+                    if result is end:
+                        alive -= 1
+                    else:
+                        yield result
                 try:
                     todo.put(entry, timeout=0.05)
                     break
-                except queue.Full:
-                    # Hand finished results out while every worker is busy.
-                    if done.empty() and idle is not None:
+                except queue.Full:  # every worker busy and nothing finished: wait
+                    if idle is not None:
                         idle()
-                    while not done.empty():
-                        result = done.get()
-                        if result is end:
-                            alive -= 1
-                        else:
-                            yield result
         for _ in threads:
             todo.put(end)
         while alive:
