@@ -165,12 +165,15 @@ def _texts(folder: Path, n: int) -> Path:
     for i in range(n):
         filler = "".join(rng.choice(chars) for _ in range(600))
         text = f"第{i}号文件：推进{TOPICS[i % len(TOPICS)]}。{filler}"
-        (folder / f"doc{i:03d}.txt").write_text(text, encoding="utf-8")
+        (folder / f"doc{i:04d}.txt").write_text(text, encoding="utf-8")
     return folder
 
 
 def test_ctrl_c_stops_ingest_with_what_it_kept_and_the_rerun_adds_the_rest(tmp_path):
-    folder = _texts(tmp_path / "in", 150)
+    # Enough files that the writer commits batches (every 200 documents or second) long
+    # before the last: the interrupt comes while it works.
+    total = 1500
+    folder = _texts(tmp_path / "in", total)
     data = tmp_path / "data"
     args = ["ingest", str(folder), "--data-dir", str(data), "--format", "json"]
     proc = _start(*args, cwd=tmp_path)
@@ -178,15 +181,15 @@ def test_ctrl_c_stops_ingest_with_what_it_kept_and_the_rerun_adds_the_rest(tmp_p
     out, err = _interrupt(proc)
     assert proc.returncode == 4, err
     stored = _count(data)
-    assert 3 <= stored < 150
+    assert 3 <= stored < total
     assert err.splitlines() == [stopped_line(stored)]
     assert out == ""  # no summary: the line on stderr says it
     again = subprocess.run([sys.executable, "-m", "policylens", *args], cwd=tmp_path,
                            capture_output=True, text=True, timeout=300)
     assert again.returncode == 0, again.stderr
     counts = json.loads(again.stdout)["counts"]
-    assert (counts["added"], counts["duplicate"], counts["failed"]) == (150 - stored, stored, 0)
-    assert _count(data) == 150
+    assert (counts["added"], counts["duplicate"], counts["failed"]) == (total - stored, stored, 0)
+    assert _count(data) == total
 
 
 # ------------------------------------------------------------------------ score --corpus
