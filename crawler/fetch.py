@@ -28,6 +28,18 @@ log = logging.getLogger(__name__)
 
 RETRY_STATUSES = frozenset({408, 429, 500, 502, 503, 504, 522, 524})
 _CHUNK = 64 * 1024
+# A compressed body that inflates over 100 times past 10 MB is a bomb, not a document: HTML
+# compresses 5-10 times, PDFs and images hardly at all. Refused before it fills the memory.
+_BOMB_RATIO = 100
+_BOMB_MIN_BYTES = 10 * 1024 * 1024
+
+
+def _wire_bytes(response) -> int:
+    """Bytes read from the connection so far (compressed), as urllib3 counts them."""
+    try:
+        return max(1, int(response.raw.tell()))
+    except (AttributeError, TypeError, ValueError, OSError):
+        return 1 << 62  # unknown: never call it a bomb
 
 
 def connection_kind(exc: BaseException) -> str:
@@ -366,6 +378,10 @@ class Fetcher:
                         chunks.append(chunk[: len(chunk) - (size - max_bytes)])
                         break
                     return None, ("too_large", f"body exceeds cap of {max_bytes} bytes")
+                if size > _BOMB_MIN_BYTES and size > _BOMB_RATIO * _wire_bytes(response):
+                    return None, ("too_large", f"Content-Encoding inflates {_wire_bytes(response)} "
+                                  f"bytes past {size} (over {_BOMB_RATIO}x: a decompression bomb); "
+                                  "not fetched")
                 chunks.append(chunk)
         except requests.exceptions.ConnectionError as exc:
             if "timed out" in str(exc).lower():
