@@ -54,3 +54,14 @@ def write_docx(path: Path, paragraphs: list[str], table: list[list[str]] | None 
                 grid.cell(r, c).text = cell
     document.save(path)
     return path
+
+
+def ocr_missing() -> str | None:
+    """Why OCR cannot run on this machine (the engine's message), or None when it can."""
+    from policylens.corpus.extract.ocr import OcrUnavailable, load_engine
+
+    try:
+        load_engine()
+    except OcrUnavailable as exc:
+        return str(exc)
+    return None

@@ -20,7 +20,7 @@ import time
 from pathlib import Path
 
 import pytest
-from fakesite import FakeSite, Response, article_html, serve_fake_site
+from fakesite import FakeSite, Response, article_html, one_source_toml, serve_fake_site
 
 from policylens.commands._output import stopped_line
 
@@ -76,23 +76,9 @@ def _portal(articles: int = 6) -> FakeSite:
 
 
 def _sources(path: Path, base_url: str) -> str:
-    path.write_text(f"""[settings]
-min_delay = 0.0
-jitter = 0.0
-backoff_base = 0.01
-allow_private_network = true
-
-[[source]]
-id = "portal"
-region = "哈密市"
-domains = ["127.0.0.1"]
-delay = 0.0
-
-[[source.column]]
-url = "{base_url}/a/list.shtml"
-doc_type = "policy"
-link_pattern = "\\\\.shtml$"
-""", encoding="utf-8")
+    path.write_text(one_source_toml(
+        base_url, [{"url": "/a/list.shtml", "doc_type": "policy", "link_pattern": r"\.shtml$"}],
+        source_id="portal", region="哈密市", settings={"backoff_base": 0.01}), encoding="utf-8")
     return str(path)
 
 

@@ -9,6 +9,7 @@ import sqlite3
 from pathlib import Path
 
 import pytest
+from docbuilders import ocr_missing
 from fakesite import FakeSite, Response, article_html, serve_fake_site
 from fakesite.server import one_source_toml
 
@@ -18,16 +19,6 @@ from policylens.crawler.discover import parse_html
 FONT = Path(__file__).resolve().parents[1] / "policylens" / "fonts" / "PolicyLensSansSC-Regular.otf"
 PNG_LINES = ["2025年全市地区生产总值 667.83 亿元", "年末常住人口 146.33 万人"]
 JPG_LINES = ["全年专利授权量 3027 件"]
-
-
-def _engine_missing() -> str | None:
-    from policylens.corpus.extract.ocr import OcrUnavailable, load_engine
-
-    try:
-        load_engine()
-    except OcrUnavailable as exc:
-        return str(exc)
-    return None
 
 
 def bulletin_image(lines: list[str], fmt: str) -> bytes:
@@ -140,7 +131,7 @@ def test_image_links_can_be_switched_off_in_the_sources_file(tmp_path):
 
 
 def test_body_images_are_fetched_stored_with_their_article_and_read_by_ocr(tmp_path):
-    missing = _engine_missing()
+    missing = ocr_missing()
     if missing:
         pytest.skip(f"OCR engine missing: {missing}")
     site = _site()

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 from corpuschecks import whole_documents
-from fakesite import FakeSite, Response, article_html, serve_fake_site
+from fakesite import FakeSite, Response, article_html, one_source_toml, serve_fake_site
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -233,19 +233,9 @@ def test_a_crawl_extracts_every_document_in_one_long_lived_worker(tmp_path, monk
         site.add(f"/a/{name}.shtml", Response(body=article_html(f"通知{i}", _text(i)).encode("utf-8")))
     with serve_fake_site(site) as server:
         sources = tmp_path / "s.toml"
-        sources.write_text(f"""[settings]
-min_delay = 0.0
-jitter = 0.0
-private_hosts = ["127.0.0.1"]
-[[source]]
-id = "pool"
-region = "哈密市"
-domains = ["127.0.0.1"]
-delay = 0
-[[source.column]]
-url = "{server.base_url}/a/list.shtml"
-link_pattern = "\\\\.shtml$"
-""", encoding="utf-8")
+        sources.write_text(one_source_toml(
+            server.base_url, [{"url": "/a/list.shtml", "link_pattern": r"\.shtml$"}],
+            source_id="pool", region="哈密市"), encoding="utf-8")
         report = crawl_into_corpus(tmp_path / "data", sources_file=sources)
     assert report.documents["new"] == 6
     assert len(starts) == 1

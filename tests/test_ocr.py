@@ -14,22 +14,14 @@ import zlib
 from pathlib import Path
 
 import pytest
+from docbuilders import ocr_missing
 
 from policylens.corpus.extract import ExtractOptions, extract_bytes
-from policylens.corpus.extract.ocr import OcrUnavailable, load_engine, order_lines
+from policylens.corpus.extract.ocr import load_engine, order_lines
 from policylens.corpus.extract.pdfgen import build_pdf
 from policylens.corpus.extract.worker import Worker
 
-
-def _engine_missing() -> str | None:
-    try:
-        load_engine()
-    except OcrUnavailable as exc:
-        return str(exc)
-    return None
-
-
-_MISSING = _engine_missing()
+_MISSING = ocr_missing()
 needs_engine = pytest.mark.skipif(_MISSING is not None, reason=f"OCR engine missing: {_MISSING}")
 
 LINES = ["GDP 667.83 (2025)", "Population 146.33", "Patents granted 302"]

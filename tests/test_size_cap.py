@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 from docbuilders import write_docx
-from fakesite import FakeSite, Response, article_html, pdf_bytes, serve_fake_site
+from fakesite import FakeSite, Response, article_html, one_source_toml, pdf_bytes, serve_fake_site
 from typer.testing import CliRunner
 
 from policylens.cli import app
@@ -108,23 +108,10 @@ def test_crawl_max_file_mb_raises_the_attachment_cap(tmp_path):
     assert len(page.encode("utf-8")) < len(pdf) - 100
     with serve_fake_site(site) as server:
         sources = tmp_path / "s.toml"
-        sources.write_text(f"""[settings]
-min_delay = 0.0
-jitter = 0.0
-backoff_base = 0.01
-max_retries = 1
-allow_private_network = true
-
-[[source]]
-id = "portal"
-region = "哈密市"
-domains = ["127.0.0.1"]
-delay = 0.0
-
-[[source.column]]
-url = "{server.base_url}/a/list.shtml"
-link_pattern = "\\\\.shtml$"
-""", encoding="utf-8")
+        sources.write_text(one_source_toml(
+            server.base_url, [{"url": "/a/list.shtml", "link_pattern": r"\.shtml$"}],
+            source_id="portal", region="哈密市", settings={"backoff_base": 0.01, "max_retries": 1}),
+            encoding="utf-8")
 
         def crawl(megabytes: str):
             return subprocess.run(

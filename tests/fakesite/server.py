@@ -365,12 +365,14 @@ def government_site() -> FakeSite:
     return site
 
 
-def one_source_toml(base_url: str, columns: list[dict], *, source_id: str, region: str) -> str:
-    """A sources file with one source on the local server; column ``url``s are paths."""
+def one_source_toml(base_url: str, columns: list[dict], *, source_id: str, region: str,
+                    settings: dict | None = None) -> str:
+    """A sources file with one source on the local server; column ``url``s are paths;
+    ``settings`` are added to (or replace) the fast, private-network defaults."""
     import tomli_w
 
     return tomli_w.dumps({
-        "settings": {"min_delay": 0.0, "jitter": 0.0, "allow_private_network": True},
+        "settings": {"min_delay": 0.0, "jitter": 0.0, "allow_private_network": True, **(settings or {})},
         "source": [{
             "id": source_id,
             "region": region,
