@@ -41,8 +41,11 @@ def _count(data: Path) -> int:
 
 
 def _start(*args: str, cwd: Path) -> subprocess.Popen:
+    # Ctrl-C as a terminal delivers it: a runner started in the background (nohup, `&` in a
+    # script) passes SIGINT on ignored, and Python then never raises KeyboardInterrupt.
     return subprocess.Popen([sys.executable, "-m", "policylens", *args], cwd=cwd,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
 
 
 def _wait_for(condition, proc: subprocess.Popen, what: str, timeout: float = 120) -> None:
