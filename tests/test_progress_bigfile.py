@@ -120,10 +120,11 @@ def test_ingest_cli_names_the_one_file_it_reads_on_a_terminal(tmp_path):
 
 
 def test_score_paths_reports_ocr_pages_of_a_scan(tmp_path):
-    from test_ocr import LINES, _engine_missing, scanned_pdf, text_image
+    from docbuilders import ocr_missing
+    from test_ocr import LINES, scanned_pdf, text_image
 
-    if _engine_missing():
-        pytest.skip(f"OCR engine missing: {_engine_missing()}")
+    if ocr_missing():
+        pytest.skip(f"OCR engine missing: {ocr_missing()}")
     scan = tmp_path / "scan.pdf"
     scan.write_bytes(scanned_pdf([text_image(LINES[:2]), text_image(LINES[2:])]))
     seen = []
