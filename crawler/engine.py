@@ -23,6 +23,7 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable
+from contextlib import nullcontext
 from dataclasses import dataclass, field, replace
 
 from policylens.crawler.discover import (
@@ -39,6 +40,7 @@ from policylens.crawler.fetch import Fetcher, FetchResult, new_session
 from policylens.crawler.models import CrawlConfig, CrawlReport, FetchedResource, ProgressEvent
 from policylens.crawler.netguard import Watchdog
 from policylens.crawler.robots import RobotsRules, load_robots
+from policylens.crawler.shared_frontier import LeaseLost, SharedFrontier
 from policylens.crawler.sources import Source
 from policylens.crawler.state import CrawlState, QueueItem, crawl_lock
 from policylens.crawler.storage import storage_failure
@@ -57,6 +59,8 @@ UNREACHABLE = frozenset({"dns", "refused", "connection", "timeout", "tls"})
 # Fetch errors that say the host (not the page) is in trouble; they feed the circuit breaker.
 _HOST_FAILURE = re.compile(r"timeout|connection|truncated|tls|dns|http_429|http_5\d\d$")
 _PARKED = "parked"  # prefix of the reason of a host parked by the circuit breaker
+_LEASE_LOST = "lease lost"  # what a robots.txt task returns when the host's lease expired
+_POLL = 1.0  # seconds between a shared frontier's looks for hosts to lease
 _ROBOTS = "robots.txt unavailable"  # prefix of the reason of a host whose robots.txt failed
 
 
@@ -75,6 +79,8 @@ class _Host:
     next_time: float = 0.0
     fetches: int = 0
     failures: int = 0  # failed URLs in a row (the circuit breaker's count)
+    # a shared frontier's lease check before each request (raises LeaseLost); None alone
+    gate: Callable[[_Host], None] | None = None
 
     def wait_turn(self) -> None:
         """Sleep until this host may be asked again, then book the next turn.
@@ -85,6 +91,8 @@ class _Host:
         pause = self.next_time - time.monotonic()
         if pause > 0:
             self.stop.wait(pause)
+        if self.gate is not None:
+            self.gate(self)
         self.book()
 
     def book(self) -> None:
@@ -106,6 +114,7 @@ class _Result:
     sha256: str | None = None  # of a document's content (hashed once)
     blocked: bool = False
     interrupted: bool = False
+    lease_lost: bool = False  # the shared frontier's lease on the host expired: not settled
 
 
 def _older(date: str | None, since: str | None) -> bool:
@@ -140,6 +149,8 @@ class _Crawl:
         self.watchdog = Watchdog()  # one thread cuts the requests of every host at their deadline
         self.stopped: str | None = None  # max_time | interrupted | storage
         self.stop_message = ""
+        self.shared: SharedFrontier | None = None  # set when the frontier is shared
+        self.not_before: dict[str, float] = {}  # leased host -> when its next request may go
 
     # -- worker side (runs in threads) -------------------------------------------------------
     def host_for(self, item: QueueItem) -> _Host:
@@ -154,14 +165,26 @@ class _Crawl:
             slot.fetcher = Fetcher(session, self.fetch_settings, source.domains,
                                    before_request=slot.wait_turn, stop=self.stop,
                                    watchdog=self.watchdog)
+            if self.shared is not None:
+                slot.gate = self._gate
+                slot.next_time = self.not_before.get(item.host, 0.0)
             self.hosts[item.host] = slot
             host = slot
         return host
+
+    def _gate(self, host: _Host) -> None:
+        """Before a request: the lease must still be ours and outlast the response plus the
+        delay after it, so no other process can ask the host before then (even if this one
+        dies mid-request)."""
+        hold = self.settings.request_deadline + host.delay * (1 + host.jitter) + 1.0
+        self.shared.gate(host.key, max(hold, self.shared.lease_seconds))
 
     def load_robots(self, host: _Host) -> None:
         """Fetch the host's robots.txt (a task of its own, so it costs no slot time)."""
         try:
             host.robots = load_robots(host.fetcher, host.origin, self.user_agent)
+        except LeaseLost:
+            return _LEASE_LOST
         except Exception as exc:  # a parser bug must not stop the crawl
             log.exception("unexpected failure reading robots.txt of %s", host.origin)
             host.robots = RobotsRules("unavailable", message=f"{type(exc).__name__}: {exc}")
@@ -174,6 +197,9 @@ class _Crawl:
         result = _Result(item=item)
         try:
             return self._process(item, host, result)
+        except LeaseLost:  # another process owns the host now: the URL stays in the frontier
+            result.interrupted = result.lease_lost = True
+            return result
         except Exception as exc:  # a parser bug must not stop the crawl
             log.exception("unexpected failure on %s", item.url)
             result.outcome, result.error_kind = "error", "internal"
@@ -371,6 +397,19 @@ class _Crawl:
         log.info("stored %s (%s): %s", item.url, result.outcome, status or answer)
 
     def _record(self, state: CrawlState, result: _Result, fetched: FetchResult | None) -> None:
+        # PostgreSQL may abort one of two processes' transactions that queue the same links in
+        # different orders (a deadlock); running it again is safe.
+        retryable = getattr(state, "retryable", ())
+        for attempt in range(5):
+            try:
+                return self._record_once(state, result, fetched)
+            except retryable:
+                if attempt == 4:
+                    raise
+                time.sleep(0.05 * (attempt + 1) * (1 + random.random()))
+
+    def _record_once(self, state: CrawlState, result: _Result,
+                     fetched: FetchResult | None) -> None:
         item = result.item
         now = _now()  # one time for the whole transaction
         with state.transaction() as db:
@@ -435,12 +474,17 @@ class _Crawl:
 
     def seed(self, state: CrawlState) -> None:
         with state.transaction() as db:
-            for source in self.config.sources:
-                for column in source.columns:
-                    url = canonical_url(column.url.replace("{page}", "1"))
-                    state.enqueue(db, url=url, host=host_key(url), source_id=source.id,
-                                  kind="list", doc_type=column.doc_type, column_url=column.url,
-                                  list_mode=column.list, page_no=1)
+            self.seed_into(state, db)
+
+    def seed_into(self, state, db) -> None:
+        """Queue every column's first list page and want the known URLs again (in ``db``'s
+        transaction)."""
+        for source in self.config.sources:
+            for column in source.columns:
+                url = canonical_url(column.url.replace("{page}", "1"))
+                state.enqueue(db, url=url, host=host_key(url), source_id=source.id,
+                              kind="list", doc_type=column.doc_type, column_url=column.url,
+                              list_mode=column.list, page_no=1)
         state.mark_known(self.sources, self.settings.revisit_documents)
 
     def next_task(self, state: CrawlState, key: str) -> Callable[[], object] | None:
@@ -509,8 +553,12 @@ class _Crawl:
         running: dict[str, object] = {}  # host -> its task in flight
         finished: queue.SimpleQueue = queue.SimpleQueue()
 
+        shared = self.shared  # a shared frontier: only hosts leased to this process run here
+
         def schedule(keys) -> None:
             for key in keys:
+                if shared is not None and key not in shared.held:
+                    continue
                 if key not in queued and key not in running and key not in self.blocked:
                     host = self.hosts.get(key)
                     heapq.heappush(due, (host.next_time if host else 0.0, key))
@@ -536,13 +584,23 @@ class _Crawl:
                 workers[-1].start()
             tasks.put((key, task))
 
-        schedule(state.pending_hosts())
+        if shared is None:
+            schedule(state.pending_hosts())
         began = time.monotonic()
+        polled = renewed = -1e9  # shared frontier: last claim of hosts / renewal of leases
         try:
             while True:
                 now = time.monotonic()
                 if self.lock is not None:
                     self.lock.beat()
+                if shared is not None and not self.stop.is_set():
+                    if now - renewed > shared.lease_seconds / 4:
+                        for key in shared.renew():
+                            log.warning("lease on %s expired; another process has it now", key)
+                        renewed = now
+                    if now - polled > _POLL:
+                        self._share(shared, schedule, running, queued, slots)
+                        polled = now
                 if (self.config.max_time is not None and not self.stop.is_set()
                         and now - began > self.config.max_time):
                     self.stopped = "max_time"
@@ -553,13 +611,20 @@ class _Crawl:
                         and not self.stop.is_set():
                     _, key = heapq.heappop(due)
                     queued.discard(key)
+                    if shared is not None and key not in shared.held:
+                        continue  # handed back or lost since it was queued
                     task = self.next_task(state, key) if key not in self.blocked else None
                     if task is not None:
                         self._connect(key, running)
                         running[key] = task
                         submit(key, task)
+                if shared is not None:
+                    self._hand_back(shared, running, queued)
                 if not running and (not due or self.stop.is_set()):
-                    break
+                    # a shared run is over when no process has a URL left to fetch
+                    if shared is None or self.stop.is_set() or not shared.open_count():
+                        break
+                    polled = min(polled, time.monotonic() - _POLL + 0.25)
                 wait = 0.5
                 if due and len(running) < slots and not self.stop.is_set():
                     wait = min(wait, max(0.0, due[0][0] - now))
@@ -587,11 +652,62 @@ class _Crawl:
                 worker.join()
             for host in self.hosts.values():
                 host.fetcher.session.close()
+            if shared is not None:
+                try:
+                    self._hand_back(shared, {}, set(), everything=True)
+                except Exception:  # noqa: BLE001 - the leases expire by themselves
+                    log.warning("could not hand back the leased hosts; they return to the "
+                                "pool when their leases expire", exc_info=True)
+
+    def _share(self, shared: SharedFrontier, schedule, running: dict, queued: set,
+               slots: int) -> None:
+        """Lease more hosts up to this process's fair share; hand back the excess (idle hosts
+        first) when more processes joined."""
+        now = time.monotonic()
+        claimed = shared.claim(slots - len(shared.held))
+        if claimed:
+            for key, n in shared.list_fetches().items():  # other processes walked lists too
+                self.list_fetches[key] = max(self.list_fetches.get(key, 0), n)
+        for key, wait in claimed:
+            self.not_before[key] = now + wait
+            host = self.hosts.get(key)
+            if host is not None:
+                host.next_time = max(host.next_time, now + wait)
+        schedule([key for key, _ in claimed])
+        excess = shared.fair_share_excess() if not claimed else 0
+        idle = sorted((k for k in queued if k not in running), reverse=True,
+                      key=lambda k: self.hosts[k].next_time if k in self.hosts else 0.0)
+        for key in idle[:max(0, excess)]:
+            queued.discard(key)  # its entry in the heap is skipped: the host is not held
+            self._release(shared, key)
+
+    def _lasting(self, key: str) -> bool:
+        """A block that outlives this run's lease (a bot challenge's cooldown)."""
+        reason = self.blocked.get(key, "")
+        return not (reason.startswith(_PARKED) or reason.startswith(_ROBOTS) or "budget" in reason)
+
+    def _hand_back(self, shared: SharedFrontier, running: dict, queued: set,
+                   everything: bool = False) -> None:
+        """Release held hosts that have nothing to do here (no URL now, parked, blocked)."""
+        for key in list(shared.held):
+            if everything or (key not in running and key not in queued):
+                self._release(shared, key)
+
+    def _release(self, shared: SharedFrontier, key: str) -> None:
+        host = self.hosts.get(key)
+        ready = host.next_time if host is not None else self.not_before.get(key, 0.0)
+        reason = self.blocked.get(key)
+        shared.release(key, ready - time.monotonic(),
+                       park=reason if reason is not None and not self._lasting(key) else None)
 
     def _finish(self, state: CrawlState, key: str, outcome: object) -> None:
         """Settle what a task returned (robots tasks return None)."""
         if isinstance(outcome, BaseException):
             raise outcome
+        if outcome is _LEASE_LOST or isinstance(outcome, _Result) and outcome.lease_lost:
+            log.warning("lease on %s expired before a request; another process has it now", key)
+            self.shared.held.discard(key)
+            return
         if not isinstance(outcome, _Result):
             return
         self.settle(state, outcome)
@@ -749,18 +865,31 @@ def run_crawl(config: CrawlConfig, sink: Sink,
     stop = stop or threading.Event()
     for host in config.settings.insecure_hosts:
         log.warning("TLS certificate verification is OFF for %s (settings.insecure_hosts)", host)
-    with crawl_lock(data_dir, config.settings.lock_stale_after) as lock:
-        state = CrawlState(data_dir)
+    if config.db:  # the frontier is shared: host leases, not the data directory's lock
+        lock_context = nullcontext(None)
+    else:
+        lock_context = crawl_lock(data_dir, config.settings.lock_stale_after)
+    with lock_context as lock:
+        crawl = _Crawl(config, sink, progress, stop)
+        crawl.lock = lock
+        if config.db:
+            state = crawl.shared = SharedFrontier(config.db,
+                                                  lease_seconds=config.settings.lease_seconds)
+        else:
+            state = CrawlState(data_dir)
         try:
-            run_id, resumed, started_at = state.start_run(s.id for s in config.sources)
+            if config.db:  # the process that starts a run seeds it; joiners add their seeds
+                run_id, resumed, started_at = state.start_run(
+                    (s.id for s in config.sources), seed=lambda st: crawl.seed_into(st, st.db))
+            else:
+                run_id, resumed, started_at = state.start_run(s.id for s in config.sources)
             if resumed:
                 log.info("resuming unfinished crawl run %d", run_id)
-            crawl = _Crawl(config, sink, progress, stop)
-            crawl.lock = lock
             began = time.monotonic()
             finished = False
             try:
-                crawl.seed(state)
+                if not config.db:
+                    crawl.seed(state)
                 crawl.loop(state)
                 finished = not stop.is_set()
                 if stop.is_set() and crawl.stopped is None:

@@ -89,6 +89,9 @@ class CrawlSettings:
     revisit_documents: bool = True  # re-check known articles/attachments with conditional GETs
     obey_robots: bool = True
     lock_stale_after: float = 1800.0  # a crawl without progress this long loses its lock (0: never)
+    # --db (shared frontier): a held host's lease, renewed while held; a request extends it to
+    # at least request_deadline + delay, so a dead process's hosts return after that
+    lease_seconds: float = 30.0
     # Fetch article-body images for OCR: "auto" (pages that are their images), "always",
     # false; None follows the crawl's --ocr mode when the OCR engine is installed.
     image_links: bool | str | None = None
@@ -99,7 +102,7 @@ class CrawlSettings:
 
         for name in ("min_delay", "jitter", "connect_timeout", "read_timeout", "request_deadline",
                      "backoff_base", "max_backoff", "block_cooldown", "host_retry_after_cap",
-                     "lock_stale_after"):
+                     "lock_stale_after", "lease_seconds"):
             value = getattr(self, name)
             if not isinstance(value, (int, float)) or isinstance(value, bool) or value < 0:
                 raise ConfigError(f"settings.{name} must be a number >= 0, got {value!r}")
@@ -116,6 +119,8 @@ class CrawlSettings:
         for name in ("max_parallel_hosts", "host_failure_limit"):
             if getattr(self, name) < 1:
                 raise ConfigError(f"settings.{name} must be at least 1")
+        if self.lease_seconds < 1:
+            raise ConfigError(f"settings.lease_seconds must be at least 1, got {self.lease_seconds}")
 
 
 @dataclass(frozen=True)
@@ -129,6 +134,8 @@ class CrawlConfig:
         since: ISO date ``YYYY-MM-DD``; older articles are skipped.
         max_pages: overrides every column's ``max_pages`` (list pages walked) when set.
         max_time: seconds the whole crawl may take; then it stops (resumable) like Ctrl-C.
+        db: a ``postgresql://`` URL: the frontier lives there, shared by every crawl process
+            pointed at it (``crawler.shared_frontier``); None keeps it in the data directory.
     """
 
     data_dir: Path
@@ -137,6 +144,7 @@ class CrawlConfig:
     since: str | None = None
     max_pages: int | None = None
     max_time: float | None = None
+    db: str | None = None
 
 
 @dataclass(frozen=True)

@@ -6,6 +6,7 @@ This is the one place where ``crawler`` meets ``corpus``; both stay independent 
 from __future__ import annotations
 
 import logging
+import os
 import re
 import threading
 from collections.abc import Callable
@@ -30,7 +31,7 @@ from policylens.crawler import (
 from policylens.errors import UsageError
 from policylens.settings import resolve_data_dir
 
-__all__ = ["build_config", "crawl_into_corpus", "corpus_sink", "resource_meta"]
+__all__ = ["build_config", "crawl_into_corpus", "corpus_sink", "resource_meta", "resolve_db"]
 
 log = logging.getLogger(__name__)
 
@@ -60,6 +61,22 @@ def build_config(data_dir=None, *, sources_file=None, source_ids=None, regions=N
     sources = select_sources(registry, list(source_ids or []), list(regions or []))
     return CrawlConfig(data_dir=Path(resolve_data_dir(data_dir)), sources=sources,
                        settings=settings, since=since, max_pages=max_pages, max_time=max_time)
+
+
+def resolve_db(db: str | None) -> str | None:
+    """The shared crawl database: ``db``, else ``$POLICYLENS_DB``, else None (SQLite).
+
+    Raises:
+        UsageError: the value is not a ``postgresql://`` URL.
+    """
+    from policylens.crawler.shared_frontier import is_database_url
+
+    db = db or os.environ.get("POLICYLENS_DB") or None
+    if db is not None and not is_database_url(db):
+        raise UsageError(f"--db / POLICYLENS_DB must be a postgresql:// URL, got {db!r}",
+                         hint="e.g. postgresql://crawler@dbhost:5432/policylens; leave it unset "
+                              "to keep everything in the data directory")
+    return db
 
 
 def resource_meta(resource: FetchedResource, overrides: dict) -> DocumentMeta:
@@ -121,7 +138,7 @@ def crawl_into_corpus(data_dir=None, *, sources_file=None, source_ids=None, regi
                       settings_overrides: dict | None = None, max_time: float | None = None,
                       progress: Callable[[ProgressEvent], None] | None = None,
                       stop: threading.Event | None = None, ocr: str = "auto",
-                      max_bytes: int | None = None) -> CrawlReport:
+                      max_bytes: int | None = None, db: str | None = None) -> CrawlReport:
     """Crawl the selected sources into ``<data_dir>/corpus.sqlite``.
 
     Args:
@@ -141,6 +158,9 @@ def crawl_into_corpus(data_dir=None, *, sources_file=None, source_ids=None, regi
             bodies are fetched as attachments too.
         max_bytes: the extraction size cap (``ExtractOptions.max_bytes``; the download cap
             is ``settings_overrides["max_attachment_bytes"]``).
+        db: a ``postgresql://`` URL (``--db``, ``$POLICYLENS_DB``): the crawl frontier is
+            shared there with every other crawl process on the same database, which hold
+            each host's politeness together (``policylens.crawler.shared_frontier``).
 
     Returns:
         The ``CrawlReport`` (``report.exit_code`` is 0 or 1).
@@ -152,6 +172,9 @@ def crawl_into_corpus(data_dir=None, *, sources_file=None, source_ids=None, regi
                           regions=regions, since=since, max_pages=max_pages,
                           allow_private_network=allow_private_network,
                           settings_overrides=settings_overrides, max_time=max_time)
+    db = resolve_db(db)
+    if db is not None:
+        config = replace(config, db=db)
     if config.settings.image_links is None:
         # Bulletins published as pictures: fetch the article bodies' images when OCR can read them.
         from importlib.util import find_spec

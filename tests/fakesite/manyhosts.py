@@ -7,8 +7,9 @@
 
 The crawler's politeness key is ``host:port``, so N ports are N hosts to it. Each host serves
 ``/robots.txt`` (404), one list page ``/h/zfxxgk_list.shtml`` whose ``createPageHTML(1, 0, ...)``
-says there is no second page, and ``pages`` UCAP-style articles. One event loop answers them
-all, so the server stays cheap at hundreds of hosts. ``process=True`` runs it in a child process
+says there is no second page, and ``pages`` UCAP-style articles (the same on every host, or
+with ``unique=True`` a text of their own per host, so a corpus stores each one). One event loop
+answers them all, so the server stays cheap at hundreds of hosts. ``process=True`` runs it in a child process
 (benchmarks: its CPU is not counted as the crawler's); ``time.monotonic`` is system-wide, so the
 logged times compare with the crawler's.
 """
@@ -29,6 +30,15 @@ __all__ = ["ManyHosts", "serve_many_hosts", "request_gaps", "LIST_PATH"]
 LIST_PATH = "/h/zfxxgk_list.shtml"
 
 
+def _unique_article(port: int, path: str) -> bytes:
+    """An article whose text belongs to this host and path alone (pseudo-random CJK)."""
+    import random
+
+    rng = random.Random(f"{port}{path}")
+    text = "".join(chr(0x4E00 + rng.randrange(0x5000)) for _ in range(300))
+    return article_html(f"站点{port}文件{path[-12:-6]}", f"数字经济{text}").encode()
+
+
 def _routes(pages: int) -> dict[str, bytes]:
     links, routes = [], {}
     for i in range(pages):
@@ -44,8 +54,9 @@ def _routes(pages: int) -> dict[str, bytes]:
 class _Server:
     """The event loop thread: listens on ``hosts`` ports and logs (port, time, path)."""
 
-    def __init__(self, hosts: int, pages: int):
+    def __init__(self, hosts: int, pages: int, unique: bool = False):
         self.routes = _routes(pages)
+        self.unique = unique
         self.hosts = hosts
         self.log: list[tuple[int, float, str]] = []
         self.ports: list[int] = []
@@ -86,7 +97,10 @@ class _Server:
                 head = await reader.readuntil(b"\r\n\r\n")
                 target = head.split(b"\r\n", 1)[0].split(b" ")[1].decode("latin-1")
                 self.log.append((port, time.monotonic(), target))
-                body = self.routes.get(target.split("?", 1)[0])
+                path = target.split("?", 1)[0]
+                body = self.routes.get(path)
+                if body is not None and self.unique and path != LIST_PATH:
+                    body = _unique_article(port, path)
                 status = b"200 OK" if body is not None else b"404 Not Found"
                 body = body if body is not None else b"<html><body>404</body></html>"
                 close = b"connection: close" in head.lower()
@@ -104,8 +118,8 @@ class _Server:
             writer.close()
 
 
-def _child(conn, hosts: int, pages: int) -> None:
-    server = _Server(hosts, pages)
+def _child(conn, hosts: int, pages: int, unique: bool = False) -> None:
+    server = _Server(hosts, pages, unique)
     server.start()
     conn.send(server.ports)
     while True:
@@ -164,19 +178,20 @@ class ManyHosts:
 
 
 @contextmanager
-def serve_many_hosts(hosts: int, pages: int, *, process: bool = False):
+def serve_many_hosts(hosts: int, pages: int, *, process: bool = False, unique: bool = False):
     """Serve ``hosts`` portals of ``pages`` articles each on loopback ports.
 
     Args:
         hosts: how many hosts (ports).
         pages: articles per host.
         process: run the server in a child process (its CPU is then not the caller's).
+        unique: every host serves articles of its own text (not the same pages everywhere).
 
     Yields:
         A ``ManyHosts``; the server stops when the block ends.
     """
     if not process:
-        server = _Server(hosts, pages)
+        server = _Server(hosts, pages, unique)
         server.start()
         try:
             yield ManyHosts(ports=list(server.ports), pages=pages, _log=lambda: list(server.log),
@@ -186,7 +201,7 @@ def serve_many_hosts(hosts: int, pages: int, *, process: bool = False):
         return
     ctx = multiprocessing.get_context("spawn")
     parent, child = ctx.Pipe()
-    proc = ctx.Process(target=_child, args=(child, hosts, pages), daemon=True)
+    proc = ctx.Process(target=_child, args=(child, hosts, pages, unique), daemon=True)
     proc.start()
     try:
         ports = parent.recv()

@@ -1,0 +1,154 @@
+"""Three ``policylens crawl --db postgresql://...`` processes share one frontier.
+
+Real processes against one real PostgreSQL server (``pgserver``) and the many-host fake site
+(every loopback port a host, each article a text of its own). Politeness is checked on the
+server's request log: the gaps between two requests to one host, whichever process sent them,
+never fall below the host's delay; and every document is stored exactly once.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+
+import pytest
+from fakesite.manyhosts import LIST_PATH, request_gaps, serve_many_hosts
+
+REPO = Path(__file__).resolve().parents[1]
+DELAY = 1.0
+
+
+@pytest.fixture
+def pg_url():  # TEMPORARY until tests/pgserver.py lands on main
+    url = os.environ.get("POLICYLENS_TEST_PG")
+    if not url:
+        pytest.skip("set POLICYLENS_TEST_PG")
+    import psycopg
+
+    name = f"t_{os.getpid()}_{time.monotonic_ns()}"
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    yield url.rsplit("/", 1)[0] + "/" + name
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+
+
+def _start(tmp_path: Path, sources: Path, db: str, i: int) -> subprocess.Popen:
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    env.pop("POLICYLENS_DB", None)
+    return subprocess.Popen(
+        [sys.executable, "-m", "policylens", "crawl", "--sources", str(sources), "--db", db,
+         "--data-dir", str(tmp_path / f"node{i}"), "--ocr", "never", "--format", "json"],
+        stdout=open(tmp_path / f"out{i}.txt", "wb"), stderr=open(tmp_path / f"err{i}.txt", "wb"),
+        env=env)
+
+
+def _wait(procs: list[subprocess.Popen], tmp_path: Path) -> list[int]:
+    codes = []
+    for i, proc in enumerate(procs):
+        try:
+            codes.append(proc.wait(300))
+        except subprocess.TimeoutExpired:
+            for other in procs:
+                other.kill()
+            raise AssertionError((tmp_path / f"err{i}.txt").read_text(errors="replace")) from None
+    return codes
+
+
+def _rows(db: str, sql: str) -> list[tuple]:
+    import psycopg
+
+    with psycopg.connect(db) as conn:
+        return conn.execute(sql).fetchall()
+
+
+def _stored(tmp_path: Path, db: str, n: int) -> Counter:
+    """How many times each document URL is stored across the crawl's corpora."""
+    import sqlite3
+
+    stored: Counter = Counter()
+    for i in range(n):
+        path = tmp_path / f"node{i}" / "corpus.sqlite"
+        if path.exists():
+            with sqlite3.connect(path) as conn:
+                stored.update(r[0] for r in conn.execute("SELECT source FROM documents"))
+    return stored
+
+
+def _held(db: str, pid: int) -> int:
+    """Hosts leased to process ``pid`` right now (0 before the tables exist)."""
+    import psycopg
+
+    try:
+        return _rows(db, "SELECT COUNT(*) FROM crawl_leases WHERE owner LIKE"
+                         f" '%:{pid}:%' AND lease_until > clock_timestamp()")[0][0]
+    except psycopg.errors.UndefinedTable:
+        return 0
+
+
+def _sources(tmp_path: Path, many, **settings) -> Path:
+    path = tmp_path / "many.toml"
+    path.write_text(many.sources_toml(delay=DELAY, settings=settings), encoding="utf-8")
+    return path
+
+
+def test_three_processes_share_the_frontier_and_hold_each_hosts_delay(tmp_path, pg_url):
+    # 6 hosts x (list + 4 articles); 3 processes started at once.
+    with serve_many_hosts(hosts=6, pages=4, process=True, unique=True) as many:
+        sources = _sources(tmp_path, many, lease_seconds=5)
+        procs = [_start(tmp_path, sources, pg_url, i) for i in range(3)]
+        codes = _wait(procs, tmp_path)
+        log = many.request_log()
+    assert codes == [0, 0, 0], [(tmp_path / f"err{i}.txt").read_text() for i in range(3)]
+    gaps = request_gaps(log)
+    assert sorted(gaps) == sorted(many.ports)
+    assert min(min(g) for g in gaps.values()) >= DELAY  # across all processes
+    fetched = Counter((port, path) for port, _, path in log if path != "/robots.txt")
+    assert len(fetched) == 6 * 5 and set(fetched.values()) == {1}  # nothing fetched twice
+    assert sum(1 for _, path in fetched if path == LIST_PATH) == 6
+    assert _rows(pg_url, "SELECT kind, outcome, COUNT(*) FROM crawl_urls WHERE todo=0"
+                         " GROUP BY 1, 2 ORDER BY 1") == [("article", "new", 24), ("list", "list", 6)]
+    assert _rows(pg_url, "SELECT COUNT(*) FROM crawl_urls WHERE todo=1") == [(0,)]
+    assert _rows(pg_url, "SELECT COUNT(*) FROM crawl_runs WHERE finished_at IS NOT NULL") == [(1,)]
+    assert _rows(pg_url, "SELECT COUNT(*) FROM crawl_leases WHERE owner IS NOT NULL") == [(0,)]
+    stored = _stored(tmp_path, pg_url, 3)
+    assert len(stored) == 24 and set(stored.values()) == {1}
+
+
+def test_a_killed_process_loses_nothing_and_its_hosts_return_after_the_lease(tmp_path, pg_url):
+    # Short leases so the test is quick: a request holds its host for request_deadline (2 s)
+    # + the delay with jitter (1.2 s) + 1 s.
+    with serve_many_hosts(hosts=6, pages=6, process=True, unique=True) as many:
+        sources = _sources(tmp_path, many, lease_seconds=2, request_deadline=2)
+        procs = [_start(tmp_path, sources, pg_url, i) for i in range(3)]
+        victim = procs[0]
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:  # kill it once it holds hosts and has fetched pages
+            held = _held(pg_url, victim.pid)
+            if held and len(many.request_log()) >= 12:
+                break
+            time.sleep(0.2)
+        victim.send_signal(signal.SIGKILL)
+        victim.wait(30)
+        orphaned = _rows(pg_url, "SELECT COUNT(*) FROM crawl_leases WHERE owner LIKE"
+                                 f" '%:{victim.pid}:%'")[0][0]
+        codes = _wait(procs[1:], tmp_path)
+        log = many.request_log()
+    assert orphaned >= 1  # it died holding hosts, which the others then took over
+    assert codes == [0, 0], [(tmp_path / f"err{i}.txt").read_text() for i in (1, 2)]
+    gaps = request_gaps(log)
+    assert min(min(g) for g in gaps.values()) >= DELAY  # also across the takeover
+    assert _rows(pg_url, "SELECT kind, outcome, COUNT(*) FROM crawl_urls WHERE todo=0"
+                         " GROUP BY 1, 2 ORDER BY 1") == [("article", "new", 36), ("list", "list", 6)]
+    assert _rows(pg_url, "SELECT COUNT(*) FROM crawl_urls WHERE todo=1") == [(0,)]
+    # a page the victim was fetching when it died is fetched again: at most one per host held
+    fetched = Counter((port, path) for port, _, path in log if path != "/robots.txt")
+    assert len(fetched) == 6 * 7
+    assert sum(n - 1 for n in fetched.values()) <= orphaned
+    stored = _stored(tmp_path, pg_url, 3)
+    assert len(stored) == 36 and set(stored.values()) == {1}
