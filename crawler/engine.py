@@ -642,8 +642,14 @@ class _Crawl:
                         key, outcome = finished.get_nowait()
                     except queue.Empty:
                         break
-        except BaseException:
+        except BaseException as exc:
             self.stop.set()  # workers abort their waits; their results are dropped
+            problem = storage_failure(exc) if shared is not None else None
+            if problem is not None and not isinstance(exc, StorageError):
+                raise StorageError(f"lost the shared crawl database: {problem}",
+                                   where=shared.path, hint="check the PostgreSQL server, then "
+                                   "rerun to resume (this process's hosts return to the "
+                                   "others when their leases expire)") from exc
             raise
         finally:
             for _ in workers:

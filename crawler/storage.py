@@ -29,5 +29,10 @@ def storage_failure(exc: BaseException) -> str | None:
             text = str(exc).lower()
             if any(word in text for word in _SQLITE_WORDS):
                 return f"SQLite: {exc}"
+        # A shared frontier's database gone (server down, connection lost, disk full there):
+        # named by class so that psycopg stays an optional import.
+        if any(k.__name__ in ("OperationalError", "DiskFull") and k.__module__.startswith(
+                "psycopg") for k in type(exc).__mro__):
+            return f"PostgreSQL: {str(exc).strip()}"
         exc = exc.__cause__ or exc.__context__
     return None

@@ -39,10 +39,9 @@ def pg_url():  # TEMPORARY until tests/pgserver.py lands on main
 
 
 def _start(tmp_path: Path, sources: Path, db: str, i: int) -> subprocess.Popen:
-    env = {**os.environ, "PYTHONPATH": str(REPO)}
-    env.pop("POLICYLENS_DB", None)
+    env = {**os.environ, "PYTHONPATH": str(REPO), "POLICYLENS_DB": db}
     return subprocess.Popen(
-        [sys.executable, "-m", "policylens", "crawl", "--sources", str(sources), "--db", db,
+        [sys.executable, "-m", "policylens", "crawl", "--sources", str(sources),
          "--data-dir", str(tmp_path / f"node{i}"), "--ocr", "never", "--format", "json"],
         stdout=open(tmp_path / f"out{i}.txt", "wb"), stderr=open(tmp_path / f"err{i}.txt", "wb"),
         env=env)
@@ -152,3 +151,20 @@ def test_a_killed_process_loses_nothing_and_its_hosts_return_after_the_lease(tmp
     assert sum(n - 1 for n in fetched.values()) <= orphaned
     stored = _stored(tmp_path, pg_url, 3)
     assert len(stored) == 36 and set(stored.values()) == {1}
+
+
+def test_an_unreachable_database_is_one_clear_error_before_anything_is_fetched(tmp_path):
+    pytest.importorskip("psycopg")
+    with serve_many_hosts(hosts=1, pages=1) as many:
+        sources = _sources(tmp_path, many)
+        env = {**os.environ, "PYTHONPATH": str(REPO),
+               "POLICYLENS_DB": "postgresql://crawler:s3cret@127.0.0.1:1/policylens"}
+        done = subprocess.run([sys.executable, "-m", "policylens", "crawl", "--sources",
+                               str(sources), "--data-dir", str(tmp_path / "node"), "--ocr",
+                               "never"], capture_output=True, text=True, env=env, timeout=120)
+        log = many.request_log()
+    assert done.returncode == 2
+    assert "postgresql://crawler:***@127.0.0.1:1/policylens" in done.stderr
+    assert "s3cret" not in done.stderr + done.stdout
+    assert log == []  # nothing fetched
+    assert not (tmp_path / "node" / "crawl-runs").exists()

@@ -48,9 +48,6 @@ def crawl(
     max_file_mb: float = typer.Option(
         None, "--max-file-mb", help="Size cap per attachment and document in MB (default 200: "
         "settings.max_attachment_bytes); larger ones fail with too_large."),
-    db: str = typer.Option(None, "--db", help="postgresql:// URL (default $POLICYLENS_DB): share "
-                           "the crawl frontier and per-host politeness with every crawl "
-                           "process on that database."),
 ) -> None:
     """Crawl government portals; new and changed documents go into the corpus.
 
@@ -83,7 +80,7 @@ def crawl(
         with stop_on_signals() as stop:
             report = _run_with_progress(lambda progress: crawl_into_corpus(
                 config.data_dir, progress=progress, stop=stop, ocr=ocr.value,
-                max_bytes=max_bytes, db=db, **options))
+                max_bytes=max_bytes, **options))
     finally:
         if handler is not None:
             logging.getLogger().removeHandler(handler)
