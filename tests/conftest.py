@@ -11,6 +11,9 @@ from pathlib import Path
 
 import pytest
 
+# The throwaway PostgreSQL server fixtures (pg_server, pg_url).
+pytest_plugins = ["pgserver"]
+
 REPO = Path(__file__).resolve().parents[1]
 SHARED = Path(os.environ.get("POLICYLENS_SHARED", REPO.parent / "shared"))
 
