@@ -356,7 +356,7 @@ class LshNearDuplicates:
         marks = ",".join("?" * len(keys))
         rows = self.conn.execute(
             f"SELECT doc_id, COUNT(*) AS shared FROM near_bands WHERE key IN ({marks}) "
-            "GROUP BY doc_id HAVING shared >= ? ORDER BY shared DESC, doc_id LIMIT ?",
+            "GROUP BY doc_id HAVING COUNT(*) >= ? ORDER BY shared DESC, doc_id LIMIT ?",
             [*keys, self.min_shared, self.max_candidates],
         )
         return [doc_id for doc_id, _ in rows]

@@ -299,7 +299,8 @@ def ingest_paths(
     # One transaction per batch of documents; committed while waiting for a slow extraction,
     # so a crawl writing to the same corpus is never kept waiting long.
     # Workers also write the bytes to the raw store, so the writer's share is the database.
-    raw_root = str(corpus.path.parent)
+    # (On PostgreSQL the bytes go to the database, so the workers write no files.)
+    raw_root = str(corpus.path.parent) if corpus.url is None else None
     tasks = [{"path": key, "raw_root": raw_root} for _, key in todo]
     pages = (lambda task, done, total: page_progress(task["path"], done, total)) if page_progress else None
     read = (lambda task, done, total: read_progress(task["path"], done, total)) if read_progress else None

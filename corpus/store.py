@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from policylens.corpus import queries
+from policylens.corpus.backend import is_postgres_url, mask_url, open_postgres, resolve_db_url, sqlite_path
 from policylens.corpus.dedupe import (
     BANDS_SCHEMA,
     DEFAULT_THRESHOLD,
@@ -77,7 +78,9 @@ class Corpus:
     """The SQLite corpus store; use as a context manager.
 
     Args:
-        path: the database file (its folder also holds ``raw/``); created when missing.
+        path: the database file (its folder also holds ``raw/``); created when missing. Or a
+            ``postgresql://`` URL: the same corpus on PostgreSQL (raw bytes in the database;
+            ``path`` is then the URL without its password). See ``policylens.corpus.backend``.
         near_threshold: character n-gram cosine similarity for near-duplicate linking
             (default 0.9); candidates come from the MinHash band table (``near_bands``).
         regions: registry used for metadata inference and region filters (default: all).
@@ -93,8 +96,9 @@ class Corpus:
         near_threshold: float = DEFAULT_THRESHOLD,
         regions: RegionSet | None = None,
     ):
-        self.path = Path(path)
-        self.raw_dir = self.path.parent / "raw"
+        self.url = str(path) if is_postgres_url(path) else None
+        self.path = Path(path) if self.url is None else mask_url(self.url)
+        self.raw_dir = self.path.parent / "raw" if self.url is None else None
         if not 0.0 < near_threshold <= 1.0:
             raise UsageError(
                 f"near-duplicate threshold must be in (0, 1], got {near_threshold}",
@@ -102,13 +106,17 @@ class Corpus:
             )
         self.near_threshold = near_threshold
         self.regions = regions or load_regions("all")
+        self.conn = None
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            self.conn = sqlite3.connect(self.path, isolation_level=None, timeout=30)
-            self.conn.row_factory = sqlite3.Row
-            configure(self.conn)
-            self.schema_version = migrate(self.conn, where=str(self.path))
-            self._ensure_near_bands()
+            if self.url is not None:
+                self.conn, self.schema_version = open_postgres(self.url)
+            else:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+                self.conn = sqlite3.connect(self.path, isolation_level=None, timeout=30)
+                self.conn.row_factory = sqlite3.Row
+                configure(self.conn)
+                self.schema_version = migrate(self.conn, where=str(self.path))
+                self._ensure_near_bands()
             self._near = LshNearDuplicates(self.conn, near_threshold)
             self._batch: _Batch | None = None
         except sqlite3.DatabaseError as exc:
@@ -121,9 +129,19 @@ class Corpus:
             raise CorpusError(f"cannot create the data directory: {exc}", where=str(self.path)) from exc
 
     @classmethod
-    def open(cls, data_dir: str | os.PathLike[str] | None = None, **kwargs) -> Corpus:
-        """Open ``<data_dir>/corpus.sqlite`` (``--data-dir``, ``$POLICYLENS_DATA``, ``./policylens-data``)."""
-        return cls(resolve_data_dir(data_dir) / CORPUS_FILENAME, **kwargs)
+    def open(cls, data_dir: str | os.PathLike[str] | None = None, *, db: str | None = None,
+             **kwargs) -> Corpus:
+        """Open ``<data_dir>/corpus.sqlite`` (``--data-dir``, ``$POLICYLENS_DATA``,
+        ``./policylens-data``), or the database ``db`` / ``$POLICYLENS_DB`` names
+        (``postgresql://...`` or ``sqlite:PATH``).
+
+        Raises:
+            DatabaseConfigError: a bad or unreachable database URL, or a newer schema.
+        """
+        url = resolve_db_url(db)
+        if url is None:
+            return cls(resolve_data_dir(data_dir) / CORPUS_FILENAME, **kwargs)
+        return cls(url if is_postgres_url(url) else sqlite_path(url), **kwargs)
 
     def close(self) -> None:
         """Close the connection (idempotent)."""
@@ -295,7 +313,7 @@ class Corpus:
         match = (
             self._near.best_match(text, keys, self._canonical_texts(previous)) if text else None
         )
-        raw_path = write_raw(self.path.parent, raw, raw_sha)
+        raw_path = self._write_raw(raw, raw_sha)
         values = _row_values(raw, raw_sha, text, text_sha, metadata, extraction, meta, raw_path,
                              previous, match)
         doc_id, dup = self._insert(values, [] if match else keys)
@@ -311,6 +329,15 @@ class Corpus:
         else:
             status, message = "added", ""
         return AddResult(status, doc_id, match.doc_id if match else None, flags, message)
+
+    def _write_raw(self, raw: bytes, raw_sha: str) -> str:
+        """Store the bytes (the raw/ folder, or on PostgreSQL the ``raw_blobs`` table) before
+        the row that refers to them; returns the row's ``raw_path``."""
+        if self.url is None:
+            return write_raw(self.path.parent, raw, raw_sha)
+        from policylens.corpus.pgstore import write_blob
+
+        return write_blob(self.conn, raw, raw_sha, where=self.path)
 
     def _insert(self, values: dict[str, Any], keys: list[int]) -> tuple[int | None, int | None]:
         """Insert inside one transaction; returns (new id, None) or (None, id it duplicates).
@@ -499,6 +526,10 @@ class Corpus:
     def raw_bytes(self, doc_id: int) -> bytes:
         """The original bytes of a document."""
         record = self.get(doc_id)
+        if self.url is not None:
+            from policylens.corpus.pgstore import read_blob
+
+            return read_blob(self.conn, record.raw_sha256, where=f"{self.path} document {doc_id}")
         return (self.path.parent / record.raw_path).read_bytes()
 
     def search(
@@ -515,6 +546,11 @@ class Corpus:
         Raises:
             UsageError: empty query, limit < 1 or offset < 0.
         """
+        if self.url is not None:
+            from policylens.corpus.pgsearch import search
+
+            return search(self.conn, query, limit, include_duplicates=include_duplicates,
+                          offset=offset)
         return queries.search(
             self.conn, query, limit, include_duplicates=include_duplicates, offset=offset
         )

@@ -13,6 +13,7 @@ __all__ = [
     "LexiconError",
     "ExtractionError",
     "CorpusError",
+    "DatabaseConfigError",
     "CrawlError",
     "CrawlLockedError",
     "StorageError",
@@ -76,6 +77,13 @@ class StorageError(CorpusError):
     """
 
     exit_code = 5
+
+
+class DatabaseConfigError(CorpusError):
+    """The corpus database cannot be used as configured (bad or unreachable ``--db`` URL, a
+    schema newer than the code, a non-UTF-8 PostgreSQL database); nothing was written."""
+
+    exit_code = 2
 
 
 class CrawlError(PolicylensError):
