@@ -30,7 +30,13 @@ from pathlib import Path
 from typing import Any
 
 from policylens.corpus import queries
-from policylens.corpus.backend import is_postgres_url, mask_url, open_postgres, resolve_db_url, sqlite_path
+from policylens.corpus.backend import (
+    is_postgres_url,
+    mask_url,
+    open_postgres,
+    resolve_db_url,
+    sqlite_path,
+)
 from policylens.corpus.dedupe import (
     BANDS_SCHEMA,
     DEFAULT_THRESHOLD,
