@@ -16,7 +16,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
-from policylens.errors import CorpusError, StorageError
+from policylens.corpus.backend import is_postgres_url, mask_url, resolve_db_url, sqlite_path
+from policylens.errors import CorpusError, StorageError, UsageError
 from policylens.settings import resolve_data_dir
 
 __all__ = ["CheckReport", "check_corpus", "require_writable", "backup_corpus"]
@@ -39,8 +40,24 @@ class CheckReport:
         return not self.problems
 
 
-def _db_path(data_dir) -> Path:
-    return Path(resolve_data_dir(data_dir)) / DB_NAME
+def _db_path(data_dir, action: str | None = None) -> Path | None:
+    """The SQLite file (``--db sqlite:PATH`` or the data directory's); None for PostgreSQL.
+
+    Raises:
+        UsageError: ``action`` (a check or a backup) was asked of a PostgreSQL corpus.
+    """
+    url = resolve_db_url()
+    if url is None:
+        return Path(resolve_data_dir(data_dir)) / DB_NAME
+    if not is_postgres_url(url):
+        return sqlite_path(url)
+    if action is None:
+        return None
+    raise UsageError(
+        f"corpus {action} works on a SQLite corpus; this one is on PostgreSQL",
+        where=mask_url(url),
+        hint="use PostgreSQL's own tools: pg_dump for a backup, the amcheck extension for a check",
+    )
 
 
 def _connect(path: Path) -> sqlite3.Connection:
@@ -84,7 +101,7 @@ def check_corpus(data_dir=None) -> CheckReport:
     Raises:
         CorpusError: there is no corpus database in ``data_dir``.
     """
-    path = _db_path(data_dir)
+    path = _db_path(data_dir, "check")
     if not path.is_file():
         raise CorpusError("no corpus database here", where=str(path),
                           hint="check --data-dir or $POLICYLENS_DATA")
@@ -137,6 +154,8 @@ def require_writable(data_dir=None) -> None:
         StorageError: the database fails the check (exit code 5), with what to do.
     """
     path = _db_path(data_dir)
+    if path is None:  # PostgreSQL checks its own pages
+        return
     if not path.is_file() or path.stat().st_size == 0:
         return
     try:
@@ -173,7 +192,7 @@ def backup_corpus(dest_dir, data_dir=None, *, with_raw: bool = True) -> Path:
         CorpusError: no database to back up, or the destination already holds one.
         StorageError: the copy cannot be written (disk full, read-only).
     """
-    source = _db_path(data_dir)
+    source = _db_path(data_dir, "backup")
     if not source.is_file():
         raise CorpusError("no corpus database to back up", where=str(source),
                           hint="check --data-dir or $POLICYLENS_DATA")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib
 import logging
+import os
 import sys
 
 import typer
@@ -69,8 +70,18 @@ def _root(
     verbose: bool = typer.Option(False, "--verbose", "-v", help="Log progress details to stderr."),
     version: bool = typer.Option(False, "--version", callback=_print_version, is_eager=True,
                                  help="Show the version and exit."),
+    db: str = typer.Option(None, "--db", metavar="URL",
+                           help="The corpus database for every command: postgresql://user@host:"
+                                "5432/dbname (a shared corpus) or sqlite:PATH (default "
+                                "$POLICYLENS_DB, else corpus.sqlite in the data directory)."),
 ) -> None:
     """Text mining for Chinese government policy documents."""
+    if db:
+        from policylens.corpus.backend import DB_ENV, resolve_db_url
+
+        # The commands open the corpus through Corpus.open, which reads $POLICYLENS_DB; so do
+        # the processes they start.
+        os.environ[DB_ENV] = resolve_db_url(db)
     logging.basicConfig(
         level=logging.INFO if verbose else logging.WARNING,
         format="%(levelname)s %(name)s: %(message)s",

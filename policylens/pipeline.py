@@ -91,9 +91,12 @@ def require_corpus(data_dir=None) -> Path:
     Raises:
         UsageError: no ``corpus.sqlite`` there (a mistyped ``--data-dir``), naming the folder.
     """
+    from policylens.corpus.backend import resolve_db_url
     from policylens.corpus.store import CORPUS_FILENAME
 
     folder = Path(resolve_data_dir(data_dir))
+    if resolve_db_url() is not None:  # --db / $POLICYLENS_DB names the database instead
+        return folder
     if not (folder / CORPUS_FILENAME).is_file():
         state = "does not exist" if not folder.exists() else f"holds no {CORPUS_FILENAME}"
         raise UsageError(

@@ -1,0 +1,79 @@
+"""``policylens --db postgresql://...``: the commands on a PostgreSQL corpus, and bad URLs."""
+
+from __future__ import annotations
+
+import json
+import socket
+
+import pytest
+from typer.testing import CliRunner
+
+from policylens.cli import app
+
+REPORT = "2026年乌鲁木齐市政府工作报告。" + "稳定就业，促进消费。" * 30 + "加快发展数字经济，推进人工智能。"
+BULLETIN = "巴州2025年国民经济和社会发展统计公报。" + "全年地区生产总值增长6.1%。" * 30
+
+
+@pytest.fixture(autouse=True)
+def _restore_db_env(monkeypatch):
+    # --db sets $POLICYLENS_DB in this process (CliRunner runs in-process): restore it after.
+    monkeypatch.setenv("POLICYLENS_DB", "")
+
+
+def _closed_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def test_ingest_list_search_and_stats_on_postgresql(pg_url, tmp_path):
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    (folder / "report.txt").write_text(REPORT, encoding="utf-8")
+    (folder / "bulletin.txt").write_text(BULLETIN, encoding="utf-8")
+    data = tmp_path / "data"
+    run = CliRunner().invoke
+    result = run(app, ["--db", pg_url, "ingest", str(folder), "--data-dir", str(data)])
+    assert result.exit_code == 0, result.output
+    result = run(app, ["--db", pg_url, "corpus", "ls", "--format", "json", "--data-dir", str(data)])
+    assert result.exit_code == 0, result.output
+    rows = json.loads(result.output)
+    assert [(r["id"], r["doc_type"], r["year"]) for r in rows] == [
+        (1, "statistical_bulletin", 2025), (2, "work_report", 2026)]
+    result = run(app, ["--db", pg_url, "corpus", "search", "人工智能", "--data-dir", str(data)])
+    assert result.exit_code == 0, result.output
+    assert "[人工智能]" in result.output.replace("\n", "").replace("│", "").replace(" ", "")
+    result = run(app, ["--db", pg_url, "corpus", "stats", "--format", "json"])
+    stats = json.loads(result.output)
+    assert (stats["path"], stats["documents"], stats["by_year"]) == (pg_url, 2, {"2025": 1, "2026": 1})
+    # nothing went to the local data directory: rows and bytes are in the database
+    assert not data.exists() or sorted(p.name for p in data.iterdir()) == []
+
+
+def test_unreachable_database_exits_2_with_one_line(tmp_path):
+    url = f"postgresql://analyst:secret@127.0.0.1:{_closed_port()}/corpus"
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    (folder / "report.txt").write_text(REPORT, encoding="utf-8")
+    for command in (["corpus", "ls"], ["ingest", str(folder), "--data-dir", str(tmp_path / "data")]):
+        result = CliRunner().invoke(app, ["--db", url, *command])
+        assert result.exit_code == 2, result.output
+        lines = result.output.strip().splitlines()
+        assert len(lines) == 1 and lines[0].startswith("error: postgresql://analyst:***@127.0.0.1:")
+        assert "cannot connect to the corpus database" in lines[0] and "secret" not in lines[0]
+    assert not (tmp_path / "data").exists()
+
+
+def test_unknown_scheme_exits_2():
+    result = CliRunner().invoke(app, ["--db", "mysql://h/db", "corpus", "ls"])
+    assert result.exit_code == 2
+    assert result.output.strip() == ("error: --db: unknown database URL 'mysql://h/db' "
+                                     "(use postgresql://user@host:5432/dbname or sqlite:PATH/corpus.sqlite)")
+
+
+def test_check_and_backup_say_to_use_postgresql_tools(pg_url, tmp_path):
+    for command in (["corpus", "check"], ["corpus", "backup", str(tmp_path / "copy")]):
+        result = CliRunner().invoke(app, ["--db", pg_url, *command])
+        assert result.exit_code == 2, result.output
+        assert "works on a SQLite corpus; this one is on PostgreSQL" in result.output
+        assert "pg_dump" in result.output
