@@ -1,4 +1,4 @@
-"""``policylens corpus ls|show|search|stats|export|check|backup``: the stored documents.
+"""``policylens corpus ls|show|search|stats|export|check|backup|migrate``: the stored documents.
 
 Stored titles and texts come from the web: control characters are stripped before anything
 is printed, so a title cannot move the cursor or rewrite the terminal.
@@ -178,6 +178,47 @@ def backup(
 
     path = backup_corpus(dest, data_dir, with_raw=not no_raw)
     typer.echo(f"backed up to {path}", err=True)
+
+
+@corpus_app.command("migrate")
+def migrate(
+    source: str = typer.Option(..., "--from", metavar="sqlite:PATH",
+                               help="The SQLite corpus: its corpus.sqlite or its data directory."),
+    target: str = typer.Option(..., "--to", metavar="URL",
+                               help="An empty PostgreSQL database: postgresql://user@host:5432/db."),
+    fmt: OutputFormat = typer.Option(OutputFormat.table, "--format", "-f"),
+) -> None:
+    """Copy a SQLite corpus into PostgreSQL with its raw bytes, then check row counts and hashes.
+
+    Interrupted, it continues where it stopped when run again (a chunk of documents is copied
+    whole or not at all). Exit code 2 for a bad URL, a target holding another corpus or a
+    newer schema; nothing is written then.
+    """
+    from policylens.commands._output import print_json
+    from policylens.corpus.pgmigrate import migrate_corpus
+
+    report = _migrate_with_progress(lambda progress: migrate_corpus(source, target, progress=progress))
+    if fmt == OutputFormat.json:
+        print_json({"source": report.source, "target": report.target, "counts": report.counts,
+                    "digests": report.digests, "copied": report.copied, "resumed": report.resumed})
+        return
+    rows = [{"table": t, "rows": n, "sha256": report.digests.get(t, "")} for t, n in report.counts.items()]
+    _emit(rows, fmt, ("table", "rows", "sha256"))
+    how = f"resumed, {report.copied} copied now" if report.resumed else f"{report.copied} copied"
+    typer.echo(f"migrated {report.counts['documents']} documents ({how}) to {report.target}; "
+               "counts and hashes agree", err=True)
+
+
+def _migrate_with_progress(run):
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from policylens.commands._output import err_console
+
+    console = err_console()
+    with Progress(TextColumn("migrate"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                  console=console, transient=True, disable=not console.is_terminal) as bar:
+        task = bar.add_task("", total=None)
+        return run(lambda done, total: bar.update(task, completed=done, total=total))
 
 
 def _emit(rows, fmt: OutputFormat, columns) -> None:

@@ -1,0 +1,274 @@
+"""Copy a SQLite corpus into PostgreSQL, losslessly (``policylens corpus migrate``).
+
+Every row of ``documents`` (all columns, ids kept), ``documents_sources`` and ``near_bands``
+is copied, and the raw bytes of ``raw/`` go into ``raw_blobs``. Then both sides are read again
+in the same order and compared by row counts and SHA-256 digests of the rows; the raw bytes
+are checked against their SHA-256 as they are read.
+
+Resumable: documents are copied in id order, a chunk per transaction (its rows, sources, band
+keys and bytes together), and a ``policylens_migration`` row names the source being copied.
+An interrupted migration run again continues after the last whole chunk. A target that holds
+any other corpus is refused before anything is written, and so is a source whose raw files
+are missing (checked first).
+
+The source is only read (opened read-only); it must be at the current schema version (any
+policylens command that opens it upgrades it).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sqlite3
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from policylens.corpus.backend import is_postgres_url, mask_url, open_postgres, sqlite_path
+from policylens.corpus.schema import SCHEMA_VERSION
+from policylens.errors import CorpusError, DatabaseConfigError, UsageError
+from policylens.timeutil import utc_now
+
+__all__ = ["MigrateReport", "migrate_corpus"]
+
+CHUNK = 500
+# The tables copied besides documents, with the order their digest reads them in.
+_SIDE_TABLES = {
+    "documents_sources": ("doc_id, source, seen_at", "doc_id, source"),
+    "near_bands": ("key, doc_id", "doc_id, key"),
+}
+_MIGRATION_TABLE = """
+CREATE TABLE IF NOT EXISTS policylens_migration (
+    source      TEXT NOT NULL,
+    started_at  TEXT NOT NULL,
+    finished_at TEXT
+)
+"""
+
+
+@dataclass(frozen=True)
+class MigrateReport:
+    """What ``migrate_corpus`` copied and checked.
+
+    Attributes:
+        source: the SQLite file.
+        target: the PostgreSQL URL without its password.
+        counts: rows per table (``raw_blobs``: distinct raw bytes), equal on both sides.
+        digests: SHA-256 per table over every row in a fixed order, equal on both sides.
+        copied: documents copied by this run (fewer than ``counts["documents"]`` on a resume).
+        resumed: this run continued an interrupted migration.
+    """
+
+    source: str
+    target: str
+    counts: dict[str, int]
+    digests: dict[str, str]
+    copied: int
+    resumed: bool
+
+
+def migrate_corpus(source: str, target: str, *, chunk: int = CHUNK,
+                   progress: Callable[[int, int], None] | None = None) -> MigrateReport:
+    """Copy the SQLite corpus ``source`` into the PostgreSQL database ``target`` and verify it.
+
+    Args:
+        source: ``sqlite:PATH`` or a path: the ``corpus.sqlite`` file, or the data directory
+            holding it (its ``raw/`` folder holds the bytes).
+        target: ``postgresql://...``; an empty database, or one an interrupted migration of
+            the same source left.
+        chunk: documents per transaction.
+        progress: called with (documents copied, documents in the source) after each chunk.
+
+    Returns:
+        A :class:`MigrateReport` with the counts and digests both sides agree on.
+
+    Raises:
+        UsageError: ``target`` is not a PostgreSQL URL.
+        DatabaseConfigError: the source is missing, not a corpus, or at another schema
+            version; the target is unreachable or holds another corpus.
+        CorpusError: a raw file is missing or does not match its SHA-256 (before anything is
+            written), or the copies differ after the copy.
+    """
+    if not is_postgres_url(target):
+        raise UsageError(f"--to must be a postgresql:// URL, got {mask_url(target)!r}",
+                         hint="e.g. --to postgresql://user@host:5432/policylens")
+    path = _source_path(source)
+    src = _open_source(path)
+    try:
+        _check_raw_files(src, path.parent)
+        conn, _version = open_postgres(target)
+        where = mask_url(target)
+        try:
+            resumed, start = _claim_target(conn, str(path), where)
+            total = src.execute("SELECT COUNT(*) FROM documents").fetchone()[0]
+            copied = _copy(src, path.parent, conn, start, chunk, total, progress)
+            counts, digests = _verify(src, conn, where)
+            conn.execute("UPDATE policylens_migration SET finished_at = ? WHERE source = ?",
+                         (utc_now(), str(path)))
+        finally:
+            conn.close()
+    finally:
+        src.close()
+    return MigrateReport(str(path), where, counts, digests, copied, resumed)
+
+
+def _source_path(source: str) -> Path:
+    path = sqlite_path(source) if source.lower().startswith("sqlite:") else Path(source)
+    if path.is_dir():
+        path = path / "corpus.sqlite"
+    if not path.is_file():
+        raise DatabaseConfigError("no SQLite corpus here", where=str(path),
+                                  hint="give --from sqlite:DATA_DIR/corpus.sqlite")
+    return path
+
+
+def _open_source(path: Path) -> sqlite3.Connection:
+    try:
+        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=30)
+        version = conn.execute("PRAGMA user_version").fetchone()[0]
+        conn.execute("SELECT id FROM documents LIMIT 1")
+    except sqlite3.Error as exc:
+        raise DatabaseConfigError(f"cannot read the source corpus: {exc}", where=str(path),
+                                  hint="check it is a policylens corpus.sqlite") from exc
+    if version != SCHEMA_VERSION:
+        conn.close()
+        raise DatabaseConfigError(
+            f"the source's schema version is {version}, this policylens writes {SCHEMA_VERSION}",
+            where=str(path),
+            hint="open it once with this policylens (policylens corpus stats --db sqlite:PATH) "
+                 "to upgrade it" if version < SCHEMA_VERSION else "upgrade policylens",
+        )
+    return conn
+
+
+def _check_raw_files(src: sqlite3.Connection, root: Path) -> None:
+    """Every row's raw file is there (sizes match): checked before anything is written."""
+    for doc_id, raw_path, size in src.execute("SELECT id, raw_path, raw_size FROM documents ORDER BY id"):
+        file = root / raw_path
+        if not file.is_file() or file.stat().st_size != size:
+            raise CorpusError(
+                f"the raw bytes of document {doc_id} are missing or truncated; nothing was copied",
+                where=str(file), hint="run policylens corpus check, restore raw/ from a backup",
+            )
+
+
+def _claim_target(conn, source: str, where: str) -> tuple[bool, int]:
+    """(resumed, first id to copy): the target is empty, or our interrupted migration."""
+    conn.execute(_MIGRATION_TABLE)
+    mine = conn.execute("SELECT finished_at FROM policylens_migration WHERE source = ?",
+                        (source,)).fetchone()
+    others = conn.execute("SELECT source FROM policylens_migration WHERE source != ?",
+                          (source,)).fetchone()
+    documents = conn.execute("SELECT COUNT(*) FROM documents").fetchone()[0]
+    if others is not None or (mine is None and documents):
+        raise DatabaseConfigError(
+            "the target database already holds a corpus" + (f" (copied from {others[0]})" if others else ""),
+            where=where, hint="migrate into a new, empty database (createdb NAME)")
+    if mine is None:
+        conn.execute("INSERT INTO policylens_migration (source, started_at) VALUES (?, ?)",
+                     (source, utc_now()))
+        return False, 0
+    last = conn.execute("SELECT COALESCE(MAX(id), 0) FROM documents").fetchone()[0]
+    return True, last + 1
+
+
+def _columns(src: sqlite3.Connection) -> list[str]:
+    return [row[1] for row in src.execute("PRAGMA table_info(documents)")]
+
+
+def _copy(src, root: Path, conn, start: int, chunk: int, total: int, progress) -> int:
+    """Copy documents with id >= start, a chunk per transaction; returns how many."""
+    columns = _columns(src)
+    listed = ", ".join(columns)
+    raw = conn.raw
+    done = src.execute("SELECT COUNT(*) FROM documents WHERE id < ?", (start,)).fetchone()[0]
+    copied = 0
+    if progress:
+        progress(done, total)
+    last = start - 1
+    while True:
+        rows = src.execute(f"SELECT {listed} FROM documents WHERE id > ? ORDER BY id LIMIT ?",
+                           (last, chunk)).fetchall()
+        if not rows:
+            break
+        ids = [row[0] for row in rows]
+        first, last = ids[0], ids[-1]
+        with raw.transaction(), raw.cursor() as cur:
+            with cur.copy(f"COPY documents ({listed}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+            for table, (cols, _order) in _SIDE_TABLES.items():
+                side = src.execute(f"SELECT {cols} FROM {table} WHERE doc_id BETWEEN ? AND ?",
+                                   (first, last))
+                with cur.copy(f"COPY {table} ({cols}) FROM STDIN") as copy:
+                    for row in side:
+                        copy.write_row(row)
+            _copy_blobs(cur, root, rows, columns)
+        copied += len(rows)
+        if progress:
+            progress(done + copied, total)
+    # New documents written on PostgreSQL get ids after the copied ones.
+    conn.execute("SELECT setval(pg_get_serial_sequence('documents', 'id'), "
+                 "(SELECT COALESCE(MAX(id), 0) + 1 FROM documents), false)")
+    return copied
+
+
+def _copy_blobs(cur, root: Path, rows, columns: list[str]) -> None:
+    sha_at, path_at = columns.index("raw_sha256"), columns.index("raw_path")
+    wanted = {row[sha_at]: row[path_at] for row in rows}
+    cur.execute("SELECT sha256 FROM raw_blobs WHERE sha256 = ANY(%s)", (list(wanted),))
+    for (have,) in cur.fetchall():
+        wanted.pop(have, None)
+    with cur.copy("COPY raw_blobs (sha256, data) FROM STDIN") as copy:
+        for sha, raw_path in wanted.items():
+            data = (root / raw_path).read_bytes()
+            if hashlib.sha256(data).hexdigest() != sha:
+                raise CorpusError(f"the raw file does not match its SHA-256 {sha}; the chunk "
+                                  "was not copied", where=str(root / raw_path),
+                                  hint="run policylens corpus check")
+            copy.write_row((sha, data))
+
+
+def _verify(src, conn, where: str) -> tuple[dict[str, int], dict[str, str]]:
+    """Row counts and digests of both sides; raises when they differ."""
+    columns = ", ".join(_columns(src))
+    queries = {"documents": f"SELECT {columns} FROM documents ORDER BY id"}
+    for table, (cols, order) in _SIDE_TABLES.items():
+        queries[table] = f"SELECT {cols} FROM {table} ORDER BY {order}"
+    counts, digests = {}, {}
+    for table, sql in queries.items():
+        mine = _digest(src.execute(sql))
+        theirs = _digest(_pg_rows(conn, sql))
+        if mine != theirs:
+            raise CorpusError(
+                f"{table} differs after the copy: {mine[0]} rows here, {theirs[0]} there",
+                where=where,
+                hint="was the source written to meanwhile? stop crawls and ingests, then "
+                     "migrate into a new, empty database",
+            )
+        counts[table], digests[table] = mine
+    # The bytes were hashed as they were copied; here each stored blob must be referenced.
+    blobs = conn.execute("SELECT COUNT(*) FROM raw_blobs").fetchone()[0]
+    expected = src.execute("SELECT COUNT(DISTINCT raw_sha256) FROM documents").fetchone()[0]
+    if blobs != expected:
+        raise CorpusError(f"raw_blobs holds {blobs} files, the source {expected}", where=where,
+                          hint="migrate into a new, empty database")
+    counts["raw_blobs"] = blobs
+    return counts, digests
+
+
+def _pg_rows(conn, sql: str) -> Iterator[tuple]:
+    # A server-side cursor: the texts of a large corpus are streamed, not loaded at once.
+    with conn.raw.transaction(), conn.raw.cursor(name="policylens_verify") as cur:
+        cur.itersize = 500
+        cur.execute(sql)
+        yield from cur
+
+
+def _digest(rows) -> tuple[int, str]:
+    digest, count = hashlib.sha256(), 0
+    for row in rows:
+        digest.update(json.dumps(list(row), ensure_ascii=False).encode("utf-8"))
+        digest.update(b"\n")
+        count += 1
+    return count, digest.hexdigest()
