@@ -5,10 +5,12 @@ Functions over an open connection (``Corpus`` delegates to them); nothing here w
 
 from __future__ import annotations
 
+import re
 import sqlite3
 from collections.abc import Iterator
 from typing import Any
 
+from policylens.corpus import fulltext
 from policylens.corpus.records import LIST_COLUMNS, DocumentRecord, SearchHit, record_from_row
 from policylens.corpus.regions import RegionSet
 from policylens.errors import CorpusError, UsageError
@@ -118,17 +120,17 @@ def get_document(conn: sqlite3.Connection, doc_id: int) -> DocumentRecord:
 
 def search(conn: sqlite3.Connection, query: str, limit: int = 20, *,
            include_duplicates: bool = False, offset: int = 0) -> list[SearchHit]:
-    """Full-text search (FTS5 trigram); terms shorter than 3 characters use a LIKE scan.
+    """Full-text search: every term as a substring, of any length (corpus/fulltext.py).
 
     Args:
         conn: an open corpus connection.
         query: one or more space-separated terms; all must occur.
-        limit: most hits returned, best first.
+        limit: most hits returned, best first (BM25).
         include_duplicates: also search near duplicates.
         offset: best hits skipped first (the next page).
 
     Raises:
-        UsageError: empty query, limit < 1 or offset < 0.
+        UsageError: empty query, a term without letters or digits, limit < 1 or offset < 0.
     """
     terms = [t for t in (query or "").split() if t]
     if not terms:
@@ -136,29 +138,15 @@ def search(conn: sqlite3.Connection, query: str, limit: int = 20, *,
     if limit < 1 or offset < 0:
         raise UsageError(f"limit must be at least 1 and offset at least 0, got {limit}, {offset}")
     extra = "" if include_duplicates else " AND d.duplicate_of IS NULL"
-    if all(len(t) >= 3 for t in terms):
-        match = " AND ".join('"' + t.replace('"', '""') + '"' for t in terms)
-        sql = (
-            "SELECT d.id, d.title, d.region, d.year, d.doc_type, "
-            "snippet(documents_fts, 1, '[', ']', '…', 24) AS snip, bm25(documents_fts) AS score "
-            "FROM documents_fts JOIN documents d ON d.id = documents_fts.rowid "
-            f"WHERE documents_fts MATCH ? AND d.is_latest = 1{extra} ORDER BY score LIMIT ? OFFSET ?"
-        )
-        rows = conn.execute(sql, (match, limit, offset)).fetchall()
-        return [SearchHit(r[0], r[1], r[2], r[3], r[4], r[5], -float(r[6])) for r in rows]
-    # Short terms (数据, 5G): trigram cannot index them, so scan with LIKE and count hits.
-    like = " AND ".join("d.text LIKE ? ESCAPE '\\'" for _ in terms)
-    args = [f"%{_escape_like(t)}%" for t in terms]
     sql = (
-        "SELECT d.id, d.title, d.region, d.year, d.doc_type, d.text FROM documents d "
-        f"WHERE d.is_latest = 1{extra} AND {like}"
+        "SELECT d.id, d.title, d.region, d.year, d.doc_type, d.text, bm25(documents_fts) AS score "
+        "FROM documents_fts JOIN documents d ON d.id = documents_fts.rowid "
+        f"WHERE documents_fts MATCH ? AND d.is_latest = 1{extra} ORDER BY score LIMIT ? OFFSET ?"
     )
-    hits = []
-    for r in conn.execute(sql, args):
-        count = sum(r[5].count(t) for t in terms)
-        hits.append(SearchHit(r[0], r[1], r[2], r[3], r[4], _snippet(r[5], terms[0]), float(count)))
-    hits.sort(key=lambda h: (-h.score, h.doc_id))
-    return hits[offset : offset + limit]
+    rows = conn.execute(sql, (fulltext.match_expression(terms), limit, offset)).fetchall()
+    # The index is contentless, so the snippet is cut here, from the few texts returned.
+    return [SearchHit(r[0], r[1], r[2], r[3], r[4], _snippet(r[5] or "", terms[0]), -float(r[6]))
+            for r in rows]
 
 
 def stats(conn: sqlite3.Connection) -> dict[str, Any]:
@@ -187,14 +175,14 @@ def stats(conn: sqlite3.Connection) -> dict[str, Any]:
     }
 
 
-def _escape_like(term: str) -> str:
-    return term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-
-
 def _snippet(text: str, term: str, width: int = 30) -> str:
-    at = text.find(term)
-    if at < 0:
+    # Found the way the index matches: case folded, punctuation and line breaks between the
+    # term's characters skipped.
+    pattern = r"[\W_]*".join(re.escape(ch) for ch in term if ch.isalnum())
+    found = re.search(pattern, text, re.IGNORECASE) if pattern else None
+    if found is None:
         return text[: width * 2].replace("\n", " ")
-    start, end = max(0, at - width), at + len(term) + width
-    piece = text[start:at] + "[" + term + "]" + text[at + len(term):end]
+    at, stop = found.span()
+    start, end = max(0, at - width), stop + width
+    piece = text[start:at] + "[" + text[at:stop] + "]" + text[stop:end]
     return ("…" if start else "") + piece.replace("\n", " ") + ("…" if end < len(text) else "")

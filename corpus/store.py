@@ -541,7 +541,7 @@ class Corpus:
     def search(
         self, query: str, limit: int = 20, *, include_duplicates: bool = False, offset: int = 0
     ) -> list[SearchHit]:
-        """Full-text search (FTS5 trigram); terms shorter than 3 characters use a LIKE scan.
+        """Full-text search: every term as a substring, of any length (corpus/fulltext.py).
 
         Args:
             query: one or more space-separated terms; all must occur.

@@ -163,7 +163,7 @@ def test_migration_to_v2_keeps_rows_fills_final_url_and_converts_times(tmp_path)
     _v1_database(path)
     for _ in range(2):  # opening again migrates nothing twice
         with Corpus(path) as corpus:
-            assert corpus.schema_version == SCHEMA_VERSION == 2
+            assert corpus.schema_version == SCHEMA_VERSION == 3
             rows = corpus.conn.execute(
                 "SELECT id, source, final_url, fetched_at, ingested_at, kind, parent_id, text "
                 "FROM documents ORDER BY id").fetchall()
@@ -173,8 +173,9 @@ def test_migration_to_v2_keeps_rows_fills_final_url_and_converts_times(tmp_path)
                 (2, "/srv/docs/b.pdf", "/srv/docs/b.pdf", None, "2026-11-29T14:01:00+00:00", None, None,
                  "大数据"),
             ]
-            assert corpus.conn.execute("PRAGMA user_version").fetchone()[0] == 2
+            assert corpus.conn.execute("PRAGMA user_version").fetchone()[0] == 3
             assert [h.doc_id for h in corpus.search("数字经济")] == [1]
+            assert [h.doc_id for h in corpus.search("数据")] == [2]  # the rebuilt index
 
 
 def _crawl_site() -> FakeSite:
@@ -328,7 +329,7 @@ def test_two_openers_migrate_an_old_corpus_once(tmp_path):
         thread.start()
     for thread in threads:
         thread.join()
-    assert (errors, versions) == ([], [2, 2])
+    assert (errors, versions) == ([], [3, 3])
     conn = sqlite3.connect(path)
     columns = [r[1] for r in conn.execute("PRAGMA table_info(documents)")]
     assert columns.count("final_url") == 1 and columns[-6:] == [
