@@ -24,6 +24,8 @@ from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
+import numpy as np
+
 from policylens.corpus.extract.model import Fingerprint
 from policylens.corpus.minhash import DEFAULT_LSH, LshParams, band_keys, signature
 
@@ -281,7 +283,7 @@ def ngram_cosine(a: str, b: str, *, max_chars: int = 12000, sizes=(2, 3)) -> flo
     Args:
         a, b: the texts.
         max_chars: normalised characters compared from the start of each.
-        sizes: n-gram lengths.
+        sizes: n-gram lengths (at most 3).
 
     Returns:
         A similarity in [0, 1]; 0.0 when either text has no n-gram.
@@ -289,18 +291,46 @@ def ngram_cosine(a: str, b: str, *, max_chars: int = 12000, sizes=(2, 3)) -> flo
     return _profile_cosine(_profile(a, max_chars, sizes), _profile(b, max_chars, sizes))
 
 
-def _profile(text: str, max_chars: int, sizes=(2, 3)) -> tuple[Counter, float]:
-    """A text's n-gram counts and their norm (made once per text when it meets several)."""
-    grams = _ngrams(_head(text, max_chars), sizes)
-    return grams, math.sqrt(sum(n * n for n in grams.values()))
+@dataclass(frozen=True)
+class _Profile:
+    """A text's n-gram counts as sorted ids (per n-gram length) and their norm."""
+
+    grams: tuple[tuple[np.ndarray, np.ndarray], ...]  # (sorted unique ids, counts) per length
+    norm: float
 
 
-def _profile_cosine(a: tuple[Counter, float], b: tuple[Counter, float]) -> float:
-    (x, nx), (y, ny) = a, b
-    if len(y) < len(x):
-        x, y = y, x
-    dot = sum(n * y[g] for g, n in x.items() if g in y)
-    return dot / (nx * ny) if nx and ny else 0.0
+def _gram_ids(codes: np.ndarray, n: int) -> np.ndarray:
+    # A code point fits in 21 bits, so an n-gram of up to 3 fits one 64-bit id, exactly.
+    count = len(codes) - n + 1
+    ids = np.zeros(max(count, 0), dtype=np.uint64)
+    for k in range(n):
+        ids = (ids << np.uint64(21)) | codes[k : k + count]
+    return ids
+
+
+def _profile(text: str, max_chars: int, sizes=(2, 3)) -> _Profile:
+    """A text's n-gram counts and their norm (made once per text when it meets several).
+
+    The same counts as ``_ngrams`` (a test checks it), counted with NumPy: 5-10 times faster,
+    and the writer makes one for every candidate it verifies.
+    """
+    if any(not 1 <= n <= 3 for n in sizes):
+        raise ValueError(f"n-gram lengths must be 1-3, got {tuple(sizes)}")
+    head = _head(text, max_chars)
+    codes = np.frombuffer(head.encode("utf-32-le"), dtype="<u4").astype(np.uint64)
+    grams = tuple(np.unique(_gram_ids(codes, n), return_counts=True) for n in sizes)
+    squares = sum(int(np.dot(counts, counts)) for _, counts in grams)
+    return _Profile(grams, math.sqrt(squares))
+
+
+def _profile_cosine(a: _Profile, b: _Profile) -> float:
+    if not (a.norm and b.norm):
+        return 0.0
+    dot = 0
+    for (ids_a, counts_a), (ids_b, counts_b) in zip(a.grams, b.grams, strict=True):
+        _, at_a, at_b = np.intersect1d(ids_a, ids_b, assume_unique=True, return_indices=True)
+        dot += int(np.dot(counts_a[at_a], counts_b[at_b]))
+    return dot / (a.norm * b.norm)
 
 
 class LshNearDuplicates:

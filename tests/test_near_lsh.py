@@ -7,6 +7,8 @@ import subprocess
 import sys
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from policylens.corpus.dedupe import LshNearDuplicates, near_keys, ngram_cosine
 from policylens.corpus.minhash import DEFAULT_LSH, LshParams, band_keys, signature
@@ -141,3 +143,28 @@ def test_candidates_share_two_keys_at_least_and_are_capped():
     assert index.candidates(keys) == [4, 5, 3]
     assert LshNearDuplicates(conn, 0.9).candidates(keys) == [4, 5, 3, 2, 6]
     assert LshNearDuplicates(conn, 0.9, min_shared=1).candidates(keys) == [4, 5, 3, 2, 6, 1]
+
+
+def _reference_cosine(a: str, b: str) -> float:
+    """The cosine the way it was first written: Counters of n-gram strings, Python ints."""
+    import math
+    from collections import Counter
+
+    from policylens.corpus.dedupe import _head
+
+    def counts(text):
+        head = _head(text, 12000)
+        return Counter(head[i : i + n] for n in (2, 3) for i in range(len(head) - n + 1))
+
+    x, y = counts(a), counts(b)
+    nx, ny = math.sqrt(sum(v * v for v in x.values())), math.sqrt(sum(v * v for v in y.values()))
+    dot = sum(v * y[g] for g, v in x.items() if g in y)
+    return dot / (nx * ny) if nx and ny else 0.0
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet="数字经济发展ab1 \n𠀀，", max_size=60),
+       st.text(alphabet="数字经济发展ab1 \n𠀀，", max_size=60))
+def test_ngram_cosine_equals_the_counter_reference_exactly(a, b):
+    assert ngram_cosine(a, b) == _reference_cosine(a, b)
+    assert ngram_cosine(POLICY, OTHER + a) == _reference_cosine(POLICY, OTHER + a)
