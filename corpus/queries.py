@@ -138,15 +138,21 @@ def search(conn: sqlite3.Connection, query: str, limit: int = 20, *,
     if limit < 1 or offset < 0:
         raise UsageError(f"limit must be at least 1 and offset at least 0, got {limit}, {offset}")
     extra = "" if include_duplicates else " AND d.duplicate_of IS NULL"
-    sql = (
-        "SELECT d.id, d.title, d.region, d.year, d.doc_type, d.text, bm25(documents_fts) AS score "
+    # Rank ids only: the sorter holds every match, so the texts are read for the page alone.
+    ranked = conn.execute(
+        "SELECT d.id, bm25(documents_fts) AS score "
         "FROM documents_fts JOIN documents d ON d.id = documents_fts.rowid "
-        f"WHERE documents_fts MATCH ? AND d.is_latest = 1{extra} ORDER BY score LIMIT ? OFFSET ?"
-    )
-    rows = conn.execute(sql, (fulltext.match_expression(terms), limit, offset)).fetchall()
-    # The index is contentless, so the snippet is cut here, from the few texts returned.
-    return [SearchHit(r[0], r[1], r[2], r[3], r[4], _snippet(r[5] or "", terms[0]), -float(r[6]))
-            for r in rows]
+        f"WHERE documents_fts MATCH ? AND d.is_latest = 1{extra} ORDER BY score LIMIT ? OFFSET ?",
+        (fulltext.match_expression(terms), limit, offset),
+    ).fetchall()
+    hits = []
+    for doc_id, score in ranked:
+        r = conn.execute("SELECT id, title, region, year, doc_type, text FROM documents WHERE id = ?",
+                         (doc_id,)).fetchone()
+        # The index is contentless, so the snippet is cut here, from the text.
+        hits.append(SearchHit(r[0], r[1], r[2], r[3], r[4], _snippet(r[5] or "", terms[0]),
+                              -float(score)))
+    return hits
 
 
 def stats(conn: sqlite3.Connection) -> dict[str, Any]:
