@@ -94,7 +94,8 @@ _TABLES = [
 
 # version -> statements. Version 2 is the SQLite schema's version 2 (with its provenance
 # columns); a new database starts there directly.
-PG_MIGRATIONS: dict[int, list[str]] = {1: [], 2: _TABLES}
+# Version 3 changed only SQLite's full-text index (corpus/fulltext.py); pg_trgm is unchanged.
+PG_MIGRATIONS: dict[int, list[str]] = {1: [], 2: _TABLES, 3: []}
 
 _VERSION_TABLE = "CREATE TABLE IF NOT EXISTS policylens_schema (version INTEGER NOT NULL)"
 

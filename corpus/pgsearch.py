@@ -5,7 +5,9 @@ all occur, case-insensitively; terms of 3 or more characters are looked up in ``
 ``text`` through the trigram GIN indexes, shorter ones (数据, 5G) in ``text`` by a scan (no
 trigram can index them). Hits are ranked by how often the terms occur in the text (SQLite
 ranks with FTS5's bm25, so the order of hits with similar counts may differ between the
-backends; the set of hits is the same), ties by id, with a ``[term]`` snippet.
+backends), ties by id, with a ``[term]`` snippet. SQLite's character index also skips
+punctuation and line breaks inside a term (数字\\n经济 matches 数字经济); here a term matches
+only as written, letter case aside.
 
 pg_trgm treats CJK characters as word characters only under a UTF-8 ``LC_CTYPE``; under ``C``
 the index holds nothing for Chinese (``migrate_pg`` refuses such a database).
@@ -13,7 +15,7 @@ the index holds nothing for Chinese (``migrate_pg`` refuses such a database).
 
 from __future__ import annotations
 
-from policylens.corpus.queries import _escape_like, _snippet
+from policylens.corpus.queries import _snippet
 from policylens.corpus.records import SearchHit
 from policylens.errors import UsageError
 
@@ -62,6 +64,10 @@ def search(conn, query: str, limit: int = 20, *, include_duplicates: bool = Fals
     rows = conn.execute(sql, [*count_args, *args, limit, offset]).fetchall()
     return [SearchHit(r[0], r[1], r[2], r[3], r[4], _snippet_ci(r[5], terms[0]), float(r[6]))
             for r in rows]
+
+
+def _escape_like(term: str) -> str:
+    return term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 def _snippet_ci(text: str, term: str) -> str:

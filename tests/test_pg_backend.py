@@ -120,7 +120,8 @@ def test_search_long_and_short_terms(corpus):
     assert [h.doc_id for h in corpus.search("5G")] == [3]
     assert [h.doc_id for h in corpus.search("5g")] == [3]
     assert corpus.search("5G")[0].snippet == "吐鲁番市发展旅游业，推进[5G]基站建设。"
-    assert [h.doc_id for h in corpus.search("推进")] == [1, 3]
+    # Once in each: SQLite's bm25 ranks the shorter first, PostgreSQL's count ties by id.
+    assert sorted(h.doc_id for h in corpus.search("推进")) == [1, 3]
     assert corpus.search("区块链") == []
     assert [h.doc_id for h in corpus.search("数字经济", limit=1)] == [2]
     assert [h.doc_id for h in corpus.search("数字经济", limit=1, offset=1)] == [1]
