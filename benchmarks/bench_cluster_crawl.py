@@ -74,12 +74,30 @@ def crawl_once(procs: int, many, server_url: str, tmp: Path) -> dict:
 
     with psycopg.connect(db) as conn:
         stored = conn.execute("SELECT COUNT(*) FROM crawl_urls WHERE outcome='new'").fetchone()[0]
+        owner = {(int(host.rsplit(":", 1)[1]), "/" + url.split("/", 3)[3]): by for url, host, by
+                 in conn.execute("SELECT url, host, settled_by FROM crawl_urls")}
     _drop(db)
     if any(codes):
         print(f"  exit codes {codes}; see {work}/err*.txt", file=sys.stderr)
     return {"wall": wall, "floor": (max(per_host.values()) - 1) * DELAY,
             "requests": len(log), "twice": sum(n - 1 for n in pages.values()),
-            "stored": stored, "min_gap": min(min(g) for g in gaps.values() if g)}
+            "stored": stored, "min_gap": min(min(g) for g in gaps.values() if g),
+            "handovers": _handover_gaps(log, owner)}
+
+
+def _handover_gaps(log, owner: dict) -> list[float]:
+    """Gaps between two requests to one host sent by different processes (robots.txt, which
+    records no process, is left out)."""
+    last: dict[int, tuple[float, str]] = {}
+    gaps = []
+    for port, when, path in sorted(log, key=lambda r: r[1]):
+        by = owner.get((port, path))
+        if by is None:
+            continue
+        if port in last and last[port][1] != by:
+            gaps.append(when - last[port][0])
+        last[port] = (when, by)
+    return gaps
 
 
 def run(hosts: int = 20, pages: int = 10, procs: list[int] = (1, 3), db: str | None = None) -> None:
@@ -104,7 +122,10 @@ def run(hosts: int = 20, pages: int = 10, procs: list[int] = (1, 3), db: str | N
                 print(f"  {n} process(es): {f['wall']:.1f} s wall (floor {f['floor']:.0f} s, "
                       f"+ ~3 s start-up), {f['requests']} requests, {f['twice']} pages fetched "
                       f"twice, {f['stored']} documents, shortest gap to one host "
-                      f"{f['min_gap']:.3f} s; load {os.getloadavg()[0]:.1f}")
+                      f"{f['min_gap']:.3f} s; {len(f['handovers'])} handovers between "
+                      f"processes, shortest gap at one "
+                      f"{min(f['handovers'], default=float('nan')):.3f} s; "
+                      f"load {os.getloadavg()[0]:.1f}")
     finally:
         if server is not None:
             server.stop()

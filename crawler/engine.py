@@ -39,7 +39,7 @@ from policylens.crawler.discover import (
 from policylens.crawler.fetch import Fetcher, FetchResult, new_session
 from policylens.crawler.models import CrawlConfig, CrawlReport, FetchedResource, ProgressEvent
 from policylens.crawler.netguard import Watchdog
-from policylens.crawler.robots import RobotsRules, load_robots
+from policylens.crawler.robots import RobotsRules, load_robots, rules_from_text
 from policylens.crawler.shared_frontier import LeaseLost, SharedFrontier
 from policylens.crawler.sources import Source
 from policylens.crawler.state import CrawlState, QueueItem, crawl_lock
@@ -60,7 +60,7 @@ UNREACHABLE = frozenset({"dns", "refused", "connection", "timeout", "tls"})
 _HOST_FAILURE = re.compile(r"timeout|connection|truncated|tls|dns|http_429|http_5\d\d$")
 _PARKED = "parked"  # prefix of the reason of a host parked by the circuit breaker
 _LEASE_LOST = "lease lost"  # what a robots.txt task returns when the host's lease expired
-_POLL = 1.0  # seconds between a shared frontier's looks for hosts to lease
+_POLL = 0.5  # seconds between a shared frontier's looks for hosts to lease
 _ROBOTS = "robots.txt unavailable"  # prefix of the reason of a host whose robots.txt failed
 
 
@@ -504,7 +504,10 @@ class _Crawl:
             else:
                 host = self.host_for(item)
                 if settings.obey_robots and host.robots is None:
-                    return lambda: self.load_robots(host)
+                    if self.shared is not None:
+                        self._shared_robots(host)
+                    if host.robots is None:
+                        return lambda: self.load_robots(host)
                 if host.robots and host.robots.state == "challenge":
                     self.challenged(state, key, host.robots.message or "bot challenge")
                     return None
@@ -525,6 +528,19 @@ class _Crawl:
                 return lambda: self.process(item, host)
             with state.transaction() as db:
                 state.settle(db, item.url, outcome=skip[0], message=skip[1])
+
+    def _shared_robots(self, host: _Host) -> None:
+        """Take the robots.txt another process read for this host in this run, if any."""
+        cached = self.shared.cached_robots(host.key)
+        if cached is None:
+            return
+        state, text, message, truncated = cached
+        if state == "ok" and text is not None:
+            host.robots = rules_from_text(text, self.user_agent, truncated=truncated)
+        elif state == "missing":
+            host.robots = RobotsRules("missing", message=message)
+        if host.robots is not None and host.robots.crawl_delay:
+            host.delay = max(host.delay, host.robots.crawl_delay)
 
     def _list_cap(self, item: QueueItem) -> tuple[str, str] | None:
         """Count a list page against its column's cap; a skip once the cap is used up.
@@ -669,8 +685,8 @@ class _Crawl:
                slots: int) -> None:
         """Lease more hosts up to this process's fair share; hand back the excess (idle hosts
         first) when more processes joined."""
-        now = time.monotonic()
         claimed = shared.claim(slots - len(shared.held))
+        now = time.monotonic()  # after the answer: each wait was counted on the server before it
         if claimed:
             for key, n in shared.list_fetches().items():  # other processes walked lists too
                 self.list_fetches[key] = max(self.list_fetches.get(key, 0), n)
@@ -714,7 +730,13 @@ class _Crawl:
             log.warning("lease on %s expired before a request; another process has it now", key)
             self.shared.held.discard(key)
             return
-        if not isinstance(outcome, _Result):
+        if not isinstance(outcome, _Result):  # a robots.txt task
+            host = self.hosts.get(key)
+            if self.shared is not None and host is not None and host.robots is not None \
+                    and host.robots.state in ("ok", "missing"):
+                rules = host.robots
+                self.shared.save_robots(key, rules.state, rules.text, rules.message,
+                                        rules.truncated)
             return
         self.settle(state, outcome)
         self.done += 1

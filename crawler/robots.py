@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-__all__ = ["RobotsRules", "load_robots", "MAX_ROBOTS_BYTES"]
+__all__ = ["RobotsRules", "load_robots", "rules_from_text", "MAX_ROBOTS_BYTES"]
 
 log = logging.getLogger(__name__)
 
@@ -33,6 +33,7 @@ class RobotsRules:
     message: str = ""
     truncated: bool = False
     error: str = ""  # the fetch error kind when unavailable (dns, refused, timeout, http_503 ...)
+    text: str | None = None  # the rules read (kept so other crawl processes can reuse them)
 
     def allowed(self, url: str, user_agent: str) -> bool:
         """May ``url`` be fetched?"""
@@ -62,7 +63,6 @@ def load_robots(fetcher, origin: str, user_agent: str) -> RobotsRules:
     Returns:
         The ``RobotsRules``; never raises for network trouble.
     """
-    from protego import Protego
 
     result = fetcher.fetch(origin + "/robots.txt", max_bytes=MAX_ROBOTS_BYTES, truncate=True)
     if result.error == "challenge":
@@ -83,8 +83,21 @@ def load_robots(fetcher, origin: str, user_agent: str) -> RobotsRules:
     truncated = len(result.content) >= MAX_ROBOTS_BYTES
     if truncated:
         text = text.rsplit("\n", 1)[0]  # a rule cut in half is dropped, not misread
+    return rules_from_text(text, user_agent, truncated=truncated)
+
+
+def rules_from_text(text: str, user_agent: str, *, truncated: bool = False) -> RobotsRules:
+    """The ``ok`` rules of a robots.txt already read (by this process or another one).
+
+    Args:
+        text: the robots.txt text.
+        user_agent: our user agent (its product token is matched against the groups).
+        truncated: only the first 500 KiB of a larger file were read.
+    """
+    from protego import Protego
+
     parser = Protego.parse(text)
     token = user_agent.split("/", 1)[0]
     delay = parser.crawl_delay(token)
     return RobotsRules("ok", parser=parser, crawl_delay=float(delay) if delay else None,
-                       truncated=truncated)
+                       truncated=truncated, text=text)

@@ -74,7 +74,8 @@ CREATE TABLE IF NOT EXISTS crawl_urls (
     last_changed TEXT,
     outcome TEXT,
     error_kind TEXT,
-    message TEXT
+    message TEXT,
+    settled_by TEXT                -- the crawl process that settled it (host:pid:tag)
 );
 CREATE INDEX IF NOT EXISTS crawl_urls_todo ON crawl_urls(seen_run, host, prio, id) WHERE todo=1;
 CREATE INDEX IF NOT EXISTS crawl_urls_done ON crawl_urls(done_run, kind, outcome);
@@ -105,7 +106,12 @@ CREATE TABLE IF NOT EXISTS crawl_leases (
     lease_until TIMESTAMPTZ,
     next_allowed TIMESTAMPTZ,
     parked_run INTEGER,            -- parked for this run (circuit breaker, robots.txt down)
-    parked_reason TEXT
+    parked_reason TEXT,
+    robots_run INTEGER,            -- robots.txt as read in this run, for the next holder
+    robots_state TEXT,             -- ok | missing
+    robots_text TEXT,
+    robots_message TEXT,
+    robots_truncated INTEGER
 );
 -- Live crawl processes (heartbeat), to share the hosts out evenly.
 CREATE TABLE IF NOT EXISTS crawl_workers (
@@ -325,9 +331,10 @@ class SharedFrontier:
         fields = {k: v for k, v in fields.items() if v is not None}
         sets = "".join(f", {k}=%s" for k in fields)
         cursor = db.execute(
-            "UPDATE crawl_urls SET todo=0, done_run=%s, outcome=%s, error_kind=%s, message=%s"
-            + sets + " WHERE url=%s AND NOT (todo=0 AND done_run=%s)",
-            (self.run_id, outcome, error_kind, message, *fields.values(), url, self.run_id))
+            "UPDATE crawl_urls SET todo=0, done_run=%s, outcome=%s, error_kind=%s, message=%s,"
+            " settled_by=%s" + sets + " WHERE url=%s AND NOT (todo=0 AND done_run=%s)",
+            (self.run_id, outcome, error_kind, message, self.owner, *fields.values(), url,
+             self.run_id))
         if cursor.rowcount and outcome in ("new", "changed") and fields.get("sha256"):
             db.execute("INSERT INTO crawl_versions(url, sha256, fetched_at, run_id)"
                        " VALUES (%s,%s,%s,%s) ON CONFLICT DO NOTHING",
@@ -386,13 +393,18 @@ class SharedFrontier:
         return [(host, float(wait or 0)) for host, wait in rows]
 
     def fair_share_excess(self) -> int:
-        """How many hosts this process holds beyond its fair share (others joined later)."""
-        live, hosts = self.db.execute(
-            "SELECT (SELECT COUNT(*) FROM crawl_workers WHERE run_id=%(run)s AND seen_at >"
-            " clock_timestamp() - make_interval(secs => %(ttl)s)),"
-            " (SELECT COUNT(DISTINCT host) FROM crawl_urls WHERE todo=1 AND seen_run=%(run)s)",
-            {"run": self.run_id, "ttl": self.lease_seconds}).fetchone()
-        return len(self.held) - -(-hosts // max(1, live))
+        """How many hosts to hand over: those beyond this process's fair share, but only while
+        another live process holds none (each handover costs the host a pause)."""
+        rows = self.db.execute(
+            "SELECT w.owner, COUNT(l.host) FROM crawl_workers w LEFT JOIN crawl_leases l"
+            " ON l.owner=w.owner AND l.lease_until > clock_timestamp() WHERE w.run_id=%s AND"
+            " w.seen_at > clock_timestamp() - make_interval(secs => %s) GROUP BY w.owner",
+            (self.run_id, self.lease_seconds)).fetchall()
+        if len(rows) < 2 or min(n for _, n in rows) > 0:
+            return 0
+        hosts = self.db.execute("SELECT COUNT(DISTINCT host) FROM crawl_urls WHERE todo=1 AND"
+                                " seen_run=%s", (self.run_id,)).fetchone()[0]
+        return len(self.held) - -(-hosts // len(rows))
 
     def renew(self) -> set[str]:
         """Extend every held lease and this process's heartbeat.
@@ -442,6 +454,21 @@ class SharedFrontier:
             " clock_timestamp() + make_interval(secs => %s), parked_run=COALESCE(%s, parked_run),"
             " parked_reason=COALESCE(%s, parked_reason) WHERE host=%s AND owner=%s",
             (max(0.0, wait), self.run_id if park else None, park, host, self.owner))
+
+    def save_robots(self, host: str, state: str, text: str | None, message: str,
+                    truncated: bool) -> None:
+        """Keep a host's robots.txt (``ok`` or ``missing``) for the processes that hold the
+        host later in this run, so a handover costs no second robots.txt request."""
+        self.db.execute("UPDATE crawl_leases SET robots_run=%s, robots_state=%s, robots_text=%s,"
+                        " robots_message=%s, robots_truncated=%s WHERE host=%s",
+                        (self.run_id, state, text, message, int(truncated), host))
+
+    def cached_robots(self, host: str) -> tuple[str, str | None, str, bool] | None:
+        """``(state, text, message, truncated)`` of the host's robots.txt read in this run."""
+        row = self.db.execute("SELECT robots_state, robots_text, robots_message, robots_truncated"
+                              " FROM crawl_leases WHERE host=%s AND robots_run=%s",
+                              (host, self.run_id)).fetchone()
+        return None if row is None else (row[0], row[1], row[2] or "", bool(row[3]))
 
     # -- reporting ------------------------------------------------------------------------
     def outcome_counts(self) -> dict[tuple[str, str, str], int]:

@@ -90,6 +90,16 @@ def _held(db: str, pid: int) -> int:
         return 0
 
 
+def _settled_by(db: str, pid: int) -> int:
+    """URLs settled by process ``pid`` so far."""
+    import psycopg
+
+    try:
+        return _rows(db, f"SELECT COUNT(*) FROM crawl_urls WHERE settled_by LIKE '%:{pid}:%'")[0][0]
+    except psycopg.errors.UndefinedTable:
+        return 0
+
+
 def _sources(tmp_path: Path, many, **settings) -> Path:
     path = tmp_path / "many.toml"
     path.write_text(many.sources_toml(delay=DELAY, settings=settings), encoding="utf-8")
@@ -97,8 +107,8 @@ def _sources(tmp_path: Path, many, **settings) -> Path:
 
 
 def test_three_processes_share_the_frontier_and_hold_each_hosts_delay(tmp_path, pg_url):
-    # 6 hosts x (list + 4 articles); 3 processes started at once.
-    with serve_many_hosts(hosts=6, pages=4, process=True, unique=True) as many:
+    # 6 hosts x (list + 6 articles); 3 processes started at once.
+    with serve_many_hosts(hosts=6, pages=6, process=True, unique=True) as many:
         sources = _sources(tmp_path, many, lease_seconds=5)
         procs = [_start(tmp_path, sources, pg_url, i) for i in range(3)]
         codes = _wait(procs, tmp_path)
@@ -108,15 +118,20 @@ def test_three_processes_share_the_frontier_and_hold_each_hosts_delay(tmp_path, 
     assert sorted(gaps) == sorted(many.ports)
     assert min(min(g) for g in gaps.values()) >= DELAY  # across all processes
     fetched = Counter((port, path) for port, _, path in log if path != "/robots.txt")
-    assert len(fetched) == 6 * 5 and set(fetched.values()) == {1}  # nothing fetched twice
+    assert len(fetched) == 6 * 7 and set(fetched.values()) == {1}  # nothing fetched twice
     assert sum(1 for _, path in fetched if path == LIST_PATH) == 6
+    # robots.txt is read once per host: a process taking a host over reuses the rules
+    assert Counter(port for port, _, path in log if path == "/robots.txt") == \
+        Counter(many.ports)
     assert _rows(pg_url, "SELECT kind, outcome, COUNT(*) FROM crawl_urls WHERE todo=0"
-                         " GROUP BY 1, 2 ORDER BY 1") == [("article", "new", 24), ("list", "list", 6)]
+                         " GROUP BY 1, 2 ORDER BY 1") == [("article", "new", 36), ("list", "list", 6)]
     assert _rows(pg_url, "SELECT COUNT(*) FROM crawl_urls WHERE todo=1") == [(0,)]
+    # the work was shared out
+    assert _rows(pg_url, "SELECT COUNT(DISTINCT settled_by) FROM crawl_urls")[0][0] >= 2
     assert _rows(pg_url, "SELECT COUNT(*) FROM crawl_runs WHERE finished_at IS NOT NULL") == [(1,)]
     assert _rows(pg_url, "SELECT COUNT(*) FROM crawl_leases WHERE owner IS NOT NULL") == [(0,)]
     stored = _stored(tmp_path, pg_url, 3)
-    assert len(stored) == 24 and set(stored.values()) == {1}
+    assert len(stored) == 36 and set(stored.values()) == {1}
 
 
 def test_a_killed_process_loses_nothing_and_its_hosts_return_after_the_lease(tmp_path, pg_url):
@@ -129,16 +144,17 @@ def test_a_killed_process_loses_nothing_and_its_hosts_return_after_the_lease(tmp
         deadline = time.monotonic() + 120
         while time.monotonic() < deadline:  # kill it once it holds hosts and has fetched pages
             held = _held(pg_url, victim.pid)
-            if held and len(many.request_log()) >= 12:
+            if held and _settled_by(pg_url, victim.pid) >= 2:
                 break
             time.sleep(0.2)
         victim.send_signal(signal.SIGKILL)
         victim.wait(30)
-        orphaned = _rows(pg_url, "SELECT COUNT(*) FROM crawl_leases WHERE owner LIKE"
-                                 f" '%:{victim.pid}:%'")[0][0]
+        killed_at = time.monotonic()
+        orphaned = [r[0] for r in _rows(pg_url, "SELECT host FROM crawl_leases WHERE owner"
+                                                f" LIKE '%:{victim.pid}:%'")]
         codes = _wait(procs[1:], tmp_path)
         log = many.request_log()
-    assert orphaned >= 1  # it died holding hosts, which the others then took over
+    assert orphaned  # it died holding hosts, which the others then took over
     assert codes == [0, 0], [(tmp_path / f"err{i}.txt").read_text() for i in (1, 2)]
     gaps = request_gaps(log)
     assert min(min(g) for g in gaps.values()) >= DELAY  # also across the takeover
@@ -148,7 +164,18 @@ def test_a_killed_process_loses_nothing_and_its_hosts_return_after_the_lease(tmp
     # a page the victim was fetching when it died is fetched again: at most one per host held
     fetched = Counter((port, path) for port, _, path in log if path != "/robots.txt")
     assert len(fetched) == 6 * 7
-    assert sum(n - 1 for n in fetched.values()) <= orphaned
+    assert sum(n - 1 for n in fetched.values()) <= len(orphaned)
+    # the orphaned hosts were taken over once their leases expired, after the delay
+    takeover = [int(h.rsplit(":", 1)[1]) for h in orphaned]
+    for port in takeover:
+        times = sorted(when for p, when, _ in log if p == port)
+        before = [t for t in times if t < killed_at]
+        after = [t for t in times if t > killed_at]
+        if before and after:
+            assert after[0] - before[-1] >= DELAY
+    finishers = {r[0] for r in _rows(pg_url, "SELECT settled_by FROM crawl_urls WHERE host IN"
+                                             f" ({','.join(repr(h) for h in orphaned)})")}
+    assert any(f"{p.pid}:" in by for p in procs[1:] for by in finishers if by)
     stored = _stored(tmp_path, pg_url, 3)
     assert len(stored) == 36 and set(stored.values()) == {1}
 
