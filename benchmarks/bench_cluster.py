@@ -1,6 +1,7 @@
 """Ingest and score on a Dask cluster with 1 and 2 workers, against the local path in the same run.
 
     python benchmarks/bench_cluster.py [--n 1000] [--shared ../shared] [--workers 1 2]
+    python benchmarks/bench_cluster.py --part crawl   # only the distributed crawl
 
 Generates N documents with ``bench_scale.generate`` (real paragraphs from ../shared recombined,
 10-30 KB each, ~5% near duplicates), starts a real ``dask scheduler`` and single-thread
@@ -113,7 +114,15 @@ def main() -> None:
     parser.add_argument("--n", type=int, default=1000)
     parser.add_argument("--workers", type=int, nargs="*", default=[1, 2])
     parser.add_argument("--shared", type=Path, default=REPO.parent / "shared")
+    parser.add_argument("--part", choices=("all", "dask", "crawl"), default="all",
+                        help="crawl: only the distributed crawl (bench_cluster_crawl.py)")
     args = parser.parse_args()
+    if args.part in ("all", "crawl"):
+        import bench_cluster_crawl
+
+        bench_cluster_crawl.run()  # 20 hosts, 1 and 3 crawl processes on one frontier
+        if args.part == "crawl":
+            return
 
     paragraphs = load_paragraphs(args.shared)
     print(f"{os.cpu_count()} cores; {load()}")

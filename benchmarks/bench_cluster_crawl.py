@@ -9,7 +9,7 @@ text of its own) and, for each process count, crawls them all with that many
 ``tests/pgserver.py`` unless ``--db`` names one; each run gets its own database). The delay is
 1 s per host (jitter 0.2). Prints per run: wall seconds from the first process started to the
 last one finished, the floor (the busiest host's requests x 1 s), requests sent, pages fetched
-twice, documents stored, and the shortest gap between two requests to one host on the server's
+twice, documents stored in the shared PostgreSQL corpus, and the shortest gap between two requests to one host on the server's
 clock (it must not fall below 1 s, whichever processes sent them).
 """
 
@@ -73,7 +73,7 @@ def crawl_once(procs: int, many, server_url: str, tmp: Path) -> dict:
     import psycopg
 
     with psycopg.connect(db) as conn:
-        stored = conn.execute("SELECT COUNT(*) FROM crawl_urls WHERE outcome='new'").fetchone()[0]
+        stored = conn.execute("SELECT COUNT(*) FROM documents").fetchone()[0]
         owner = {(int(host.rsplit(":", 1)[1]), "/" + url.split("/", 3)[3]): by for url, host, by
                  in conn.execute("SELECT url, host, settled_by FROM crawl_urls")}
     _drop(db)
@@ -100,6 +100,12 @@ def _handover_gaps(log, owner: dict) -> list[float]:
     return gaps
 
 
+def _handovers(gaps: list[float]) -> str:
+    if not gaps:
+        return "no host changed hands after its first page"
+    return f"{len(gaps)} hosts changed hands mid-crawl, shortest gap there {min(gaps):.3f} s"
+
+
 def run(hosts: int = 20, pages: int = 10, procs: list[int] = (1, 3), db: str | None = None) -> None:
     """Run the crawl part and print one line per process count."""
     server = None
@@ -122,10 +128,7 @@ def run(hosts: int = 20, pages: int = 10, procs: list[int] = (1, 3), db: str | N
                 print(f"  {n} process(es): {f['wall']:.1f} s wall (floor {f['floor']:.0f} s, "
                       f"+ ~3 s start-up), {f['requests']} requests, {f['twice']} pages fetched "
                       f"twice, {f['stored']} documents, shortest gap to one host "
-                      f"{f['min_gap']:.3f} s; {len(f['handovers'])} handovers between "
-                      f"processes, shortest gap at one "
-                      f"{min(f['handovers'], default=float('nan')):.3f} s; "
-                      f"load {os.getloadavg()[0]:.1f}")
+                      f"{f['min_gap']:.3f} s; {_handovers(f['handovers'])}; load {os.getloadavg()[0]:.1f}")
     finally:
         if server is not None:
             server.stop()

@@ -35,7 +35,7 @@ from policylens.crawler.state import _PRIO, QueueItem
 from policylens.errors import ConfigError, CorpusError
 from policylens.timeutil import utc_now as _now
 
-__all__ = ["SharedFrontier", "LeaseLost", "is_database_url", "redact"]
+__all__ = ["SharedFrontier", "LeaseLost", "redact"]
 
 log = logging.getLogger(__name__)
 
@@ -128,11 +128,6 @@ _ITEM_COLUMNS = ("url, host, source_id, kind, doc_type, column_url, list_mode, p
 
 class LeaseLost(Exception):  # noqa: N818 - a condition, not a failure of the caller
     """This process no longer holds the host's lease (it expired while the process hung)."""
-
-
-def is_database_url(value: str | None) -> bool:
-    """True for a ``postgresql://`` / ``postgres://`` URL."""
-    return bool(value) and value.split("://", 1)[0].lower() in ("postgresql", "postgres")
 
 
 def redact(url: str) -> str:

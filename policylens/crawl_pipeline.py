@@ -6,13 +6,13 @@ This is the one place where ``crawler`` meets ``corpus``; both stay independent 
 from __future__ import annotations
 
 import logging
-import os
 import re
 import threading
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
+from policylens.corpus.backend import is_postgres_url, resolve_db_url
 from policylens.corpus.extract import ExtractOptions
 from policylens.corpus.extract.worker import Worker
 from policylens.corpus.ingest import ingest_bytes
@@ -31,7 +31,7 @@ from policylens.crawler import (
 from policylens.errors import UsageError
 from policylens.settings import resolve_data_dir
 
-__all__ = ["build_config", "crawl_into_corpus", "corpus_sink", "resource_meta", "resolve_db"]
+__all__ = ["build_config", "crawl_into_corpus", "corpus_sink", "resource_meta"]
 
 log = logging.getLogger(__name__)
 
@@ -61,22 +61,6 @@ def build_config(data_dir=None, *, sources_file=None, source_ids=None, regions=N
     sources = select_sources(registry, list(source_ids or []), list(regions or []))
     return CrawlConfig(data_dir=Path(resolve_data_dir(data_dir)), sources=sources,
                        settings=settings, since=since, max_pages=max_pages, max_time=max_time)
-
-
-def resolve_db(db: str | None) -> str | None:
-    """The shared crawl database: ``db``, else ``$POLICYLENS_DB``, else None (SQLite).
-
-    Raises:
-        UsageError: the value is not a ``postgresql://`` URL.
-    """
-    from policylens.crawler.shared_frontier import is_database_url
-
-    db = db or os.environ.get("POLICYLENS_DB") or None
-    if db is not None and not is_database_url(db):
-        raise UsageError(f"--db / POLICYLENS_DB must be a postgresql:// URL, got {db!r}",
-                         hint="e.g. postgresql://crawler@dbhost:5432/policylens; leave it unset "
-                              "to keep everything in the data directory")
-    return db
 
 
 def resource_meta(resource: FetchedResource, overrides: dict) -> DocumentMeta:
@@ -158,9 +142,10 @@ def crawl_into_corpus(data_dir=None, *, sources_file=None, source_ids=None, regi
             bodies are fetched as attachments too.
         max_bytes: the extraction size cap (``ExtractOptions.max_bytes``; the download cap
             is ``settings_overrides["max_attachment_bytes"]``).
-        db: a ``postgresql://`` URL (``--db``, ``$POLICYLENS_DB``): the crawl frontier is
-            shared there with every other crawl process on the same database, which hold
-            each host's politeness together (``policylens.crawler.shared_frontier``).
+        db: the corpus database (``policylens --db``, else ``$POLICYLENS_DB``; see
+            ``Corpus.open``). A ``postgresql://`` one also holds the crawl frontier, shared
+            with every crawl process on that database: they hold each host's politeness
+            together (``policylens.crawler.shared_frontier``).
 
     Returns:
         The ``CrawlReport`` (``report.exit_code`` is 0 or 1).
@@ -172,8 +157,8 @@ def crawl_into_corpus(data_dir=None, *, sources_file=None, source_ids=None, regi
                           regions=regions, since=since, max_pages=max_pages,
                           allow_private_network=allow_private_network,
                           settings_overrides=settings_overrides, max_time=max_time)
-    db = resolve_db(db)
-    if db is not None:
+    db = resolve_db_url(db)
+    if is_postgres_url(db):
         config = replace(config, db=db)
     if config.settings.image_links is None:
         # Bulletins published as pictures: fetch the article bodies' images when OCR can read them.
@@ -183,6 +168,6 @@ def crawl_into_corpus(data_dir=None, *, sources_file=None, source_ids=None, regi
         config = replace(config, settings=replace(config.settings, image_links=images))
     cap = {} if max_bytes is None else {"max_bytes": max_bytes}
     options = ExtractOptions(ocr=ocr, **cap)
-    with Corpus.open(config.data_dir) as corpus, Worker(options.max_memory_mb) as worker:
+    with Corpus.open(config.data_dir, db=db) as corpus, Worker(options.max_memory_mb) as worker:
         sink = corpus_sink(corpus, options=options, worker=worker)
         return run_crawl(config, sink, progress=progress, stop=stop)

@@ -23,21 +23,6 @@ REPO = Path(__file__).resolve().parents[1]
 DELAY = 1.0
 
 
-@pytest.fixture
-def pg_url():  # TEMPORARY until tests/pgserver.py lands on main
-    url = os.environ.get("POLICYLENS_TEST_PG")
-    if not url:
-        pytest.skip("set POLICYLENS_TEST_PG")
-    import psycopg
-
-    name = f"t_{os.getpid()}_{time.monotonic_ns()}"
-    with psycopg.connect(url, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    yield url.rsplit("/", 1)[0] + "/" + name
-    with psycopg.connect(url, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
-
-
 def _start(tmp_path: Path, sources: Path, db: str, i: int) -> subprocess.Popen:
     env = {**os.environ, "PYTHONPATH": str(REPO), "POLICYLENS_DB": db}
     return subprocess.Popen(
@@ -66,17 +51,9 @@ def _rows(db: str, sql: str) -> list[tuple]:
         return conn.execute(sql).fetchall()
 
 
-def _stored(tmp_path: Path, db: str, n: int) -> Counter:
-    """How many times each document URL is stored across the crawl's corpora."""
-    import sqlite3
-
-    stored: Counter = Counter()
-    for i in range(n):
-        path = tmp_path / f"node{i}" / "corpus.sqlite"
-        if path.exists():
-            with sqlite3.connect(path) as conn:
-                stored.update(r[0] for r in conn.execute("SELECT source FROM documents"))
-    return stored
+def _stored(db: str) -> Counter:
+    """How many times each document URL is stored in the shared PostgreSQL corpus."""
+    return Counter(r[0] for r in _rows(db, "SELECT source FROM documents"))
 
 
 def _held(db: str, pid: int) -> int:
@@ -130,7 +107,7 @@ def test_three_processes_share_the_frontier_and_hold_each_hosts_delay(tmp_path, 
     assert _rows(pg_url, "SELECT COUNT(DISTINCT settled_by) FROM crawl_urls")[0][0] >= 2
     assert _rows(pg_url, "SELECT COUNT(*) FROM crawl_runs WHERE finished_at IS NOT NULL") == [(1,)]
     assert _rows(pg_url, "SELECT COUNT(*) FROM crawl_leases WHERE owner IS NOT NULL") == [(0,)]
-    stored = _stored(tmp_path, pg_url, 3)
+    stored = _stored(pg_url)
     assert len(stored) == 36 and set(stored.values()) == {1}
 
 
@@ -176,7 +153,7 @@ def test_a_killed_process_loses_nothing_and_its_hosts_return_after_the_lease(tmp
     finishers = {r[0] for r in _rows(pg_url, "SELECT settled_by FROM crawl_urls WHERE host IN"
                                              f" ({','.join(repr(h) for h in orphaned)})")}
     assert any(f"{p.pid}:" in by for p in procs[1:] for by in finishers if by)
-    stored = _stored(tmp_path, pg_url, 3)
+    stored = _stored(pg_url)
     assert len(stored) == 36 and set(stored.values()) == {1}
 
 
