@@ -277,6 +277,23 @@ def test_html_with_text_does_not_ocr_its_images_under_auto(monkeypatch):
     assert ex.text == body and ex.flags == ()
 
 
+def test_decoration_filter_matches_whole_words_only():
+    """"bullet.gif" is decoration; "bulletin.png" (a bulletin page) and "iconography.jpg" are not."""
+    from bs4 import BeautifulSoup
+
+    from policylens.corpus.extract.ocr import image_sources
+
+    html = "".join(f"<img src='{src}'>" for src in [
+        "/pic/bulletin.png", "/g/bullet.gif", "/img/icon_print.png", "/img/icons/top.png",
+        "/pic/iconography.jpg", "/pic/share-btn.png", "/pic/logo2.png", "/upload/2025tjgb_p1.jpg",
+        "/pic/ewm.jpg", "/pic/sharepoint_scan.png",
+    ])
+    container = BeautifulSoup(f"<div>{html}</div>", "lxml").div
+    assert image_sources(container) == [
+        "/pic/bulletin.png", "/pic/iconography.jpg", "/upload/2025tjgb_p1.jpg", "/pic/sharepoint_scan.png",
+    ]
+
+
 # --- real scan (../shared) -------------------------------------------------------------------
 
 

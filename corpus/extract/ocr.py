@@ -449,7 +449,10 @@ class HtmlOcrResult:
     engine: str
 
 
-_DECORATION = re.compile(r"icon|logo|banner|button|btn|qrcode|ewm|share|arrow|bullet", re.IGNORECASE)
+# Names of decoration, as whole words (the crawler's rule): "bullet.gif" is one,
+# "bulletin.png" and "iconography.png" are not.
+_DECORATION = re.compile(r"(?<![a-z])(?:icons?|ico|logo|banner|button|btn|qrcode|ewm|share|arrow|"
+                         r"bullet|spacer)(?![a-z])", re.IGNORECASE)
 
 
 def _size_attr(img, name: str) -> int | None:
