@@ -1,19 +1,33 @@
 """Benchmark OCR: accuracy against the text layer of real PDFs, speed and memory, and the 张家界 scan.
 
 Pages of the real text-layer PDFs in ../shared/realdata/pdf are rendered with pypdfium2 at 150
-and 300 dpi, read by OCR, and compared with the same page's own text layer (what
-``policylens.corpus.extract`` extracts from it):
+and 300 dpi, read by OCR, and compared with the same page's own text layer. Two comparisons:
 
-  CER      edit distance / reference characters, whitespace removed from both;
-  numbers  share of the reference's number tokens (``\\d+(\\.\\d+)?``, as a multiset) that OCR
-           read exactly;
-  pages/s  pages per CPU-second of one single-threaded process (pages/s per core);
-  peak RSS the process's VmHWM.
+  raw CER   against the text layer in the PDF's own order (what ``pypdfium2_pages`` extracts),
+            whitespace removed from both sides and nothing else: an out-of-order layer (tables
+            stored cell by cell, digits placed after their line) counts as OCR errors;
+  CER       reading-order-independent ("flexible", after Clausner et al. 2020): both sides
+            normalised the same way (Unicode NFKC, so full-width ，：％（） and digits become
+            ASCII; curly quotes to straight ones; the ratio sign ∶ to a colon; page-number lines
+            dropped, as the extraction drops them from stored text; whitespace removed), then
+            each OCR text segment (a line, or a table cell: the runs between spaces), longest
+            first, is aligned with the stretch of the reference it matches best; its edits count
+            and that stretch is used up. Reference characters no segment matched count as
+            missed. Only the order of segments is free: a misread, a missed line or footnote
+            mark, 一 read for —, a line read twice all count;
+  numbers   share of the reference's number tokens (``\\d+(\\.\\d+)?``, as a multiset, after
+            the same normalisation) that OCR read exactly;
+  pages/s   pages per CPU-second of one single-threaded process (onnxruntime with one
+            intra-op and one inter-op thread): rendering plus OCR plus our line ordering;
+  det/rec   the share of that time in text detection and recognition (RapidOCR's own timers);
+  peak RSS  the process's VmHWM.
+
+Pages whose text layer has fewer than 10 characters have no reference (a cover that is one
+picture) and are left out of the accuracy figures; they are listed.
 
 Engines, each in its own single-threaded process: ``rapidocr`` (what policylens uses) and, as
 the peer, Debian's ``tesseract`` with ``chi_sim`` when it is installed (``apt-get install
-tesseract-ocr tesseract-ocr-chi-sim``). The reference text layer keeps the PDF's own reading
-order, so pages with tables or out-of-order digits count order differences as errors too.
+tesseract-ocr tesseract-ocr-chi-sim``).
 
 Then the scanned 张家界 2025 bulletin (no text layer) is read by the full extraction pipeline:
 keyword counts (the shipped Table 4 lexicon) and the bulletin figures found.
@@ -21,6 +35,7 @@ keyword counts (the shipped Table 4 lexicon) and the bulletin figures found.
 Targets (issue 14): CER <= 2 % and numbers >= 98 % at 300 dpi, >= 1 page/s per core.
 
 Run:  .venv/bin/python benchmarks/bench_ocr.py [--pages-per-doc 2] [--zjj-pages 20] [--no-peer]
+      [--diffs 3]   (print aligned differences of the 3 worst pages at 300 dpi)
 """
 
 from __future__ import annotations
@@ -34,6 +49,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import unicodedata
 from collections import Counter
 from pathlib import Path
 
@@ -47,6 +63,9 @@ TARGET_NUMBERS = 0.98
 TARGET_PAGES_PER_CORE_S = 1.0
 _NUMBER = re.compile(r"\d+(?:\.\d+)?")
 _WS = re.compile(r"\s+")
+# Glyph variants that are one character to a reader, mapped the same way on both sides.
+_SAME_GLYPH = str.maketrans({"“": '"', "”": '"', "„": '"', "‘": "'", "’": "'", "∶": ":"})
+MIN_REFERENCE_CHARS = 10
 
 
 def edit_distance(a: str, b: str) -> int:
@@ -62,8 +81,78 @@ def edit_distance(a: str, b: str) -> int:
     return previous[-1]
 
 
+def normalise_lines(text: str) -> list[str]:
+    """The segments of a text after the normalisation both sides go through (module docstring)."""
+    from policylens.corpus.extract.cleanup import is_page_number
+
+    text = unicodedata.normalize("NFKC", text).translate(_SAME_GLYPH)
+    return [seg for line in text.splitlines() if not is_page_number(line) for seg in line.split()]
+
+
+def _align_end(segment: str, reference, anchored: bool):
+    """Edit distance of ``segment`` against the reference prefix ending at each position.
+
+    ``reference`` is an int array of code points. With ``anchored`` the alignment starts at
+    the reference's first character, else anywhere (semi-global alignment). Returns the cost
+    row: ``row[j]`` is the cheapest alignment of the whole segment ending before ``reference[j]``.
+    """
+    import numpy as np
+
+    n = len(reference)
+    j = np.arange(n + 1)
+    row = j.astype(float) if anchored else np.zeros(n + 1)
+    for i, ch in enumerate(segment, start=1):
+        diagonal = row[:-1] + (reference != ord(ch))
+        cur = np.empty(n + 1)
+        cur[0] = i
+        cur[1:] = np.minimum(row[1:] + 1, diagonal)
+        # Horizontal moves (reference characters skipped inside the segment) cost 1 each.
+        row = j + np.minimum.accumulate(cur - j)
+    return row
+
+
+def flexible_errors(reference: str, segments: list[str]) -> int:
+    """Edits to turn the reference into the OCR segments, with the segments' order free."""
+    import numpy as np
+
+    ref = np.array([ord(c) for c in reference], dtype=np.int64)
+    errors = 0
+    for segment in sorted(segments, key=len, reverse=True):
+        if not len(ref):
+            errors += len(segment)
+            continue
+        row = _align_end(segment, ref, anchored=False)
+        end = int(np.argmin(row))
+        cost = int(row[end])
+        if cost >= len(segment):  # matches nothing better than inserting it
+            errors += len(segment)
+            continue
+        # Of equally good alignments take the longest stretch: "abx" uses up "abc", not "ab".
+        while end < len(ref) and row[end + 1] == cost:
+            end += 1
+        back = _align_end(segment[::-1], ref[:end][::-1], anchored=True)
+        start = end - int(np.flatnonzero(back == back.min())[-1])
+        errors += cost
+        ref[start:end] = -1  # used up; -1 matches no character
+    return errors + int((ref >= 0).sum())
+
+
 def score(reference: str, ocr: str) -> dict:
-    """CER and number recovery of one page."""
+    """Flexible errors and number recovery of one page, after normalisation."""
+    ref_segments, got_segments = normalise_lines(reference), normalise_lines(ocr)
+    ref = "".join(ref_segments)
+    ref_numbers = Counter(n for s in ref_segments for n in _NUMBER.findall(s))
+    got_numbers = Counter(n for s in got_segments for n in _NUMBER.findall(s))
+    return {
+        "chars": len(ref),
+        "errors": flexible_errors(ref, got_segments),
+        "numbers": sum(ref_numbers.values()),
+        "numbers_ok": sum((ref_numbers & got_numbers).values()),
+    }
+
+
+def raw_score(reference: str, ocr: str) -> dict:
+    """Plain CER and number recovery against the layer's own order, whitespace removed only."""
     ref, got = _WS.sub("", reference), _WS.sub("", ocr)
     ref_numbers, got_numbers = Counter(_NUMBER.findall(ref)), Counter(_NUMBER.findall(got))
     return {
@@ -72,6 +161,12 @@ def score(reference: str, ocr: str) -> dict:
         "numbers": sum(ref_numbers.values()),
         "numbers_ok": sum((ref_numbers & got_numbers).values()),
     }
+
+
+def page_scores(reference: str, ocr: str) -> Counter:
+    """Flexible and raw scores of one page (``raw_``-prefixed keys for the raw comparison)."""
+    raw = raw_score(reference, ocr)
+    return Counter({**score(reference, ocr), **{f"raw_{k}": v for k, v in raw.items()}})
 
 
 def sample_pages(pages_per_doc: int) -> list[tuple[str, int]]:
@@ -108,7 +203,11 @@ def reference_texts(pages: list[tuple[str, int]]) -> dict[str, str]:
 
 
 def child(engine: str, dpi: int, pages: list[tuple[str, int]]) -> dict:
-    """Run in a fresh process: render and OCR every page, return texts and CPU time."""
+    """Run in a fresh process: render and OCR every page, return texts and CPU time.
+
+    The CPU time of a page is its rendering plus the OCR (and, for tesseract, writing the PNG it
+    reads and the tesseract process): what a worker spends on a scanned page.
+    """
     import numpy as np
     import pypdfium2 as pdfium
 
@@ -119,30 +218,32 @@ def child(engine: str, dpi: int, pages: list[tuple[str, int]]) -> dict:
         version = reader.version
     else:
         version = subprocess.run(["tesseract", "--version"], capture_output=True, text=True).stdout.split()[1]
-    texts, cpu, wall = {}, 0.0, 0.0
+    texts, cpu, wall, render_cpu = {}, 0.0, 0.0, 0.0
     with tempfile.TemporaryDirectory() as tmp:
         for name, index in pages:
             page = pdfium.PdfDocument(PDF_DIR / name)[index]
+            t_cpu, t_children, t_wall = time.process_time(), _children_cpu(), time.perf_counter()
             bitmap = page.render(scale=dpi / 72)
-            t_cpu, t_wall = time.process_time(), time.perf_counter()
+            image = np.ascontiguousarray(bitmap.to_numpy()[:, :, :3])
+            render_cpu += time.process_time() - t_cpu
             if engine == "rapidocr":
-                text = ocr_image(np.ascontiguousarray(bitmap.to_numpy()[:, :, :3]), reader).text
-                cpu += time.process_time() - t_cpu
+                text = ocr_image(image, reader).text
             else:
-                image = Path(tmp) / "page.png"
-                bitmap.to_pil().save(image)
-                t_cpu = _children_cpu()
-                t_wall = time.perf_counter()
+                path = Path(tmp) / "page.png"
+                bitmap.to_pil().save(path)
                 text = subprocess.run(
-                    ["tesseract", str(image), "-", "-l", "chi_sim", "--psm", "3"],
+                    ["tesseract", str(path), "-", "-l", "chi_sim", "--psm", "3"],
                     capture_output=True, text=True, env={**os.environ, "OMP_THREAD_LIMIT": "1"},
                 ).stdout
-                cpu += _children_cpu() - t_cpu
+            cpu += time.process_time() - t_cpu + _children_cpu() - t_children
             wall += time.perf_counter() - t_wall
             texts[f"{name}:{index}"] = text
     peak = _peak_rss_mb() if engine == "rapidocr" else max(_peak_rss_mb(), _children_peak_mb())
+    stages = {"render": render_cpu}
+    if engine == "rapidocr":
+        stages.update(reader.seconds)
     return {"engine": engine, "version": version, "dpi": dpi, "texts": texts, "cpu_s": cpu,
-            "wall_s": wall, "peak_rss_mb": peak}
+            "wall_s": wall, "peak_rss_mb": peak, "stages": stages}
 
 
 def _children_cpu() -> float:
@@ -177,37 +278,53 @@ def run_child(engine: str, dpi: int, pages: list[tuple[str, int]]) -> dict:
     return json.loads(proc.stdout.splitlines()[-1])
 
 
-def accuracy_table(pages, references, runs) -> list[dict]:
+def has_reference(reference: str) -> bool:
+    return len("".join(normalise_lines(reference))) >= MIN_REFERENCE_CHARS
+
+
+def accuracy_table(references, runs) -> list[dict]:
     rows = []
     for run in runs:
         per_doc: dict[str, Counter] = {}
         for key, text in run["texts"].items():
-            name = key.split(":")[0]
-            per_doc.setdefault(name, Counter()).update(score(references[key], text))
+            if has_reference(references[key]):
+                name = key.split(":")[0]
+                per_doc.setdefault(name, Counter()).update(page_scores(references[key], text))
         total = sum(per_doc.values(), Counter())
+        pages = len(run["texts"])
+        stages = run["stages"]
         rows.append({
-            "engine": f"{run['engine']} {run['version']}", "dpi": run["dpi"], "pages": len(run["texts"]),
+            "engine": f"{run['engine']} {run['version']}", "dpi": run["dpi"], "pages": pages,
+            "scored": sum(1 for k in run["texts"] if has_reference(references[k])),
             "cer": total["errors"] / max(1, total["chars"]),
+            "raw_cer": total["raw_errors"] / max(1, total["raw_chars"]),
             "numbers": total["numbers_ok"] / max(1, total["numbers"]),
-            "pages_per_core_s": len(run["texts"]) / run["cpu_s"] if run["cpu_s"] else float("nan"),
-            "wall_s_per_page": run["wall_s"] / max(1, len(run["texts"])),
+            "raw_numbers": total["raw_numbers_ok"] / max(1, total["raw_numbers"]),
+            "pages_per_core_s": pages / run["cpu_s"] if run["cpu_s"] else float("nan"),
+            "cpu_s_per_page": run["cpu_s"] / max(1, pages),
+            "split": {k: v / max(1, pages) for k, v in stages.items()},
+            "wall_s_per_page": run["wall_s"] / max(1, pages),
             "peak_rss_mb": run["peak_rss_mb"],
-            "per_doc": {n: (c["errors"] / max(1, c["chars"]), c["numbers_ok"] / max(1, c["numbers"]))
+            "per_doc": {n: (c["errors"] / max(1, c["chars"]), c["numbers_ok"] / max(1, c["numbers"]),
+                            c["raw_errors"] / max(1, c["raw_chars"]))
                         for n, c in sorted(per_doc.items())},
         })
     return rows
 
 
 def print_accuracy(rows: list[dict]) -> None:
-    print(f"{'engine':34} {'dpi':>4} {'pages':>5} {'CER':>7} {'numbers':>8} {'pages/core-s':>13} "
-          f"{'wall s/page':>11} {'peak MB':>8}")
+    print(f"{'engine':30} {'dpi':>4} {'pages':>5} {'CER':>7} {'numbers':>8} {'raw CER':>8} {'raw num':>8} "
+          f"{'pages/core-s':>13} {'CPU s/page':>10} {'wall s/page':>11} {'peak MB':>8}")
     for r in rows:
-        print(f"{r['engine']:34} {r['dpi']:>4} {r['pages']:>5} {r['cer']:>7.2%} {r['numbers']:>8.2%} "
-              f"{r['pages_per_core_s']:>13.3f} {r['wall_s_per_page']:>11.1f} {r['peak_rss_mb']:>8.0f}")
+        print(f"{r['engine']:30} {r['dpi']:>4} {r['scored']:>5} {r['cer']:>7.2%} {r['numbers']:>8.2%} "
+              f"{r['raw_cer']:>8.2%} {r['raw_numbers']:>8.2%} {r['pages_per_core_s']:>13.3f} "
+              f"{r['cpu_s_per_page']:>10.2f} {r['wall_s_per_page']:>11.2f} {r['peak_rss_mb']:>8.0f}")
     for r in rows:
-        print(f"\n{r['engine']} at {r['dpi']} dpi, per document (CER, numbers exact):")
-        for name, (cer, numbers) in r["per_doc"].items():
-            print(f"  {name:56} {cer:7.2%} {numbers:8.2%}")
+        split = ", ".join(f"{k} {v:.2f} s" for k, v in r["split"].items())
+        print(f"\n{r['engine']} at {r['dpi']} dpi: per page {split} "
+              f"(det/rec are wall time inside the engine); per document (CER, numbers exact, raw CER):")
+        for name, (cer, numbers, raw) in r["per_doc"].items():
+            print(f"  {name:56} {cer:7.2%} {numbers:8.2%} {raw:8.2%}")
     for r in rows:
         if r["engine"].startswith("rapidocr") and r["dpi"] == 300:
             verdict = lambda ok: "met" if ok else "NOT met"  # noqa: E731
@@ -215,6 +332,24 @@ def print_accuracy(rows: list[dict]) -> None:
                   f"numbers >= {TARGET_NUMBERS:.0%}: {verdict(r['numbers'] >= TARGET_NUMBERS)}; "
                   f">= {TARGET_PAGES_PER_CORE_S:g} page/s per core: "
                   f"{verdict(r['pages_per_core_s'] >= TARGET_PAGES_PER_CORE_S)}")
+
+
+def print_diffs(references, run: dict, worst: int) -> None:
+    """Differences (after normalisation, in the reference's order) of the ``worst`` pages of a run."""
+    import difflib
+
+    scored = []
+    for key, text in run["texts"].items():
+        if has_reference(references[key]):
+            ref, got = "".join(normalise_lines(references[key])), "".join(normalise_lines(text))
+            cer = flexible_errors(ref, normalise_lines(text)) / max(1, len(ref))
+            scored.append((cer, key, ref, got))
+    for cer, key, ref, got in sorted(scored, reverse=True)[:worst]:
+        print(f"\n{key} ({run['engine']} {run['dpi']} dpi): CER {cer:.2%}; reference | OCR (segments in OCR order)")
+        matcher = difflib.SequenceMatcher(None, ref, got, autojunk=False)
+        for op, a0, a1, b0, b1 in matcher.get_opcodes():
+            if op != "equal":
+                print(f"  {op:7} …{ref[max(0, a0 - 8):a0]}[{ref[a0:a1][:60]}]{ref[a1:a1 + 8]}… | [{got[b0:b1][:60]}]")
 
 
 def scan_report(pages: int) -> None:
@@ -252,6 +387,7 @@ def main() -> None:
                         help="pages sampled per PDF (0 = every page)")
     parser.add_argument("--zjj-pages", type=int, default=20, help="pages of the 张家界 scan to read")
     parser.add_argument("--no-peer", action="store_true", help="skip tesseract")
+    parser.add_argument("--diffs", type=int, default=0, help="print the differences of the N worst pages at 300 dpi")
     parser.add_argument("--child", nargs=3, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -266,8 +402,14 @@ def main() -> None:
     engines = ["rapidocr"] + ([] if args.no_peer or not shutil.which("tesseract") else ["tesseract"])
     print(f"{len(pages)} pages of {len({p[0] for p in pages})} text-layer PDFs; engines: {', '.join(engines)}; "
           f"one thread each")
+    left_out = [k for k, ref in references.items() if not has_reference(ref)]
+    if left_out:
+        print(f"left out (text layer under {MIN_REFERENCE_CHARS} characters, no reference): {', '.join(left_out)}")
     runs = [run_child(engine, dpi, pages) for engine in engines for dpi in DPIS]
-    print_accuracy(accuracy_table(pages, references, runs))
+    print_accuracy(accuracy_table(references, runs))
+    for run in runs:
+        if args.diffs and run["engine"] == "rapidocr" and run["dpi"] == 300:
+            print_diffs(references, run, args.diffs)
     if args.zjj_pages > 0 and (PDF_DIR / SCAN).is_file():
         scan_report(args.zjj_pages)
 

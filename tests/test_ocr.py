@@ -93,6 +93,50 @@ def test_order_lines_top_to_bottom_left_to_right_and_cells_spaced():
     assert lines[1][1] == pytest.approx(0.8 * 4 + 0.9 * 4)
 
 
+def test_order_lines_keeps_wrapped_table_cells_on_their_own_lines():
+    """A row whose cell wraps over two lines, with the row's label between them (盐城 table)."""
+    items = [
+        (box(900, 927, 1540, 983), "偿还债务的能力很强，受不利经济", 1.0),
+        (box(445, 953, 556, 1013), "2023", 1.0),
+        (box(681, 953, 792, 1017), "AA+", 1.0),
+        (box(893, 983, 1524, 1040), "环境的影响不大，违约风险很低", 1.0),
+        # 33 px after the previous box on a 57 px high line: the next column's cell.
+        (box(1557, 983, 1867, 1040), "任公司、联合资", 1.0),
+    ]
+    # The label joins the cell's first line; the second line stays a line of its own (the
+    # union of the row's boxes would have pulled it in too, making one 4-box line).
+    assert [t for t, _, _ in order_lines(items)] == [
+        "2023 AA+ 偿还债务的能力很强，受不利经济",
+        "环境的影响不大，违约风险很低 任公司、联合资",
+    ]
+
+
+def test_order_lines_keeps_figures_whole_and_apart():
+    items = [
+        (box(10, 10, 100, 40), "4601. 61", 1.0),  # the recogniser's space after the point
+        (box(105, 10, 200, 40), "3323 .04", 1.0),  # and before it
+        (box(205, 10, 300, 40), "亿元", 1.0),
+        (box(10, 60, 60, 90), "图1", 1.0),  # 4 px before the next box, digit to digit
+        (box(64, 60, 300, 90), "2021-2025年", 1.0),
+        (box(10, 110, 300, 140), "1. 2025年全市", 1.0),  # a numbered item, not 1.2025
+    ]
+    assert [t for t, _, _ in order_lines(items)] == ["4601.61 3323.04亿元", "图1 2021-2025年", "1. 2025年全市"]
+
+
+@needs_engine
+def test_full_page_image_is_read_with_the_shrunk_detector():
+    """An A4 page at 300 dpi: the detector works on a 736 px wide copy, recognition on the page."""
+    from PIL import Image, ImageDraw
+
+    page = Image.new("RGB", (2480, 3508), "white")
+    draw = ImageDraw.Draw(page)
+    for i, line in enumerate(LINES):
+        draw.text((200, 400 + i * 160), line, fill="black", font=_font(90))
+    ex = extract_bytes(png_bytes(page), filename="page.png", options=inline())
+    assert ex.text == "\n".join(LINES)
+    assert ex.flags == ("ocr",)
+
+
 # --- images --------------------------------------------------------------------------------
 
 
@@ -361,7 +405,7 @@ def test_zhangjiajie_scan_figures_come_with_ocr_provenance(shared, tmp_path):
     patents, population = values["patents_granted"], values["population_10k"]
     assert (patents.value, patents.status) == (302.0, "extracted")
     assert (population.value, population.status) == (146.33, "extracted")
-    for value, matched in ((patents, "授权专利 302 件"), (population, "常住人口146.33万人")):
+    for value, matched in ((patents, "授权专利302件"), (population, "常住人口146.33万人")):
         record = value.provenance[0]
         assert record["ocr"] is True and record["method"] == doc.method
         assert record["matched"] == matched

@@ -19,7 +19,7 @@ import logging
 import math
 import re
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from .model import Extraction, ExtractOptions, failed
 
@@ -94,11 +94,16 @@ class OcrPage:
 
 @dataclass(frozen=True)
 class OcrEngine:
-    """A loaded OCR engine: ``read(image)`` returns ``[(box, text, score), ...]``."""
+    """A loaded OCR engine: ``read(image)`` returns ``[(box, text, score), ...]``.
+
+    ``seconds`` adds up the engine's own wall time per stage (``det``, ``rec``) over every
+    ``read``, for profiling (``benchmarks/bench_ocr.py`` prints the split).
+    """
 
     name: str
     version: str
     read: Callable
+    seconds: dict = field(default_factory=dict, compare=False)
 
     @property
     def label(self) -> str:
@@ -106,12 +111,28 @@ class OcrEngine:
         return f"{self.name}/{self.version}"
 
 
-@functools.lru_cache(maxsize=2)
-def load_engine(threads: int = 1) -> OcrEngine:
+# The detector finds text lines on a copy of the page whose shorter side is at most this many
+# pixels (about 90 dpi for A4: body text is still ~20 px high, which DB detection finds as well
+# as at 300 dpi), so its cost no longer grows with the render resolution. Recognition then reads
+# each line cropped from the full-resolution page.
+DET_SHORT_SIDE = 736
+# Recognition batch: line crops are padded to the widest in a batch; one wide line at a time
+# keeps the activations in the CPU cache (6 lines of a page's width ran ~1.5x slower per char).
+REC_BATCH = 1
+
+
+@functools.lru_cache(maxsize=4)
+def load_engine(threads: int = 1, det_short_side: int = DET_SHORT_SIDE, rec_batch: int = REC_BATCH) -> OcrEngine:
     """Load RapidOCR once per process (the models take about a second to load).
+
+    The text-line direction classifier is off: pages are rendered upright, and on real bulletins
+    it turned whole lines of figures upside down (``18.6∶35.8∶45.6`` came back as
+    ``99:79:69:9:980甲``, score 0.38, and was dropped).
 
     Args:
         threads: onnxruntime threads; 1 because parallelism comes from the worker processes.
+        det_short_side: the detector's input is shrunk to at most this shorter side.
+        rec_batch: text lines recognised per onnxruntime call.
 
     Returns:
         The engine.
@@ -129,22 +150,53 @@ def load_engine(threads: int = 1) -> OcrEngine:
         engine = RapidOCR(
             intra_op_num_threads=threads,
             inter_op_num_threads=threads,
-            # The page is rendered at the wanted resolution already: do not shrink it again.
-            max_side_len=2000,
+            # The page is rendered at the wanted resolution (capped by ocr_max_pixels): never
+            # shrink it again, so the recogniser reads full-resolution line crops.
+            max_side_len=1_000_000,
+            use_cls=False,
+            rec_batch_num=rec_batch,
             print_verbose=False,
         )
+        _limit_detector(engine.text_det, det_short_side)
     except Exception as exc:  # onnxruntime failing to start (CPU, memory) is "unavailable"
         raise OcrUnavailable(f"OCR engine failed to load ({type(exc).__name__}: {exc})") from exc
     try:
         engine_version = version(ENGINE_DISTRIBUTION)
     except PackageNotFoundError:
         engine_version = "unknown"
+    seconds = {"det": 0.0, "rec": 0.0}
 
     def read(image) -> list:
-        result, _elapsed = engine(image)
+        result, elapsed = engine(image)
+        if elapsed and len(elapsed) == 3:
+            seconds["det"] += elapsed[0]
+            seconds["rec"] += elapsed[2]
         return list(result or [])
 
-    return OcrEngine(name=ENGINE_DISTRIBUTION, version=engine_version, read=read)
+    return OcrEngine(name=ENGINE_DISTRIBUTION, version=engine_version, read=read, seconds=seconds)
+
+
+def _limit_detector(detector, short_side: int) -> None:
+    """Make RapidOCR 1.4's detector shrink (never enlarge) its input to ``short_side``.
+
+    Its own ``limit_type="max"`` ignores the configured side (it picks 960/1500/2000 from the
+    image size) and ``"min"`` only enlarges, so the resize is replaced here. The boxes it returns
+    are still in the coordinates of the image passed in.
+    """
+    from rapidocr_onnxruntime.ch_ppocr_det.utils import DetPreProcess
+
+    class _ShrinkToShortSide(DetPreProcess):
+        def resize(self, img):
+            import cv2
+
+            h, w = img.shape[:2]
+            ratio = min(1.0, short_side / min(h, w))
+            # The network needs sides that are multiples of 32.
+            new_h, new_w = max(32, round(h * ratio / 32) * 32), max(32, round(w * ratio / 32) * 32)
+            return cv2.resize(img, (new_w, new_h)) if (new_h, new_w) != (h, w) else img
+
+    preprocess = _ShrinkToShortSide(short_side, "max", detector.mean, detector.std)
+    detector.get_preprocess = lambda _max_side: preprocess
 
 
 def _box_bounds(box) -> tuple[float, float, float, float]:
@@ -153,12 +205,26 @@ def _box_bounds(box) -> tuple[float, float, float, float]:
     return min(xs), min(ys), max(xs), max(ys)
 
 
+# The recogniser puts a space where it sees a gap, and the gap after a decimal point is a wide
+# one: "4601.61" comes back as "4601. 61" (on the 新疆 debt table, 30 of its 200 figures).
+_DIGITS = frozenset("0123456789.")
+# Boxes on one line further apart than this many character heights are separate cells. The
+# detector splits a line of prose only at a visible gap; table cells can be as close as 0.6
+# character (the 盐城 rating table), and a space between two Chinese characters is removed by
+# the page clean-up anyway.
+_CELL_GAP = 0.5
+# Only before 1-3 digits: "1. 2025年" is a numbered item, not 1.2025.
+_SPLIT_DECIMAL = re.compile(r"(?<=\d\.)\s+(?=\d{1,3}(?!\d))|(?<=\d)\s+(?=\.\d)")
+
+
 def order_lines(items: Iterable[tuple]) -> list[tuple[str, float, int]]:
     """Put recognised boxes in reading order and merge boxes on one line.
 
-    Boxes whose vertical extents overlap by at least half of the smaller height are one line;
-    lines run top to bottom and boxes within a line left to right. Boxes further apart than
-    one character height (table cells) are separated by a space, closer ones are joined.
+    Boxes whose vertical extents overlap the line's average extent by at least half of the
+    smaller height are one line; lines run top to bottom and boxes within a line left to
+    right. Boxes further apart than half a character height (table cells) are separated by a
+    space, closer ones are joined unless they meet digit to digit (two figures). A space the
+    recogniser put next to a decimal point (``4601. 61``) is removed.
 
     Args:
         items: ``(box, text, score)`` with ``box`` four ``(x, y)`` corner points.
@@ -168,7 +234,7 @@ def order_lines(items: Iterable[tuple]) -> list[tuple[str, float, int]]:
     """
     boxes = []
     for box, text, score in items:
-        text = str(text).strip()
+        text = _SPLIT_DECIMAL.sub("", str(text).strip())
         if text:
             boxes.append((*_box_bounds(box), text, float(score)))
     boxes.sort(key=lambda b: (b[1] + b[3]) / 2)
@@ -178,8 +244,10 @@ def order_lines(items: Iterable[tuple]) -> list[tuple[str, float, int]]:
         h = y1 - y0
         if lines:
             line = lines[-1]
-            ly0 = min(o[1] for o in line)
-            ly1 = max(o[3] for o in line)
+            # The line's typical extent, not its union: in a table row whose cells wrap over
+            # two or three lines, the union grows with every box and swallows the next lines.
+            ly0 = sum(o[1] for o in line) / len(line)
+            ly1 = sum(o[3] for o in line) / len(line)
             overlap = min(y1, ly1) - max(y0, ly0)
             if overlap >= 0.5 * min(h, ly1 - ly0):
                 line.append(b)
@@ -191,7 +259,10 @@ def order_lines(items: Iterable[tuple]) -> list[tuple[str, float, int]]:
         height = max(o[3] - o[1] for o in line)
         parts = [line[0][4]]
         for prev, cur in zip(line, line[1:], strict=False):
-            parts.append((" " if cur[0] - prev[2] > height else "") + cur[4])
+            # Two boxes meeting digit to digit are two figures (table cells, "图1" and "2021"):
+            # joined they would read as one number.
+            apart = cur[0] - prev[2] > _CELL_GAP * height or (prev[4][-1] in _DIGITS and cur[4][0] in _DIGITS)
+            parts.append((" " if apart else "") + cur[4])
         chars = sum(len(o[4]) for o in line)
         out.append(("".join(parts), sum(o[5] * len(o[4]) for o in line), chars))
     return out
