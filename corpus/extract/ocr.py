@@ -158,6 +158,7 @@ def load_engine(threads: int = 1, det_short_side: int = DET_SHORT_SIDE, rec_batc
             print_verbose=False,
         )
         _limit_detector(engine.text_det, det_short_side)
+        _fold_models(engine, threads)
     except Exception as exc:  # onnxruntime failing to start (CPU, memory) is "unavailable"
         raise OcrUnavailable(f"OCR engine failed to load ({type(exc).__name__}: {exc})") from exc
     try:
@@ -174,6 +175,31 @@ def load_engine(threads: int = 1, det_short_side: int = DET_SHORT_SIDE, rec_batc
         return list(result or [])
 
     return OcrEngine(name=ENGINE_DISTRIBUTION, version=engine_version, read=read, seconds=seconds)
+
+
+def _fold_models(engine, threads: int) -> None:
+    """Give the detector and recogniser their folded models (``ocr_fold``: the same sums, about
+    1.4x and 1.9x faster on one thread). Without ``onnx`` the shipped models run as they are."""
+    from importlib.util import find_spec
+
+    if find_spec("onnx") is None:  # part of the ocr extra; an older install lacks it
+        log.debug("onnx not installed: OCR models run unfolded")
+        return
+    from pathlib import Path
+
+    import onnxruntime
+    import rapidocr_onnxruntime
+    from rapidocr_onnxruntime.utils import OrtInferSession, read_yaml
+
+    from .ocr_fold import fold_model
+
+    package = Path(rapidocr_onnxruntime.__file__).parent
+    config = read_yaml(str(package / "config.yaml"))
+    # RapidOCR's own session options (threads, no memory arena, all graph optimisations).
+    options = OrtInferSession._init_sess_opts({"intra_op_num_threads": threads, "inter_op_num_threads": threads})
+    for holder, section in ((engine.text_det.infer, "Det"), (engine.text_rec.session, "Rec")):
+        folded, _counts = fold_model((package / config[section]["model_path"]).read_bytes())
+        holder.session = onnxruntime.InferenceSession(folded, sess_options=options, providers=["CPUExecutionProvider"])
 
 
 def _limit_detector(detector, short_side: int) -> None:
