@@ -626,9 +626,11 @@ class _Crawl:
                 while due and len(running) < slots and due[0][0] <= now \
                         and not self.stop.is_set():
                     _, key = heapq.heappop(due)
+                    if key not in queued:
+                        continue  # an entry left by a host handed back (and claimed again)
                     queued.discard(key)
                     if shared is not None and key not in shared.held:
-                        continue  # handed back or lost since it was queued
+                        continue  # its lease was lost since it was queued
                     task = self.next_task(state, key) if key not in self.blocked else None
                     if task is not None:
                         self._connect(key, running)

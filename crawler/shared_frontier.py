@@ -32,7 +32,7 @@ from collections.abc import Iterable
 from contextlib import contextmanager
 
 from policylens.crawler.state import _PRIO, QueueItem
-from policylens.errors import ConfigError, CorpusError
+from policylens.errors import ConfigError, CorpusError, UsageError
 from policylens.timeutil import utc_now as _now
 
 __all__ = ["SharedFrontier", "LeaseLost", "redact"]
@@ -221,13 +221,16 @@ class SharedFrontier:
         """Join the unfinished run, or start a new one (one process at a time decides).
 
         Args:
-            source_ids: the sources of this crawl.
+            source_ids: the sources of this crawl (a live run's processes must agree).
             seed: called with ``self`` inside the same transaction when a run is started
                 (queues the start pages and marks the known URLs).
 
         Returns:
             ``(run_id, resumed, started_at)``; ``resumed`` is True when this process joined
             a run already open (started by another process or left by a dead one).
+
+        Raises:
+            UsageError: live processes of the open run crawl another selection of sources.
         """
         with self.transaction() as db:
             db.execute("SELECT pg_advisory_xact_lock(%s)", (_RUN_LOCK,))
@@ -235,6 +238,7 @@ class SharedFrontier:
                              " NULL ORDER BY run_id DESC LIMIT 1").fetchone()
             if row:
                 self.run_id, started, resumed = row[0], row[1], True
+                self._check_selection(db, sorted(source_ids))
             else:
                 started, resumed = _now(), False
                 self.run_id = db.execute(
@@ -247,6 +251,27 @@ class SharedFrontier:
                        " run_id=excluded.run_id, seen_at=excluded.seen_at",
                        (self.owner, self.run_id))
         return self.run_id, resumed, started
+
+    def _check_selection(self, db, source_ids: list[str]) -> None:
+        """A process joining a live run must crawl the same sources: a host leased to it
+        would otherwise see the other sources' URLs as not selected. With no live process,
+        the run is taken over with this selection (as a single crawl resumes)."""
+        started_with = db.execute("SELECT sources FROM crawl_runs WHERE run_id=%s",
+                                  (self.run_id,)).fetchone()[0]
+        if sorted(json.loads(started_with)) == source_ids:
+            return
+        live = db.execute("SELECT COUNT(*) FROM crawl_workers WHERE run_id=%s AND owner <> %s"
+                          " AND seen_at > clock_timestamp() - make_interval(secs => %s)",
+                          (self.run_id, self.owner, self.lease_seconds)).fetchone()[0]
+        if live:
+            shown = ", ".join(json.loads(started_with)[:10])
+            raise UsageError(f"crawl run {self.run_id} on this database is crawling other "
+                             f"sources ({shown}) in {live} live process(es)",
+                             where=self.path, hint="start every crawl process of a run with the "
+                             "same --sources/--source/--region selection, or wait until the "
+                             "run ends")
+        db.execute("UPDATE crawl_runs SET sources=%s WHERE run_id=%s",
+                   (json.dumps(source_ids), self.run_id))
 
     def finish_run(self, report: dict, *, finished: bool) -> None:
         """Store the run record; a run another process finished stays finished."""
@@ -377,7 +402,7 @@ class SharedFrontier:
                 " FROM crawl_leases l WHERE (l.owner IS NULL OR l.lease_until < clock_timestamp())"
                 " AND l.parked_run IS DISTINCT FROM %(run)s AND l.host <> ALL(%(held)s)"
                 " AND EXISTS (SELECT 1 FROM crawl_urls u WHERE u.todo=1 AND u.seen_run=%(run)s"
-                " AND u.host=l.host) ORDER BY l.next_allowed NULLS FIRST LIMIT %(n)s"
+                " AND u.host=l.host) ORDER BY l.next_allowed NULLS FIRST, l.host LIMIT %(n)s"
                 " FOR UPDATE SKIP LOCKED",
                 {"run": self.run_id, "held": sorted(self.held), "n": limit}).fetchall()
             if rows:

@@ -172,3 +172,29 @@ def test_an_unreachable_database_is_one_clear_error_before_anything_is_fetched(t
     assert "s3cret" not in done.stderr + done.stdout
     assert log == []  # nothing fetched
     assert not (tmp_path / "node" / "crawl-runs").exists()
+
+
+def test_processes_that_join_later_take_hosts_over_mid_crawl_after_the_delay(tmp_path, pg_url):
+    # One process starts alone and leases all 6 hosts; two more join once it has fetched a
+    # dozen pages: it hands idle hosts over, and the next request to each comes from another
+    # process no sooner than the delay after its last one.
+    with serve_many_hosts(hosts=6, pages=8, process=True, unique=True) as many:
+        sources = _sources(tmp_path, many, lease_seconds=5)
+        first = _start(tmp_path, sources, pg_url, 0)
+        deadline = time.monotonic() + 120
+        while _settled_by(pg_url, first.pid) < 12 and time.monotonic() < deadline:
+            time.sleep(0.2)
+        procs = [first, *(_start(tmp_path, sources, pg_url, i) for i in (1, 2))]
+        codes = _wait(procs, tmp_path)
+        log = many.request_log()
+    assert codes == [0, 0, 0], [(tmp_path / f"err{i}.txt").read_text() for i in range(3)]
+    by = dict(_rows(pg_url, "SELECT host, COUNT(DISTINCT settled_by) FROM crawl_urls"
+                            " GROUP BY host"))
+    assert max(by.values()) >= 2  # hosts changed hands between two of their pages
+    gaps = request_gaps(log)
+    assert min(min(g) for g in gaps.values()) >= DELAY
+    fetched = Counter((port, path) for port, _, path in log if path != "/robots.txt")
+    assert len(fetched) == 6 * 9 and set(fetched.values()) == {1}
+    assert Counter(port for port, _, path in log if path == "/robots.txt") == Counter(many.ports)
+    stored = _stored(pg_url)
+    assert len(stored) == 48 and set(stored.values()) == {1}
