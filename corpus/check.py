@@ -4,14 +4,16 @@ A database with damaged pages still opens, and reads and writes then fail at ran
 (``Could not decode to UTF-8``, ``database disk image is malformed``) or quietly add to the
 damage. ``check_corpus`` runs SQLite's ``integrity_check``, the full-text index's own check and
 a UTF-8 read of every text column; ``require_writable`` runs the quicker ``quick_check`` before
-a command writes; ``backup_corpus`` copies a live database with SQLite's online backup API.
+a command writes (for a large database once a day, so its cost stays flat); ``backup_corpus`` copies a live database with SQLite's online backup API.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import sqlite3
+import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -154,10 +156,22 @@ def check_corpus(data_dir=None) -> CheckReport:
     return CheckReport(str(path), tuple(problems), documents, tuple(checks))
 
 
-def require_writable(data_dir=None) -> None:
+# quick_check reads every page: about a second per GB when cached, minutes for a large corpus
+# on a cold disk. Databases up to this size are checked before every write; a larger one once
+# a day (and whenever it shrank since), so adding one document costs the same at any size.
+ALWAYS_CHECK_BYTES = 256 * 1024 * 1024
+RECHECK_AFTER_S = 24 * 3600
+_MARK_SUFFIX = ".checked"
+
+
+def require_writable(data_dir=None, *, always_check_bytes: int = ALWAYS_CHECK_BYTES,
+                     recheck_after_s: float = RECHECK_AFTER_S) -> None:
     """Refuse to write into a damaged corpus database (``PRAGMA quick_check``).
 
-    A missing database is fine (it will be created).
+    A missing database is fine (it will be created). A database over ``always_check_bytes``
+    is checked only when its last clean check (recorded beside it in ``corpus.sqlite.checked``)
+    is older than ``recheck_after_s`` or was made when the file was larger; damage in pages a
+    write touches is still caught by SQLite itself, and ``policylens corpus check`` reads all.
 
     Raises:
         StorageError: the database fails the check (exit code 5), with what to do.
@@ -166,6 +180,9 @@ def require_writable(data_dir=None) -> None:
     if path is None:  # PostgreSQL checks its own pages
         return
     if not path.is_file() or path.stat().st_size == 0:
+        return
+    size = path.stat().st_size
+    if size > always_check_bytes and _checked_recently(path, size, recheck_after_s):
         return
     try:
         conn = _connect(path)
@@ -181,6 +198,26 @@ def require_writable(data_dir=None) -> None:
             where=str(path),
             hint="run `policylens corpus check` for details; keep a copy with `policylens corpus "
                  "backup DIR` (SQLite .recover can salvage rows) and restore a good backup")
+    _mark_checked(path, size)
+
+
+def _checked_recently(path: Path, size: int, recheck_after_s: float) -> bool:
+    try:
+        mark = json.loads(path.with_name(path.name + _MARK_SUFFIX).read_text(encoding="utf-8"))
+        return (time.time() - float(mark["checked_at"]) < recheck_after_s
+                and size >= int(mark["size"]))
+    except (OSError, ValueError, KeyError, TypeError):
+        return False
+
+
+def _mark_checked(path: Path, size: int) -> None:
+    mark = path.with_name(path.name + _MARK_SUFFIX)
+    try:  # a mark that cannot be written only means the next command checks again
+        tmp = mark.with_name(mark.name + ".tmp")
+        tmp.write_text(json.dumps({"checked_at": time.time(), "size": size}), encoding="utf-8")
+        os.replace(tmp, mark)
+    except OSError:
+        pass
 
 
 def backup_corpus(dest_dir, data_dir=None, *, with_raw: bool = True) -> Path:

@@ -123,3 +123,28 @@ def test_backup_refuses_to_overwrite_and_copies_raw_files(corpus_dir, tmp_path):
     assert len(raw) == 12
     with pytest.raises(CorpusError, match="already holds a corpus.sqlite"):
         backup_corpus(tmp_path / "b1", corpus_dir)
+
+
+def test_a_large_database_is_quick_checked_once_a_day(corpus_dir):
+    import json
+    import time
+
+    db = corpus_dir / "corpus.sqlite"
+    mark = corpus_dir / "corpus.sqlite.checked"
+    large = {"always_check_bytes": 0}  # this corpus counts as large
+    require_writable(corpus_dir, **large)  # no mark yet: checked, and the clean check recorded
+    recorded = json.loads(mark.read_text(encoding="utf-8"))
+    assert recorded["size"] == db.stat().st_size
+    _damage(db)
+    require_writable(corpus_dir, **large)  # checked clean a moment ago: not read again
+    with pytest.raises(StorageError, match="the corpus database is damaged"):
+        require_writable(corpus_dir)  # a small database is checked before every write
+    mark.write_text(json.dumps({"checked_at": time.time() - 25 * 3600, "size": recorded["size"]}))
+    with pytest.raises(StorageError, match="the corpus database is damaged"):
+        require_writable(corpus_dir, **large)  # the day is over
+    mark.write_text(json.dumps({"checked_at": time.time(), "size": recorded["size"] + 1}))
+    with pytest.raises(StorageError, match="the corpus database is damaged"):
+        require_writable(corpus_dir, **large)  # it shrank since: another file
+    mark.write_text("not json")
+    with pytest.raises(StorageError, match="the corpus database is damaged"):
+        require_writable(corpus_dir, **large)
