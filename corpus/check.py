@@ -4,7 +4,8 @@ A database with damaged pages still opens, and reads and writes then fail at ran
 (``Could not decode to UTF-8``, ``database disk image is malformed``) or quietly add to the
 damage. ``check_corpus`` runs SQLite's ``integrity_check``, the full-text index's own check and
 a UTF-8 read of every text column; ``require_writable`` runs the quicker ``quick_check`` before
-a command writes (for a large database once a day, so its cost stays flat); ``backup_corpus`` copies a live database with SQLite's online backup API.
+a command writes (a large database once a day, so its cost stays flat); ``backup_corpus``
+copies a live database with SQLite's online backup API.
 """
 
 from __future__ import annotations
