@@ -9,10 +9,13 @@ is searched as the phrase of its characters, so a match is the term as a substri
 text, whatever its length, in any script. unicode61 drops punctuation and spaces and folds
 case, so a term also matches across a line break (数字\\n经济) and ignores punctuation inside it.
 
-The index is contentless (``content=''``): the text is stored once, in ``documents``. It is
-kept by triggers that call ``policylens_fts_tokens``, a function every policylens connection
-registers (``register``); a connection without it cannot insert documents, rather than leaving
-them unindexed.
+The index is contentless (``content=''``): the text is stored once, in ``documents``. The store
+adds each document's entry itself (``add``), in the document's savepoint: computed in Python,
+not by a trigger calling back into Python, because Ctrl-C inside such a callback surfaces as an
+SQLite error ("user-defined function raised exception") instead of an interrupt. Deletes and
+changes of a stored title or text (which policylens itself never makes) are followed by
+triggers that call ``policylens_fts_tokens``, a function every policylens connection registers
+(``register``); ``policylens corpus check`` reports documents missing from the index.
 """
 
 from __future__ import annotations
@@ -21,18 +24,13 @@ import sqlite3
 
 from policylens.errors import UsageError
 
-__all__ = ["TOKENS_FUNCTION", "SCHEMA", "index_tokens", "register", "match_expression", "rebuild"]
+__all__ = ["TOKENS_FUNCTION", "SCHEMA", "index_tokens", "register", "add", "match_expression",
+           "rebuild"]
 
 TOKENS_FUNCTION = "policylens_fts_tokens"
 
 SCHEMA = [
     "CREATE VIRTUAL TABLE documents_fts USING fts5(title, text, content='', tokenize='unicode61')",
-    f"""
-    CREATE TRIGGER documents_fts_insert AFTER INSERT ON documents BEGIN
-        INSERT INTO documents_fts(rowid, title, text)
-        VALUES (new.id, {TOKENS_FUNCTION}(new.title), {TOKENS_FUNCTION}(new.text));
-    END
-    """,
     f"""
     CREATE TRIGGER documents_fts_delete AFTER DELETE ON documents BEGIN
         INSERT INTO documents_fts(documents_fts, rowid, title, text)
@@ -58,6 +56,12 @@ def index_tokens(text: str | None) -> str | None:
 def register(conn: sqlite3.Connection) -> None:
     """Make the tokens function the index triggers call available on ``conn``."""
     conn.create_function(TOKENS_FUNCTION, 1, index_tokens, deterministic=True)
+
+
+def add(conn: sqlite3.Connection, doc_id: int, title: str | None, text: str | None) -> None:
+    """Index one new document (inside the caller's transaction)."""
+    conn.execute("INSERT INTO documents_fts(rowid, title, text) VALUES (?, ?, ?)",
+                 (doc_id, index_tokens(title), index_tokens(text)))
 
 
 def match_expression(terms: list[str]) -> str:

@@ -29,7 +29,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from policylens.corpus import queries
+from policylens.corpus import fulltext, queries
 from policylens.corpus.backend import (
     is_postgres_url,
     mask_url,
@@ -383,6 +383,8 @@ class Corpus:
             doc_id = self.conn.execute(
                 f"INSERT INTO documents ({columns}) VALUES ({marks})", values
             ).lastrowid
+            if self.url is None:  # PostgreSQL indexes the columns themselves (pg_trgm)
+                fulltext.add(self.conn, doc_id, values.get("title"), values.get("text"))
             self.conn.execute(
                 "INSERT OR IGNORE INTO documents_sources(doc_id, source, seen_at) VALUES (?, ?, ?)",
                 (doc_id, values["source"], values["ingested_at"]),
