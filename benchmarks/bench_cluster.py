@@ -2,6 +2,7 @@
 
     python benchmarks/bench_cluster.py [--n 1000] [--shared ../shared] [--workers 1 2]
     python benchmarks/bench_cluster.py --part crawl   # only the distributed crawl
+    python benchmarks/bench_cluster.py --part pg      # only PostgreSQL against SQLite
 
 Generates N documents with ``bench_scale.generate`` (real paragraphs from ../shared recombined,
 10-30 KB each, ~5% near duplicates), starts a real ``dask scheduler`` and single-thread
@@ -10,6 +11,11 @@ Generates N documents with ``bench_scale.generate`` (real paragraphs from ../sha
 * ``ingest_paths(..., scheduler=...)``: wall seconds and documents/s (every file's bytes go to a
   worker, are extracted in its isolated child, and come back to the one writer);
 * ``Scorer.score_corpus(..., scheduler=...)``: wall seconds and MB of text/s.
+
+When the PostgreSQL server binaries and psycopg are installed it also ingests the same files
+with the local path into a throwaway PostgreSQL server (``tests/pgserver.py``, started on
+127.0.0.1) and into SQLite, one after the other in the same run, and times ``corpus migrate``
+of the SQLite corpus into a second database. ``--part pg`` runs only that comparison.
 
 The workers are warmed up first (extraction child started, jieba loaded), so the figures are
 steady-state throughput. The local path (``workers=`` processes, no Dask) runs on the same files
@@ -109,13 +115,57 @@ def warm_up(client, scorer: Scorer, tmp: Path, paragraphs) -> None:
     scorer.score_corpus(tmp / "warm-data", scheduler=client)
 
 
+def compare_postgres(docs: Path, tmp: Path, n: int, workers: int) -> None:
+    """Ingest ``docs`` into SQLite and into PostgreSQL (local path, ``workers`` processes), then
+    migrate the SQLite corpus into PostgreSQL; print documents/s of each."""
+    sys.path.insert(0, str(REPO / "tests"))
+    from pgserver import find_pg_bin, start_server
+
+    from policylens.corpus.pgmigrate import migrate_corpus
+
+    server = start_server(find_pg_bin())
+    try:
+        rates = {}
+        for name, target in (("SQLite", str(tmp / "pg-peer" / "corpus.sqlite")),
+                             ("PostgreSQL", server.create_database("bench"))):
+            start = time.perf_counter()
+            with Corpus(target) as corpus:
+                summary = ingest_paths(corpus, [docs], workers=workers)
+            seconds = time.perf_counter() - start
+            rates[name] = n / seconds
+            counts = {k: v for k, v in summary.counts.items() if v}
+            print(f"  ingest into {name}, {workers} process(es): {seconds:.1f} s "
+                  f"({rates[name]:.1f} documents/s, {counts}) ({load()})", flush=True)
+        print(f"PostgreSQL ingest rate / SQLite's: {rates['PostgreSQL'] / rates['SQLite']:.2f}x")
+        start = time.perf_counter()
+        report = migrate_corpus(str(tmp / "pg-peer"), server.create_database("migrate"))
+        seconds = time.perf_counter() - start
+        print(f"  corpus migrate SQLite -> PostgreSQL: {report.counts['documents']} documents, "
+              f"{report.counts['raw_blobs']} raw files in {seconds:.1f} s "
+              f"({report.counts['documents'] / seconds:.0f} documents/s, counts and hashes "
+              f"checked) ({load()})", flush=True)
+    finally:
+        server.stop()
+
+
+def _postgres_available() -> bool:
+    sys.path.insert(0, str(REPO / "tests"))
+    try:
+        import psycopg  # noqa: F401
+        from pgserver import find_pg_bin
+    except ImportError:
+        return False
+    return find_pg_bin() is not None
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=1000)
     parser.add_argument("--workers", type=int, nargs="*", default=[1, 2])
     parser.add_argument("--shared", type=Path, default=REPO.parent / "shared")
-    parser.add_argument("--part", choices=("all", "dask", "crawl"), default="all",
-                        help="crawl: only the distributed crawl (bench_cluster_crawl.py)")
+    parser.add_argument("--part", choices=("all", "dask", "crawl", "pg"), default="all",
+                        help="crawl: only the distributed crawl (bench_cluster_crawl.py); pg: only "
+                             "ingest into PostgreSQL against SQLite, and corpus migrate")
     args = parser.parse_args()
     if args.part in ("all", "crawl"):
         import bench_cluster_crawl
@@ -123,6 +173,10 @@ def main() -> None:
         bench_cluster_crawl.run()  # 20 hosts, 1 and 3 crawl processes on one frontier
         if args.part == "crawl":
             return
+    with_pg = args.part in ("all", "pg") and _postgres_available()
+    if args.part == "pg" and not with_pg:
+        sys.exit("--part pg needs the PostgreSQL server binaries and psycopg "
+                 "(apt-get install postgresql; pip install -e '.[test]')")
 
     paragraphs = load_paragraphs(args.shared)
     print(f"{os.cpu_count()} cores; {load()}")
@@ -137,6 +191,10 @@ def main() -> None:
             total += len(text.encode("utf-8"))
         print(f"N = {args.n:,} documents, {total / 1e6:.1f} MB of text")
 
+        if with_pg:
+            compare_postgres(docs, tmp, args.n, max(args.workers))
+        if args.part == "pg":
+            return
         local = {}
         for workers in args.workers:
             local[workers] = measure(

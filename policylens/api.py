@@ -466,10 +466,11 @@ def _in_background(items: Iterator) -> Iterator:
 def _corpus_documents(data_dir, *, region=None, year=None, doc_type=None):
     """Yield the corpus's documents with their texts, read in batches; a clear error when
     there is no corpus."""
+    from policylens.corpus.backend import resolve_db_url
     from policylens.corpus.store import Corpus
 
     folder = resolve_data_dir(data_dir)
-    if not (folder / "corpus.sqlite").is_file():
+    if resolve_db_url() is None and not (folder / "corpus.sqlite").is_file():
         raise UsageError(
             f"no corpus in {folder}",
             hint="ingest documents first (policylens ingest FOLDER) or pass --data-dir",

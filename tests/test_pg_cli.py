@@ -77,3 +77,24 @@ def test_check_and_backup_say_to_use_postgresql_tools(pg_url, tmp_path):
         assert result.exit_code == 2, result.output
         assert "works on a SQLite corpus; this one is on PostgreSQL" in result.output
         assert "pg_dump" in result.output
+
+
+def test_score_corpus_reads_the_postgresql_corpus(pg_url, tmp_path, monkeypatch):
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    (folder / "report.txt").write_text(REPORT, encoding="utf-8")
+    run = CliRunner().invoke
+    assert run(app, ["--db", pg_url, "ingest", str(folder)]).exit_code == 0
+    result = run(app, ["--db", pg_url, "score", "--corpus", "--data-dir", str(tmp_path / "none"),
+                       "--format", "json"])
+    assert result.exit_code == 0, result.output
+    docs = json.loads(result.output)["documents"]
+    assert [(d["path"], d["doc_id"], d["total"], d["terms"], d["year"]) for d in docs] == [
+        ("corpus:1", 1, 1, {"人工智能": 1}, 2026)]
+    # the same as from a SQLite corpus of the same file
+    monkeypatch.setenv("POLICYLENS_DB", "")  # --db above set it in this process
+    data = tmp_path / "data"
+    assert run(app, ["ingest", str(folder), "--data-dir", str(data)]).exit_code == 0
+    result = run(app, ["score", "--corpus", "--data-dir", str(data), "--format", "json"])
+    assert (data / "corpus.sqlite").is_file()
+    assert json.loads(result.output)["documents"] == docs
