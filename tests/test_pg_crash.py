@@ -1,4 +1,4 @@
-"""Crash safety on PostgreSQL: SIGKILL a writer mid-ingest; no half document; a rerun completes."""
+"""PostgreSQL writers: SIGKILL mid-ingest leaves no half document; two writers store each once."""
 
 from __future__ import annotations
 
@@ -79,3 +79,33 @@ def test_sigkill_mid_ingest_on_postgresql(pg_url, tmp_path):
     assert sources == {f"https://www.wlmq.gov.cn/doc/{i}.html" for i in range(TOTAL)}
     # at most the uncommitted batch's bytes were orphaned... and they were rolled back with it
     assert blobs == TOTAL
+
+
+TWO_WRITERS = """
+import sys
+from policylens.corpus.extract.model import Extraction
+from policylens.corpus.records import DocumentMeta
+from policylens.corpus.store import Corpus
+
+order = range(60) if sys.argv[2] == "up" else range(59, -1, -1)
+with Corpus(sys.argv[1]) as corpus, corpus.batch(max_docs=7):
+    for i in order:
+        text = f"第{i}号文件：哈密市推进数字经济发展，编号{i * 104729}。" * (6 + i % 5)
+        corpus.add(text.encode("utf-8"), DocumentMeta(source=f"https://www.hami.gov.cn/{i}.html"),
+                   Extraction(text=text, method="test"))
+"""
+
+
+def test_two_writers_store_each_document_once(pg_url, tmp_path):
+    script = tmp_path / "two.py"
+    script.write_text(TWO_WRITERS, encoding="utf-8")
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    # Both start on an empty database: one creates the tables, the other waits for it.
+    procs = [subprocess.Popen([sys.executable, str(script), pg_url, way], env=env) for way in ("up", "down")]
+    assert [p.wait(300) for p in procs] == [0, 0]
+    assert _whole_documents(pg_url) == 60
+    with psycopg.connect(pg_url) as conn:
+        rows = conn.execute("SELECT COUNT(DISTINCT source), COUNT(*) FROM documents").fetchone()
+        sources = conn.execute("SELECT COUNT(*) FROM documents_sources").fetchone()[0]
+        blobs = conn.execute("SELECT COUNT(*) FROM raw_blobs").fetchone()[0]
+    assert (rows, sources, blobs) == ((60, 60), 60, 60)
