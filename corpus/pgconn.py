@@ -130,7 +130,10 @@ class PgConnection:
     """A psycopg connection with the sqlite3-style ``execute`` the corpus code calls."""
 
     def __init__(self, conn):
+        import psycopg
+
         self._conn = conn
+        self._idle = psycopg.pq.TransactionStatus.IDLE
 
     @property
     def raw(self):
@@ -139,9 +142,7 @@ class PgConnection:
 
     @property
     def in_transaction(self) -> bool:
-        import psycopg
-
-        return self._conn.info.transaction_status != psycopg.pq.TransactionStatus.IDLE
+        return self._conn.info.transaction_status != self._idle
 
     def execute(self, sql: str, params: Sequence | dict | None = None) -> PgCursor:
         """Run one statement (translated); ``lastrowid`` is set for ``INSERT INTO documents``."""

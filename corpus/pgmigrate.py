@@ -119,7 +119,7 @@ def _source_path(source: str) -> Path:
     if not path.is_file():
         raise DatabaseConfigError("no SQLite corpus here", where=str(path),
                                   hint="give --from sqlite:DATA_DIR/corpus.sqlite")
-    return path
+    return path.resolve()  # the same file by any path resumes the same migration
 
 
 def _open_source(path: Path) -> sqlite3.Connection:

@@ -98,3 +98,25 @@ def test_score_corpus_reads_the_postgresql_corpus(pg_url, tmp_path, monkeypatch)
     result = run(app, ["score", "--corpus", "--data-dir", str(data), "--format", "json"])
     assert (data / "corpus.sqlite").is_file()
     assert json.loads(result.output)["documents"] == docs
+
+
+def test_indicators_are_the_same_on_both_backends(pg_url, tmp_path, monkeypatch):
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    (folder / "wlmq.txt").write_text(REPORT, encoding="utf-8")
+    (folder / "hami.txt").write_text("2026年哈密市政府工作报告。" + "推进大数据中心、云计算和区块链应用。" * 5
+                                     + "发展工业互联网。" * 20, encoding="utf-8")
+    run = CliRunner().invoke
+    outputs = []
+    for db in (pg_url, None):
+        monkeypatch.setenv("POLICYLENS_DB", "")
+        prefix = ["--db", db] if db else []
+        data = str(tmp_path / "data")
+        assert run(app, [*prefix, "ingest", str(folder), "--data-dir", data]).exit_code == 0
+        result = run(app, [*prefix, "indicators", "--year", "2026", "--format", "json", "--data-dir", data])
+        assert result.exit_code == 0, result.output
+        outputs.append(json.loads(result.stdout))
+    assert (tmp_path / "data" / "corpus.sqlite").is_file()
+    assert outputs[0] == outputs[1]
+    counts = {r["region"]: r["technology_emphasis"]["count"] for r in outputs[0]["regions"]}
+    assert (counts["乌鲁木齐市"], counts["哈密市"]) == (1.0, 35.0)  # 3 terms x 5 + 工业互联网 x 20
