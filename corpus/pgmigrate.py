@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from policylens.corpus.backend import is_postgres_url, mask_url, open_postgres, sqlite_path
+from policylens.corpus.pgschema import SEARCH_INDEXES
 from policylens.corpus.schema import SCHEMA_VERSION
 from policylens.errors import CorpusError, DatabaseConfigError, UsageError
 from policylens.timeutil import utc_now
@@ -101,7 +102,13 @@ def migrate_corpus(source: str, target: str, *, chunk: int = CHUNK,
         try:
             resumed, start = _claim_target(conn, str(path), where)
             total = src.execute("SELECT COUNT(*) FROM documents").fetchone()[0]
+            # Without the search indexes while copying; built once after (also on a resume
+            # after an interruption left them dropped).
+            conn.execute(f"DROP INDEX IF EXISTS {', '.join(SEARCH_INDEXES)}")
             copied = _copy(src, path.parent, conn, start, chunk, total, progress)
+            conn.execute("SET maintenance_work_mem = '256MB'")  # for this build only
+            for statement in SEARCH_INDEXES.values():
+                conn.execute(statement)
             counts, digests = _verify(src, conn, where)
             conn.execute("UPDATE policylens_migration SET finished_at = ? WHERE source = ?",
                          (utc_now(), str(path)))

@@ -99,10 +99,19 @@ def test_interrupted_migration_resumes(tmp_path, pg_url):
     with psycopg.connect(pg_url) as conn:
         assert conn.execute("SELECT COUNT(*), MAX(id) FROM documents").fetchone() == (6, 6)
         assert conn.execute("SELECT COUNT(DISTINCT doc_id) FROM documents_sources").fetchone()[0] == 6
+    assert _search_indexes(pg_url) == []  # dropped while copying
     report = migrate_corpus(str(data), pg_url, chunk=3)
     assert (report.resumed, report.copied, report.counts["documents"]) == (True, 5, 11)
+    assert _search_indexes(pg_url) == ["documents_text_trgm", "documents_title_trgm"]
     again = migrate_corpus(str(data), pg_url)
     assert (again.copied, again.digests) == (0, report.digests)
+
+
+def _search_indexes(url: str) -> list[str]:
+    with psycopg.connect(url) as conn:
+        rows = conn.execute("SELECT indexname FROM pg_indexes WHERE indexdef LIKE '%gin_trgm_ops%' "
+                            "ORDER BY indexname").fetchall()
+    return [r[0] for r in rows]
 
 
 def test_target_with_another_corpus_is_refused_untouched(tmp_path, pg_url):
