@@ -13,7 +13,7 @@ import sqlite3
 from collections.abc import Callable
 
 from policylens.corpus import fulltext
-from policylens.errors import CorpusError
+from policylens.errors import CorpusError, DatabaseConfigError
 
 __all__ = ["SCHEMA_VERSION", "MIGRATIONS", "migrate", "configure"]
 
@@ -153,12 +153,13 @@ def migrate(conn: sqlite3.Connection, where: str = "corpus") -> int:
         The schema version now in the file.
 
     Raises:
-        CorpusError: the file was written by a newer policylens, or a migration failed.
+        DatabaseConfigError: the file was written by a newer policylens.
+        CorpusError: a migration failed.
     """
     fulltext.register(conn)  # migration 3 fills the index through it
     current = conn.execute("PRAGMA user_version").fetchone()[0]
     if current > SCHEMA_VERSION:
-        raise CorpusError(
+        raise DatabaseConfigError(  # a configuration problem: exit code 2, nothing written
             f"database schema version {current} is newer than this policylens ({SCHEMA_VERSION})",
             where=where,
             hint="upgrade policylens or use another --data-dir",

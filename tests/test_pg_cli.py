@@ -9,6 +9,7 @@ import pytest
 from typer.testing import CliRunner
 
 from policylens.cli import app
+from policylens.corpus.schema import SCHEMA_VERSION
 
 REPORT = "2026年乌鲁木齐市政府工作报告。" + "稳定就业，促进消费。" * 30 + "加快发展数字经济，推进人工智能。"
 BULLETIN = "巴州2025年国民经济和社会发展统计公报。" + "全年地区生产总值增长6.1%。" * 30
@@ -120,3 +121,43 @@ def test_indicators_are_the_same_on_both_backends(pg_url, tmp_path, monkeypatch)
     assert outputs[0] == outputs[1]
     counts = {r["region"]: r["technology_emphasis"]["count"] for r in outputs[0]["regions"]}
     assert (counts["乌鲁木齐市"], counts["哈密市"]) == (1.0, 35.0)  # 3 terms x 5 + 工业互联网 x 20
+
+
+def test_newer_schema_exits_2_on_both_backends(target_with_newer_schema):
+    url, before = target_with_newer_schema
+    for command in (["corpus", "ls"], ["corpus", "stats"]):
+        result = CliRunner().invoke(app, ["--db", url, *command])
+        assert result.exit_code == 2, result.output
+        assert f"database schema version {SCHEMA_VERSION + 1} is newer than this policylens" in result.output
+    assert before() == 1  # still the one document, untouched
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def target_with_newer_schema(request, tmp_path):
+    """A corpus with one document whose schema version is one past this code's."""
+    from policylens.corpus.extract.model import Extraction
+    from policylens.corpus.records import DocumentMeta
+    from policylens.corpus.store import Corpus
+
+    if request.param == "sqlite":
+        path = tmp_path / "corpus.sqlite"
+        url = f"sqlite:{path}"
+    else:
+        path = url = request.getfixturevalue("pg_url")
+    with Corpus(path) as corpus:
+        corpus.add(b"x", DocumentMeta(source="x"), Extraction(text=REPORT, method="test"))
+        bump = ("PRAGMA user_version = ?" if request.param == "sqlite"
+                else "INSERT INTO policylens_schema (version) VALUES (?)")
+        corpus.conn.execute(bump.replace("?", str(SCHEMA_VERSION + 1)))
+
+    def count() -> int:
+        if request.param == "sqlite":
+            import sqlite3
+
+            return sqlite3.connect(path).execute("SELECT COUNT(*) FROM documents").fetchone()[0]
+        import psycopg
+
+        with psycopg.connect(url) as conn:
+            return conn.execute("SELECT COUNT(*) FROM documents").fetchone()[0]
+
+    return url, count
