@@ -152,7 +152,8 @@ def start_server(bin_dir: Path) -> PgServer:
         RuntimeError: initdb or pg_ctl failed (the message holds their output and the log).
     """
     run_as = _server_user()
-    folder = Path(tempfile.mkdtemp(prefix="policylens-pg-"))
+    # Under root the server's user must reach the folder: /tmp is open to all, $TMPDIR may not be.
+    folder = Path(tempfile.mkdtemp(prefix="policylens-pg-", dir="/tmp" if run_as else None))
     if run_as:
         entry = pwd.getpwnam(run_as)
         os.chown(folder, entry.pw_uid, entry.pw_gid)
