@@ -161,3 +161,36 @@ def target_with_newer_schema(request, tmp_path):
             return conn.execute("SELECT COUNT(*) FROM documents").fetchone()[0]
 
     return url, count
+
+
+def test_crawl_into_a_postgresql_corpus(pg_url, tmp_path):
+    import subprocess
+    import sys
+
+    import psycopg
+    from fakesite import government_site, serve_fake_site, sources_toml
+
+    with serve_fake_site(government_site()) as server:
+        sources = tmp_path / "s.toml"
+        sources.write_text(sources_toml(server.base_url), encoding="utf-8")
+        proc = subprocess.run(
+            [sys.executable, "-m", "policylens", "--db", pg_url, "crawl", "--sources", str(sources),
+             "--data-dir", str(tmp_path / "data"), "--format", "json"],
+            cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    record = json.loads(proc.stdout)
+    assert record["documents"] == {"new": 11, "changed": 0, "unchanged": 0, "duplicate": 0}
+    assert record["attachments"] == {"new": 3, "changed": 0, "unchanged": 0, "duplicate": 0}
+    with psycopg.connect(pg_url) as conn:
+        rows = conn.execute("SELECT COUNT(*), COUNT(DISTINCT raw_sha256) FROM documents").fetchone()
+        blobs = conn.execute("SELECT COUNT(*) FROM raw_blobs").fetchone()[0]
+    assert rows == (14, 14) and blobs == 14
+    # Only the crawl's own frontier stays local (in the data directory's SQLite file, issue 11
+    # part 2 moves it); no document row and no raw file is written there.
+    import sqlite3
+
+    local = sqlite3.connect(tmp_path / "data" / "corpus.sqlite")
+    tables = {r[0] for r in local.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    local.close()
+    assert "documents" not in tables and "crawl_urls" in tables
+    assert not (tmp_path / "data" / "raw").exists()
