@@ -951,7 +951,7 @@ def _close_run(state: CrawlState, crawl: _Crawl, run_id: int, started_at: str, r
     try:
         state.finish_run(report.to_dict(), finished=finished)
         runs = data_dir / "crawl-runs"
-        runs.mkdir(exist_ok=True)
+        runs.mkdir(parents=True, exist_ok=True)  # with a PostgreSQL corpus nothing else made data_dir
         (runs / f"run-{run_id}.json").write_text(
             json.dumps(report.to_dict(), ensure_ascii=False, indent=2), encoding="utf-8")
     except Exception as exc:

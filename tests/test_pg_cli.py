@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import socket
 
 import pytest
@@ -10,6 +11,7 @@ from typer.testing import CliRunner
 
 from policylens.cli import app
 from policylens.corpus.schema import SCHEMA_VERSION
+from policylens.corpus.store import Corpus
 
 REPORT = "2026年乌鲁木齐市政府工作报告。" + "稳定就业，促进消费。" * 30 + "加快发展数字经济，推进人工智能。"
 BULLETIN = "巴州2025年国民经济和社会发展统计公报。" + "全年地区生产总值增长6.1%。" * 30
@@ -164,6 +166,7 @@ def target_with_newer_schema(request, tmp_path):
 
 
 def test_crawl_into_a_postgresql_corpus(pg_url, tmp_path):
+    # `policylens --db URL crawl`: the frontier and the documents both in PostgreSQL.
     import subprocess
     import sys
 
@@ -173,10 +176,11 @@ def test_crawl_into_a_postgresql_corpus(pg_url, tmp_path):
     with serve_fake_site(government_site()) as server:
         sources = tmp_path / "s.toml"
         sources.write_text(sources_toml(server.base_url), encoding="utf-8")
-        proc = subprocess.run(
-            [sys.executable, "-m", "policylens", "--db", pg_url, "crawl", "--sources", str(sources),
-             "--data-dir", str(tmp_path / "data"), "--format", "json"],
-            cwd=tmp_path, capture_output=True, text=True, timeout=300)
+        args = ["--db", pg_url, "crawl", "--sources", str(sources), "--data-dir", str(tmp_path / "data"),
+                "--format", "json"]
+        env = {k: v for k, v in os.environ.items() if k != "POLICYLENS_DB"}
+        proc = subprocess.run([sys.executable, "-m", "policylens", *args], cwd=tmp_path,
+                              capture_output=True, text=True, timeout=300, env=env)
     assert proc.returncode == 0, proc.stderr
     record = json.loads(proc.stdout)
     assert record["documents"] == {"new": 11, "changed": 0, "unchanged": 0, "duplicate": 0}
@@ -184,13 +188,23 @@ def test_crawl_into_a_postgresql_corpus(pg_url, tmp_path):
     with psycopg.connect(pg_url) as conn:
         rows = conn.execute("SELECT COUNT(*), COUNT(DISTINCT raw_sha256) FROM documents").fetchone()
         blobs = conn.execute("SELECT COUNT(*) FROM raw_blobs").fetchone()[0]
-    assert rows == (14, 14) and blobs == 14
-    # Only the crawl's own frontier stays local (in the data directory's SQLite file, issue 11
-    # part 2 moves it); no document row and no raw file is written there.
-    import sqlite3
-
-    local = sqlite3.connect(tmp_path / "data" / "corpus.sqlite")
-    tables = {r[0] for r in local.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
-    local.close()
-    assert "documents" not in tables and "crawl_urls" in tables
+        queued = conn.execute("SELECT COUNT(*) FROM crawl_urls").fetchone()[0]
+    assert rows == (14, 14) and blobs == 14 and queued > 0
+    # nothing of the corpus is written locally: no corpus.sqlite, no raw/ folder
+    assert not (tmp_path / "data" / "corpus.sqlite").exists()
     assert not (tmp_path / "data" / "raw").exists()
+
+
+def test_crawl_api_puts_documents_where_its_frontier_is(pg_url, tmp_path, monkeypatch):
+    from fakesite import government_site, serve_fake_site, sources_toml
+
+    from policylens.crawl_pipeline import crawl_into_corpus
+
+    with serve_fake_site(government_site()) as server:
+        sources = tmp_path / "s.toml"
+        sources.write_text(sources_toml(server.base_url), encoding="utf-8")
+        report = crawl_into_corpus(tmp_path / "data", sources_file=sources, db=pg_url)
+    assert report.exit_code == 0
+    with Corpus(pg_url) as corpus:
+        assert corpus.stats()["rows"] == 14
+    assert not (tmp_path / "data" / "corpus.sqlite").exists()
