@@ -3,7 +3,7 @@
 ``--db URL`` / ``$POLICYLENS_DB`` chooses it:
 
 - no URL: ``<data dir>/corpus.sqlite``, as always;
-- ``sqlite:PATH`` (or ``sqlite:///PATH``): that SQLite file;
+- ``sqlite:PATH`` (or SQLAlchemy's ``sqlite:///PATH``): that SQLite file;
 - ``postgresql://user:password@host:port/dbname`` (or ``postgres://``): a shared PostgreSQL
   corpus (needs ``pip install 'policylens[postgres]'``).
 
@@ -49,14 +49,15 @@ def resolve_db_url(db: str | None = None) -> str | None:
 
 
 def sqlite_path(url: str) -> Path:
-    """The file of a ``sqlite:PATH`` or ``sqlite:///PATH`` URL.
+    """The file of a ``sqlite:PATH`` URL, or of ``sqlite:///PATH`` as SQLAlchemy writes it
+    (``sqlite:///data/corpus.sqlite`` is relative, ``sqlite:////srv/corpus.sqlite`` absolute).
 
     Raises:
         DatabaseConfigError: the URL names no file.
     """
     rest = url[len("sqlite:"):]
-    if rest.startswith("//"):
-        rest = rest[2:]
+    if rest.startswith("///"):
+        rest = rest[3:]
     if not rest:
         raise DatabaseConfigError(f"no file in {url!r}", where="--db",
                                   hint="use sqlite:PATH/corpus.sqlite")

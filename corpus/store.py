@@ -81,12 +81,13 @@ KEPT_WITHOUT_TEXT = frozenset({"needs_ocr", "unsupported_format"})
 
 
 class Corpus:
-    """The SQLite corpus store; use as a context manager.
+    """The corpus store, in a SQLite file or in PostgreSQL; use as a context manager.
 
     Args:
         path: the database file (its folder also holds ``raw/``); created when missing. Or a
             ``postgresql://`` URL: the same corpus on PostgreSQL (raw bytes in the database;
-            ``path`` is then the URL without its password). See ``policylens.corpus.backend``.
+            ``path`` is then the URL without its password), or ``sqlite:PATH``. See
+            ``policylens.corpus.backend``.
         near_threshold: character n-gram cosine similarity for near-duplicate linking
             (default 0.9); candidates come from the MinHash band table (``near_bands``).
         regions: registry used for metadata inference and region filters (default: all).
@@ -102,6 +103,8 @@ class Corpus:
         near_threshold: float = DEFAULT_THRESHOLD,
         regions: RegionSet | None = None,
     ):
+        if isinstance(path, str) and path.lower().startswith("sqlite:"):
+            path = sqlite_path(path)
         self.url = str(path) if is_postgres_url(path) else None
         self.path = Path(path) if self.url is None else mask_url(self.url)
         self.raw_dir = self.path.parent / "raw" if self.url is None else None
@@ -147,7 +150,7 @@ class Corpus:
         url = resolve_db_url(db)
         if url is None:
             return cls(resolve_data_dir(data_dir) / CORPUS_FILENAME, **kwargs)
-        return cls(url if is_postgres_url(url) else sqlite_path(url), **kwargs)
+        return cls(url, **kwargs)
 
     def close(self) -> None:
         """Close the connection (idempotent)."""

@@ -193,6 +193,8 @@ def test_open_chooses_the_database_from_db_or_environment(pg_url, tmp_path, monk
         assert c.url is None and c.path == tmp_path / "data" / "corpus.sqlite"
     with Corpus.open(db=f"sqlite:{tmp_path}/other.sqlite") as c:
         assert c.path == tmp_path / "other.sqlite"
+    with Corpus(f"sqlite:///{tmp_path}/third.sqlite") as c:
+        assert (c.path, c.url) == (tmp_path / "third.sqlite", None)
     with pytest.raises(DatabaseConfigError, match="unknown database URL 'mysql://u:\\*\\*\\*@h/db'") as info:
         Corpus.open(db="mysql://u:secret@h/db")
     assert info.value.exit_code == 2
