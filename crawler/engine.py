@@ -679,9 +679,9 @@ class _Crawl:
             if shared is not None:
                 try:
                     self._hand_back(shared, {}, set(), everything=True)
-                except Exception:  # noqa: BLE001 - the leases expire by themselves
-                    log.warning("could not hand back the leased hosts; they return to the "
-                                "pool when their leases expire", exc_info=True)
+                except Exception as exc:  # noqa: BLE001 - the leases expire by themselves
+                    log.warning("could not hand back the leased hosts (%s); they return to "
+                                "the pool when their leases expire", exc)
 
     def _share(self, shared: SharedFrontier, schedule, running: dict, queued: set,
                slots: int) -> None:
@@ -947,8 +947,8 @@ def _close_run(state: CrawlState, crawl: _Crawl, run_id: int, started_at: str, r
     Raises:
         StorageError: the record cannot be written either (disk full, read-only).
     """
-    report = _report(state, crawl, run_id, started_at, resumed, time.monotonic() - began)
     try:
+        report = _report(state, crawl, run_id, started_at, resumed, time.monotonic() - began)
         state.finish_run(report.to_dict(), finished=finished)
         runs = data_dir / "crawl-runs"
         runs.mkdir(parents=True, exist_ok=True)  # with a PostgreSQL corpus nothing else made data_dir
@@ -959,6 +959,13 @@ def _close_run(state: CrawlState, crawl: _Crawl, run_id: int, started_at: str, r
         if problem is None:
             raise
         first = f"{crawl.stop_message}; " if crawl.stop_message else ""
+        if crawl.shared is not None and problem.startswith("PostgreSQL"):
+            # the first failure was logged ("crawl stopped: ..."); this one names the database
+            raise StorageError(f"lost the shared crawl database; the run record was not "
+                               f"written: {problem}", where=crawl.shared.path,
+                               hint="check the PostgreSQL server, then rerun to resume (this "
+                               "process's hosts return to the others when their leases "
+                               "expire)") from exc
         raise StorageError(f"{first}the run record could not be written either: {problem}",
                            where=str(data_dir),
                            hint="free disk space or make the data directory writable, then "

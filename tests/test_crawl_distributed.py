@@ -198,3 +198,20 @@ def test_processes_that_join_later_take_hosts_over_mid_crawl_after_the_delay(tmp
     assert Counter(port for port, _, path in log if path == "/robots.txt") == Counter(many.ports)
     stored = _stored(pg_url)
     assert len(stored) == 48 and set(stored.values()) == {1}
+
+
+def test_the_database_lost_mid_crawl_stops_it_with_one_storage_error(tmp_path, pg_server,
+                                                                      pg_url):
+    with serve_many_hosts(hosts=3, pages=10, process=True, unique=True) as many:
+        proc = _start(tmp_path, _sources(tmp_path, many), pg_url, 0)
+        deadline = time.monotonic() + 120
+        while len(many.request_log()) < 8 and time.monotonic() < deadline:
+            time.sleep(0.2)
+        pg_server.drop_database(pg_url)  # closes every connection to it
+        code = proc.wait(120)  # it stops at once, long before its 3 hosts x 12 requests
+        assert len(many.request_log()) < 3 * 12
+    err = (tmp_path / "err0.txt").read_text()
+    assert code == 5, err
+    assert "Traceback" not in err
+    assert err.count("\nerror: ") + err.startswith("error: ") == 1
+    assert "lost the shared crawl database" in err and pg_url.rsplit("/", 1)[1] in err
