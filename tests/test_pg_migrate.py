@@ -147,9 +147,9 @@ def test_cli_migrate_and_its_bad_input(tmp_path, pg_url):
     out = json.loads(result.output)
     assert (out["counts"]["documents"], out["copied"], out["target"]) == (11, 11, pg_url)
 
-    result = run(app, ["corpus", "migrate", "--from", str(data), "--to", "sqlite:/tmp/x.sqlite"])
+    result = run(app, ["corpus", "migrate", "--from", str(data), "--to", "sqlite:other.sqlite"])
     assert (result.exit_code, result.output.strip()) == (
-        2, "error: --to must be a postgresql:// URL, got 'sqlite:/tmp/x.sqlite' "
+        2, "error: --to must be a postgresql:// URL, got 'sqlite:other.sqlite' "
            "(e.g. --to postgresql://user@host:5432/policylens)")
     result = run(app, ["corpus", "migrate", "--from", str(tmp_path / "nothing"), "--to", pg_url])
     assert result.exit_code == 2 and "no SQLite corpus here" in result.output
