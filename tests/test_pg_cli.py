@@ -10,6 +10,8 @@ import pytest
 from typer.testing import CliRunner
 
 from policylens.cli import app
+from policylens.corpus.extract.model import Extraction
+from policylens.corpus.records import DocumentMeta
 from policylens.corpus.schema import SCHEMA_VERSION
 from policylens.corpus.store import Corpus
 
@@ -208,3 +210,21 @@ def test_crawl_api_puts_documents_where_its_frontier_is(pg_url, tmp_path, monkey
     with Corpus(pg_url) as corpus:
         assert corpus.stats()["rows"] == 14
     assert not (tmp_path / "data" / "corpus.sqlite").exists()
+
+
+def test_stored_documents_counts_the_corpus_the_command_writes(pg_url, tmp_path, monkeypatch):
+    # The count behind "stopped: N documents stored" after Ctrl-C.
+    from policylens.commands._output import stored_documents
+
+    data = tmp_path / "data"
+    with Corpus(pg_url) as corpus:
+        for n in range(3):
+            corpus.add(f"{n}".encode(), DocumentMeta(f"/docs/{n}.txt"), Extraction(text=REPORT + str(n)))
+    with Corpus(tmp_path / "other.sqlite") as corpus:
+        corpus.add(b"x", DocumentMeta("/docs/x.txt"), Extraction(text=BULLETIN))
+    monkeypatch.setenv("POLICYLENS_DB", pg_url)
+    assert stored_documents(data) == 3
+    monkeypatch.setenv("POLICYLENS_DB", f"sqlite:{tmp_path / 'other.sqlite'}")
+    assert stored_documents(data) == 1
+    monkeypatch.setenv("POLICYLENS_DB", "")
+    assert stored_documents(data) == 0 and not data.exists()  # nothing there, nothing created

@@ -16,21 +16,30 @@ EXIT_STOPPED = 4
 
 
 def stored_documents(data_dir) -> int:
-    """Rows in the corpus of ``data_dir`` (0 when there is none); opened read-only."""
+    """Rows in the corpus (``--db``/``$POLICYLENS_DB``, else the data directory's file); 0 when
+    there is none or it cannot be read. A SQLite file is opened read-only, never created."""
     import sqlite3
 
+    from policylens.corpus.backend import is_postgres_url, resolve_db_url, sqlite_path
+    from policylens.errors import PolicylensError
     from policylens.settings import resolve_data_dir
 
-    path = resolve_data_dir(data_dir) / "corpus.sqlite"
-    if not path.is_file():
-        return 0
     try:
-        db = sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True, timeout=10)
+        url = resolve_db_url()
+        if url is not None and is_postgres_url(url):
+            from policylens.corpus.store import Corpus
+
+            with Corpus(url) as corpus:
+                return corpus.conn.execute("SELECT COUNT(*) FROM documents").fetchone()[0]
+        path = sqlite_path(url) if url else resolve_data_dir(data_dir) / "corpus.sqlite"
+        if not path.is_file():
+            return 0
+        db = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=10)
         try:
             return db.execute("SELECT COUNT(*) FROM documents").fetchone()[0]
         finally:
             db.close()
-    except sqlite3.Error:
+    except (sqlite3.Error, PolicylensError):
         return 0
 
 
