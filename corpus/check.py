@@ -199,7 +199,8 @@ def require_writable(data_dir=None, *, always_check_bytes: int = ALWAYS_CHECK_BY
             where=str(path),
             hint="run `policylens corpus check` for details; keep a copy with `policylens corpus "
                  "backup DIR` (SQLite .recover can salvage rows) and restore a good backup")
-    _mark_checked(path, size)
+    if size > always_check_bytes:  # a small database is checked every time: no mark needed
+        _mark_checked(path, size)
 
 
 def _checked_recently(path: Path, size: int, recheck_after_s: float) -> bool:

@@ -145,14 +145,15 @@ def search(conn: sqlite3.Connection, query: str, limit: int = 20, *,
         f"WHERE documents_fts MATCH ? AND d.is_latest = 1{extra} ORDER BY score LIMIT ? OFFSET ?",
         (fulltext.match_expression(terms), limit, offset),
     ).fetchall()
-    hits = []
-    for doc_id, score in ranked:
-        r = conn.execute("SELECT id, title, region, year, doc_type, text FROM documents WHERE id = ?",
-                         (doc_id,)).fetchone()
-        # The index is contentless, so the snippet is cut here, from the text.
-        hits.append(SearchHit(r[0], r[1], r[2], r[3], r[4], _snippet(r[5] or "", terms[0]),
-                              -float(score)))
-    return hits
+    if not ranked:
+        return []
+    marks = ",".join("?" * len(ranked))
+    rows = {r[0]: r for r in conn.execute(
+        f"SELECT id, title, region, year, doc_type, text FROM documents WHERE id IN ({marks})",
+        [doc_id for doc_id, _ in ranked])}
+    # The index is contentless, so the snippet is cut here, from the text.
+    return [SearchHit(*rows[doc_id][:5], _snippet(rows[doc_id][5] or "", terms[0]), -float(score))
+            for doc_id, score in ranked]
 
 
 def stats(conn: sqlite3.Connection) -> dict[str, Any]:
