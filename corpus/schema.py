@@ -10,12 +10,13 @@ use ``user_version`` nor tables named ``documents*``.
 from __future__ import annotations
 
 import sqlite3
+import time
 from collections.abc import Callable
 
 from policylens.corpus import fulltext
 from policylens.errors import CorpusError, DatabaseConfigError
 
-__all__ = ["SCHEMA_VERSION", "MIGRATIONS", "migrate", "configure"]
+__all__ = ["SCHEMA_VERSION", "MIGRATIONS", "migrate", "configure", "use_wal"]
 
 # Written out, not built from corpus.metadata.DOC_TYPES: a migration must stay as it shipped.
 # tests/test_doc_types.py checks that the two agree.
@@ -136,10 +137,26 @@ def configure(conn: sqlite3.Connection, busy_timeout_ms: int = 30000) -> None:
     """WAL journal (readers never block the writer), a busy timeout for a second writer
     process (the crawler), foreign keys on, and the function the full-text triggers call."""
     conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
-    conn.execute("PRAGMA journal_mode = WAL")
+    use_wal(conn, busy_timeout_ms / 1000)
     conn.execute("PRAGMA synchronous = NORMAL")
     conn.execute("PRAGMA foreign_keys = ON")
     fulltext.register(conn)
+
+
+def use_wal(conn: sqlite3.Connection, timeout_s: float = 30.0) -> None:
+    """Put the database in WAL mode, waiting up to ``timeout_s`` for other openers."""
+    # Turning a rollback-journal file (an old corpus) into WAL needs an exclusive lock, and
+    # SQLite answers "database is locked" at once instead of calling the busy handler, so two
+    # processes opening it together would fail: wait here as long as the busy timeout.
+    deadline = time.monotonic() + timeout_s
+    while True:
+        try:
+            conn.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() >= deadline:
+                raise
+            time.sleep(0.005)
 
 
 def migrate(conn: sqlite3.Connection, where: str = "corpus") -> int:

@@ -17,6 +17,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from policylens.corpus.schema import use_wal
 from policylens.crawler.lock import LOCK_NAME, crawl_lock
 from policylens.errors import CorpusError
 from policylens.timeutil import utc_now as _now  # the one time format: UTC ISO 8601
@@ -122,8 +123,8 @@ class CrawlState:
         self.path = data_dir / DB_NAME
         try:
             self.db = sqlite3.connect(self.path, isolation_level=None, timeout=30)
-            self.db.execute("PRAGMA journal_mode=WAL")
             self.db.execute("PRAGMA busy_timeout=30000")
+            use_wal(self.db)
             self.db.execute("PRAGMA synchronous=NORMAL")
             self.db.executescript(_SCHEMA)
             # rows written before documents came first had lists at 0; renumber them once

@@ -309,7 +309,10 @@ def test_corpus_show_lists_the_provenance(tmp_path):
         "https://a.gov.cn/p2.shtml", '"e1"', "2026-11-29T14:00:00+00:00")
 
 
-def test_two_openers_migrate_an_old_corpus_once(tmp_path):
+@pytest.mark.parametrize("attempt", range(15))  # the race lost about one time in 17
+def test_two_openers_migrate_an_old_corpus_once(tmp_path, attempt):
+    """Two processes opening an old (rollback-journal) corpus together: both wait for the
+    switch to WAL and the migration instead of one failing with 'database is locked'."""
     import threading
 
     path = tmp_path / "corpus.sqlite"
@@ -335,4 +338,5 @@ def test_two_openers_migrate_an_old_corpus_once(tmp_path):
     assert columns.count("final_url") == 1 and columns[-6:] == [
         "final_url", "kind", "etag", "last_modified", "parent_url", "parent_id"]
     assert conn.execute("SELECT COUNT(*), COUNT(final_url) FROM documents").fetchone() == (2, 2)
+    assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     conn.close()
