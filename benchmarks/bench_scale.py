@@ -33,9 +33,11 @@ figure: on a shared machine they are noisy.
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import os
 import random
+import shutil
 import sqlite3
 import subprocess
 import sys
@@ -114,6 +116,8 @@ def generate(n: int, paragraphs: list[str], seed: int = 7):
         title = f"关于{rng.choice(paragraphs)[:12]}的通知（第{i}号）"
         text = "\n".join([title, rng.choice(ISSUERS), _date(rng), *body])
         originals.append((i, text))
+        if len(originals) > 20_000:  # copies come from recent documents: memory stays flat
+            del originals[:10_000]
         yield f"doc{i:07d}.txt", text, "template" if on_template else "original", None
 
 
@@ -152,33 +156,41 @@ def measure_corpus(n: int, paragraphs, workdir: Path, workers: int, score: bool 
     total_bytes = 0
     kinds: dict[str, int] = {}
     per_slice = -(-n // slices)
-    for i, (name, text, kind, _) in enumerate(generate(n, paragraphs)):
-        folder = docs_dir / f"slice{i // per_slice:02d}" if slices > 1 else docs_dir
-        folder.mkdir(parents=True, exist_ok=True)
-        (folder / name).write_text(text, encoding="utf-8")
-        total_bytes += len(text.encode("utf-8"))
-        kinds[kind] = kinds.get(kind, 0) + 1
-    print(f"\nN = {n:,}: {total_bytes / 1e6:.1f} MB of text, {kinds}")
     cli = [sys.executable, "-m", "policylens"]
     env = {**os.environ, "POLICYLENS_DATA": str(data_dir)}
 
     # With slices, the corpus is built by one ingest per slice: the rate of the last slice
-    # against the first's shows whether the cost per document grows with the corpus.
-    folders = sorted(docs_dir.iterdir()) if slices > 1 else [docs_dir]
+    # against the first's shows whether the cost per document grows with the corpus. A slice's
+    # files are written just before its ingest and, past the first (kept for the peers),
+    # deleted after it: a million documents' text and their corpus need not fit on the disk.
+    documents = generate(n, paragraphs)
     seconds = cpu = peak = 0
-    for index, folder in enumerate(folders):
+    folders = []
+    for index in range(slices):
+        folder = docs_dir / f"slice{index:02d}" if slices > 1 else docs_dir
+        folder.mkdir(parents=True, exist_ok=True)
+        folders.append(folder)
+        for name, text, kind, _ in itertools.islice(documents, per_slice):
+            (folder / name).write_text(text, encoding="utf-8")
+            total_bytes += len(text.encode("utf-8"))
+            kinds[kind] = kinds.get(kind, 0) + 1
+        count = sum(1 for _ in folder.iterdir())
+        if not count:
+            break
         took, rss, proc = run_measured(
             [*cli, "ingest", str(folder), "--workers", str(workers), "--format", "json"], env
         )
         if proc.returncode not in (0, 1):
             sys.exit(f"ingest failed: {proc.stderr}")
-        count = sum(1 for _ in folder.iterdir())
         seconds, cpu, peak = seconds + took, cpu + CPU_SECONDS[0], max(peak, rss)
         if slices > 1:
-            print(f"  ingest slice {index + 1}/{len(folders)} (corpus {index * per_slice:,} -> "
+            print(f"  ingest slice {index + 1}/{slices} (corpus {index * per_slice:,} -> "
                   f"{index * per_slice + count:,}): {count / took:.1f} documents/s, "
                   f"{took / count * 1000:.1f} ms per document, CPU {CPU_SECONDS[0] / count * 1000:.1f} "
                   f"ms per document, peak RSS {rss} MB ({load()})", flush=True)
+            if index:
+                shutil.rmtree(folder)
+    print(f"\nN = {n:,}: {total_bytes / 1e6:.1f} MB of text, {kinds}")
     print(f"  ingest: {seconds:.1f} s, {n / seconds:.1f} documents/s, "
           f"{seconds / n * 1000:.1f} ms per document, CPU {cpu / n * 1000:.1f} ms per document "
           f"(all processes), peak RSS {peak} MB ({load()})")
@@ -305,7 +317,7 @@ def main() -> None:
     parser.add_argument("--threshold", type=float, default=0.9)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--shared", type=Path, default=REPO.parent / "shared")
-    parser.add_argument("--keep", type=Path, help="keep the generated files and corpora here")
+    parser.add_argument("--keep", type=Path, help="keep the corpora (and the first slice's files) here")
     parser.add_argument("--skip-score", action="store_true", help="leave out score --corpus")
     parser.add_argument("--slices", type=int, default=1,
                         help="build each corpus by this many ingests, each rate printed")
