@@ -105,6 +105,26 @@ def test_score_corpus_reads_the_postgresql_corpus(pg_url, tmp_path, monkeypatch)
     assert json.loads(result.output)["documents"] == docs
 
 
+def test_score_corpus_sizes_its_worker_pool_by_the_corpus_it_reads(pg_url, tmp_path, monkeypatch):
+    """The default --workers of score --corpus follows the corpus named by --db (it used to
+    look only at the data directory's file, so PostgreSQL always got one worker)."""
+    from policylens.commands import score
+
+    monkeypatch.setattr(score, "_default_workers", lambda size: size)  # expose the size used
+    with Corpus(pg_url) as corpus:
+        corpus.add(b"r", DocumentMeta(source="a.txt"), Extraction(text=REPORT))
+        size = corpus.conn.execute("SELECT pg_total_relation_size('documents')").fetchone()[0]
+    monkeypatch.setenv("POLICYLENS_DB", pg_url)
+    assert score._corpus_workers(tmp_path / "none") == size > 8192
+    other = tmp_path / "elsewhere" / "corpus.sqlite"
+    with Corpus(other) as corpus:
+        corpus.add(b"r", DocumentMeta(source="a.txt"), Extraction(text=REPORT))
+    monkeypatch.setenv("POLICYLENS_DB", f"sqlite:{other}")
+    assert score._corpus_workers(tmp_path / "none") == other.stat().st_size > 0
+    monkeypatch.setenv("POLICYLENS_DB", "")
+    assert score._corpus_workers(tmp_path / "none") == 0
+
+
 def test_indicators_are_the_same_on_both_backends(pg_url, tmp_path, monkeypatch):
     folder = tmp_path / "docs"
     folder.mkdir()

@@ -164,9 +164,18 @@ def _default_workers(total_bytes: int) -> int:
 
 
 def _corpus_workers(data_dir) -> int:
+    """Workers for ``score --corpus``: all cores once the corpus holds enough text."""
+    from policylens.corpus.backend import is_postgres_url, resolve_db_url, sqlite_path
     from policylens.settings import resolve_data_dir
 
-    database = resolve_data_dir(data_dir) / "corpus.sqlite"
+    url = resolve_db_url()
+    if url is not None and is_postgres_url(url):
+        from policylens.corpus.store import Corpus
+
+        with Corpus(url) as corpus:  # the table with its out-of-line (TOAST) texts
+            size = corpus.conn.execute("SELECT pg_total_relation_size('documents')").fetchone()[0]
+        return _default_workers(size)
+    database = sqlite_path(url) if url else resolve_data_dir(data_dir) / "corpus.sqlite"
     return _default_workers(database.stat().st_size if database.is_file() else 0)
 
 
