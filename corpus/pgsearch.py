@@ -15,15 +15,14 @@ the index holds nothing for Chinese (``migrate_pg`` refuses such a database).
 
 from __future__ import annotations
 
-from policylens.corpus.queries import _snippet
+from policylens.corpus.queries import _snippet, check_search
 from policylens.corpus.records import SearchHit
-from policylens.errors import UsageError
 
 __all__ = ["search"]
 
 
 def search(conn, query: str, limit: int = 20, *, include_duplicates: bool = False,
-           offset: int = 0) -> list[SearchHit]:
+           offset: int = 0, order: str = "relevance") -> list[SearchHit]:
     """Search a PostgreSQL corpus (see ``Corpus.search``).
 
     Args:
@@ -32,15 +31,12 @@ def search(conn, query: str, limit: int = 20, *, include_duplicates: bool = Fals
         limit: most hits returned, best first.
         include_duplicates: also search near duplicates.
         offset: best hits skipped first (the next page).
+        order: ``relevance`` (occurrences) or ``newest`` (the most recently stored first).
 
     Raises:
-        UsageError: empty query, limit < 1 or offset < 0.
+        UsageError: empty query, limit < 1, offset < 0 or an unknown order.
     """
-    terms = [t for t in (query or "").split() if t]
-    if not terms:
-        raise UsageError("empty search query", hint="give a word, e.g. 数字经济")
-    if limit < 1 or offset < 0:
-        raise UsageError(f"limit must be at least 1 and offset at least 0, got {limit}, {offset}")
+    terms = check_search(query, limit, offset, order)
     where = ["d.is_latest = 1"] + ([] if include_duplicates else ["d.duplicate_of IS NULL"])
     args: list = []
     for term in terms:
@@ -57,9 +53,10 @@ def search(conn, query: str, limit: int = 20, *, include_duplicates: bool = Fals
         for _ in terms
     )
     count_args = [x for t in terms for x in (t, t)]
+    sort = "hits DESC, d.id" if order == "relevance" else "d.id DESC"
     sql = (
         f"SELECT d.id, d.title, d.region, d.year, d.doc_type, d.text, {count} AS hits "
-        f"FROM documents d WHERE {' AND '.join(where)} ORDER BY hits DESC, d.id LIMIT ? OFFSET ?"
+        f"FROM documents d WHERE {' AND '.join(where)} ORDER BY {sort} LIMIT ? OFFSET ?"
     )
     rows = conn.execute(sql, [*count_args, *args, limit, offset]).fetchall()
     return [SearchHit(r[0], r[1], r[2], r[3], r[4], _snippet_ci(r[5], terms[0]), float(r[6]))

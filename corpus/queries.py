@@ -118,8 +118,12 @@ def get_document(conn: sqlite3.Connection, doc_id: int) -> DocumentRecord:
     return record_from_row(row, sources=sources)
 
 
+SEARCH_ORDERS = ("relevance", "newest")
+
+
 def search(conn: sqlite3.Connection, query: str, limit: int = 20, *,
-           include_duplicates: bool = False, offset: int = 0) -> list[SearchHit]:
+           include_duplicates: bool = False, offset: int = 0,
+           order: str = "relevance") -> list[SearchHit]:
     """Full-text search: every term as a substring, of any length (corpus/fulltext.py).
 
     Args:
@@ -128,21 +132,23 @@ def search(conn: sqlite3.Connection, query: str, limit: int = 20, *,
         limit: most hits returned, best first (BM25).
         include_duplicates: also search near duplicates.
         offset: best hits skipped first (the next page).
+        order: ``relevance`` (BM25: every match is ranked, so a common term costs time in
+            proportion to the documents holding it) or ``newest`` (the most recently stored
+            first: the index is read newest first and stops after the page, so the time
+            follows ``limit + offset``, not the corpus).
 
     Raises:
-        UsageError: empty query, a term without letters or digits, limit < 1 or offset < 0.
+        UsageError: empty query, a term without letters or digits, limit < 1, offset < 0 or
+            an unknown order.
     """
-    terms = [t for t in (query or "").split() if t]
-    if not terms:
-        raise UsageError("empty search query", hint="give a word, e.g. 数字经济")
-    if limit < 1 or offset < 0:
-        raise UsageError(f"limit must be at least 1 and offset at least 0, got {limit}, {offset}")
+    terms = check_search(query, limit, offset, order)
     extra = "" if include_duplicates else " AND d.duplicate_of IS NULL"
+    sort = "score" if order == "relevance" else "documents_fts.rowid DESC"
     # Rank ids only: the sorter holds every match, so the texts are read for the page alone.
     ranked = conn.execute(
         "SELECT d.id, bm25(documents_fts) AS score "
         "FROM documents_fts JOIN documents d ON d.id = documents_fts.rowid "
-        f"WHERE documents_fts MATCH ? AND d.is_latest = 1{extra} ORDER BY score LIMIT ? OFFSET ?",
+        f"WHERE documents_fts MATCH ? AND d.is_latest = 1{extra} ORDER BY {sort} LIMIT ? OFFSET ?",
         (fulltext.match_expression(terms), limit, offset),
     ).fetchall()
     if not ranked:
@@ -154,6 +160,23 @@ def search(conn: sqlite3.Connection, query: str, limit: int = 20, *,
     # The index is contentless, so the snippet is cut here, from the text.
     return [SearchHit(*rows[doc_id][:5], _snippet(rows[doc_id][5] or "", terms[0]), -float(score))
             for doc_id, score in ranked]
+
+
+def check_search(query: str, limit: int, offset: int, order: str) -> list[str]:
+    """The query's terms, once the arguments every backend shares are checked.
+
+    Raises:
+        UsageError: empty query, limit < 1, offset < 0 or an unknown order.
+    """
+    terms = [t for t in (query or "").split() if t]
+    if not terms:
+        raise UsageError("empty search query", hint="give a word, e.g. 数字经济")
+    if limit < 1 or offset < 0:
+        raise UsageError(f"limit must be at least 1 and offset at least 0, got {limit}, {offset}")
+    if order not in SEARCH_ORDERS:
+        raise UsageError(f"unknown search order {order!r}",
+                         hint=f"use one of: {', '.join(SEARCH_ORDERS)}")
+    return terms
 
 
 def stats(conn: sqlite3.Connection) -> dict[str, Any]:

@@ -544,7 +544,8 @@ class Corpus:
         return (self.path.parent / record.raw_path).read_bytes()
 
     def search(
-        self, query: str, limit: int = 20, *, include_duplicates: bool = False, offset: int = 0
+        self, query: str, limit: int = 20, *, include_duplicates: bool = False, offset: int = 0,
+        order: str = "relevance",
     ) -> list[SearchHit]:
         """Full-text search: every term as a substring, of any length (corpus/fulltext.py).
 
@@ -553,18 +554,20 @@ class Corpus:
             limit: most hits returned, best first.
             include_duplicates: also search near duplicates.
             offset: best hits skipped first (the next page).
+            order: ``relevance`` (best first; every match is ranked) or ``newest`` (the most
+                recently stored first; stops after the page, so it stays fast on a common
+                term in a large corpus).
 
         Raises:
-            UsageError: empty query, limit < 1 or offset < 0.
+            UsageError: empty query, limit < 1, offset < 0 or an unknown order.
         """
         if self.url is not None:
             from policylens.corpus.pgsearch import search
 
             return search(self.conn, query, limit, include_duplicates=include_duplicates,
-                          offset=offset)
-        return queries.search(
-            self.conn, query, limit, include_duplicates=include_duplicates, offset=offset
-        )
+                          offset=offset, order=order)
+        return queries.search(self.conn, query, limit, include_duplicates=include_duplicates,
+                              offset=offset, order=order)
 
     def stats(self) -> dict[str, Any]:
         """Counts for ``policylens corpus stats``: documents, duplicates, versions, by type/region/year."""

@@ -130,6 +130,18 @@ def test_search_long_and_short_terms(corpus):
         corpus.search("  ")
 
 
+def test_search_newest_first(corpus):
+    for i, text in enumerate(["数字经济一。", "无关。", "数字经济二，数字经济。", "数字经济三。"], 1):
+        corpus.add(str(i).encode(), DocumentMeta(source=str(i)), ex(text))
+    newest = corpus.search("数字经济", order="newest")
+    assert [(h.doc_id, h.snippet) for h in newest] == [
+        (4, "[数字经济]三。"), (3, "[数字经济]二，数字经济。"), (1, "[数字经济]一。")]
+    assert [h.doc_id for h in corpus.search("数字经济", limit=1, offset=1, order="newest")] == [3]
+    assert [h.doc_id for h in corpus.search("数字经济")][0] == 3  # relevance: most occurrences
+    with pytest.raises(UsageError, match="unknown search order 'oldest'"):
+        corpus.search("数字经济", order="oldest")
+
+
 def test_filters_and_stats(corpus):
     corpus.add(b"1", DocumentMeta(source="1"), ex("正文一。", title="巴州2024年国民经济和社会发展统计公报"))
     corpus.add(b"2", DocumentMeta(source="2"), ex("正文二。", title="巴州2025年国民经济和社会发展统计公报"))

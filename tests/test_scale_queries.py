@@ -84,6 +84,11 @@ def test_corpus_search_pages(data_dir):
               "--offset", "10", "--format", "json"]
     )
     assert [r["doc_id"] for r in json.loads(result.stdout)] == every[10:12]
+    result = runner.invoke(
+        app, ["corpus", "search", "大数据中心", "--data-dir", str(data_dir), "-n", "3",
+              "--offset", "1", "--order", "newest", "--format", "json"]
+    )
+    assert [r["doc_id"] for r in json.loads(result.stdout)] == [11, 10, 9]
 
 
 def test_count_many_on_two_processes_equals_one():

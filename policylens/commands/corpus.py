@@ -6,6 +6,8 @@ is printed, so a title cannot move the cursor or rewrite the terminal.
 
 from __future__ import annotations
 
+from enum import Enum
+
 import typer
 
 from policylens.commands._output import OutputFormat, terminal_safe
@@ -83,17 +85,26 @@ def show(
     out.print(escape(terminal_safe(record.text or "")), highlight=False)
 
 
+class SearchOrder(str, Enum):
+    relevance = "relevance"
+    newest = "newest"
+
+
 @corpus_app.command("search")
 def search(
     query: str = typer.Argument(..., help="Words to find (all must occur), e.g. 数字经济."),
     limit: int = typer.Option(20, "--limit", "-n", min=1, help="Most hits shown."),
     offset: int = typer.Option(0, "--offset", min=0, help="Best hits skipped (next page)."),
+    order: SearchOrder = typer.Option(
+        SearchOrder.relevance, "--order",
+        help="relevance: best first (ranks every match); newest: most recently stored first "
+             "(stops after the page: fast for a common term in a large corpus)."),
     data_dir: str = typer.Option(None, "--data-dir", help=DATA_DIR_HELP),
     fmt: OutputFormat = typer.Option(OutputFormat.table, "--format", "-f"),
 ) -> None:
     """Full-text search with snippets (matches in [brackets])."""
     with _open(data_dir) as corpus:
-        hits = corpus.search(query, limit, offset=offset)
+        hits = corpus.search(query, limit, offset=offset, order=order.value)
     columns = ("doc_id", "title", "region", "year", "doc_type", "snippet")
     _emit([{c: getattr(h, c) for c in columns} for h in hits], fmt, columns)
 
