@@ -18,7 +18,8 @@ writes them as .txt files and reports, through the real command line:
   former FTS5 trigram index;
 * the database size;
 * a new process adding one more document to the corpus: seconds and peak RSS;
-* ``policylens corpus search`` for a common and a rare term: seconds;
+* ``policylens corpus search`` for a common and a rare term, and the common one with
+  ``--order newest``: seconds;
 * ``policylens score --corpus``: MB of text per second.
 
 ``--quality-n`` documents (default 1,000) are also fed in order to the former in-memory
@@ -207,11 +208,13 @@ def measure_corpus(n: int, paragraphs, workdir: Path, workers: int, score: bool 
     seconds, rss, proc = run_measured([*cli, "ingest", str(one), "--format", "json"], env)
     print(f"  one more document, new process: {seconds:.2f} s, peak RSS {rss} MB ({load()})")
 
-    for label, term in (("common", COMMON), ("rare", RARE)):
+    for label, term, order in (("common", COMMON, "relevance"), ("rare", RARE, "relevance"),
+                               ("common", COMMON, "newest")):
         seconds, _, proc = run_measured(
-            [*cli, "corpus", "search", term, "--limit", "20", "--format", "json"], env
+            [*cli, "corpus", "search", term, "--limit", "20", "--order", order, "--format", "json"],
+            env,
         )
-        print(f"  corpus search {label} term {term}: {seconds:.2f} s ({load()})")
+        print(f"  corpus search {label} term {term}, --order {order}: {seconds:.2f} s ({load()})")
 
     if not score:
         return
