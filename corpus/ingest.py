@@ -43,7 +43,7 @@ log = logging.getLogger(__name__)
 MANIFEST_COLUMNS = ("path", "region", "year", "type", "title", "url")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class IngestItem:
     """The outcome for one input (a file, or a bad manifest row)."""
 
@@ -273,7 +273,9 @@ def ingest_paths(
             progress(done, total, item)
 
     # Pass 1 (here): unreadable files fail, stored bytes are duplicates without extraction.
-    todo: list[tuple[Path, str]] = []
+    # Only the given paths of the files left for pass 2 are kept (a str each): a command
+    # over a million files holds little more than its report.
+    todo: list[str] = []
     for path in files:
         try:
             if not path.is_file():
@@ -289,11 +291,11 @@ def ingest_paths(
             corpus.note_source(existing, source)
             report(IngestItem(str(path), "duplicate", None, existing, (), f"same bytes as document {existing}"))
             continue
-        todo.append((path, str(path.resolve())))
+        todo.append(str(path))
+    del files
 
     # Pass 2: extract on worker processes, store in input order (stable ids on every run).
     options = options or ExtractOptions()
-    order = {key: i for i, (_, key) in enumerate(todo)}
     ready: dict[int, Extraction] = {}
     next_index = 0
     # One transaction per batch of documents; committed while waiting for a slow extraction,
@@ -301,26 +303,30 @@ def ingest_paths(
     # Workers also write the bytes to the raw store, so the writer's share is the database.
     # (On PostgreSQL the bytes go to the database, so the workers write no files.)
     raw_root = str(corpus.path.parent) if corpus.url is None else None
-    tasks = [{"path": key, "raw_root": raw_root} for _, key in todo]
+    # Tasks are made as the workers take them; each carries its place in the input order.
+    tasks = ({"path": str(Path(given).resolve()), "raw_root": raw_root, "index": index}
+             for index, given in enumerate(todo))
     pages = (lambda task, done, total: page_progress(task["path"], done, total)) if page_progress else None
     read = (lambda task, done, total: read_progress(task["path"], done, total)) if read_progress else None
     if cluster is None:
         results = extract_many(tasks, options=options, workers=workers, progress=pages,
                                idle=corpus.commit, on_page=read)
     else:  # the cluster's disks may not hold the raw store: the writer writes the bytes
-        results = cluster.extract([{"path": key} for _, key in todo], options, idle=corpus.commit)
+        results = cluster.extract([{"path": t["path"], "index": t["index"]} for t in tasks],
+                                  options, idle=corpus.commit)
     with corpus.batch():
         try:
             for task, extraction in results:
-                ready[order[task["path"]]] = extraction
+                ready[task["index"]] = extraction
                 while next_index in ready:
-                    path, resolved = todo[next_index]
+                    path = Path(todo[next_index])
+                    resolved = str(path.resolve())
                     row = per_file.get(Path(resolved))
                     report(_store(corpus, path, resolved, ready.pop(next_index), base, row))
                     next_index += 1
         except ExtractionError as exc:  # a file vanished between the passes: the rest cannot go on
-            for path, _ in todo[next_index:]:
-                report(IngestItem(str(path), "failed", message=f"extraction stopped: {exc}"))
+            for given in todo[next_index:]:
+                report(IngestItem(given, "failed", message=f"extraction stopped: {exc}"))
     if cluster is not None and cluster is not scheduler:
         cluster.close()
     return summary

@@ -129,35 +129,30 @@ def _with_progress(run, single=None):
 
 
 def _print_summary(summary, fmt: OutputFormat) -> None:
-    from policylens.commands._output import console, err_console, print_json
+    from policylens.commands._output import console, err_console
 
-    rows = [
-        {"path": i.path, "status": i.status, "doc_id": i.doc_id, "duplicate_of": i.duplicate_of,
-         "flags": list(i.flags), "message": i.message}
-        for i in summary.items
-    ]
     if fmt == OutputFormat.json:
-        print_json({"counts": summary.counts, "skipped": summary.skipped, "items": rows})
+        _print_json_summary(summary)
         return
     if fmt == OutputFormat.csv:
         import csv
         import sys
 
-        writer = csv.DictWriter(sys.stdout, fieldnames=list(rows[0]) if rows else ["path"])
+        writer = csv.DictWriter(sys.stdout, fieldnames=_ITEM_FIELDS)
         writer.writeheader()
-        for row in rows:
+        for item in summary.items:
+            row = _item_row(item)
             writer.writerow({**row, "flags": ";".join(row["flags"])})
         return
     from rich.markup import escape
     from rich.table import Table
 
     out = console()
-    notable = [r for r in rows if r["status"] != "added"]
+    notable = [i for i in summary.items if i.status != "added"]
     if notable:
         table = Table("file", "status", "id", "dup of", "reason")
-        for r in notable:
-            table.add_row(escape(r["path"]), r["status"], _s(r["doc_id"]), _s(r["duplicate_of"]),
-                          escape(r["message"]))
+        for i in notable:
+            table.add_row(escape(i.path), i.status, _s(i.doc_id), _s(i.duplicate_of), escape(i.message))
         out.print(table)
     counts = summary.counts
     out.print(
@@ -168,6 +163,29 @@ def _print_summary(summary, fmt: OutputFormat) -> None:
     )
     if summary.failed:
         err_console().print(f"{len(summary.failed)} input(s) failed; see the reasons above")
+
+
+_ITEM_FIELDS = ["path", "status", "doc_id", "duplicate_of", "flags", "message"]
+
+
+def _item_row(item) -> dict:
+    return {"path": item.path, "status": item.status, "doc_id": item.doc_id,
+            "duplicate_of": item.duplicate_of, "flags": list(item.flags), "message": item.message}
+
+
+def _print_json_summary(summary) -> None:
+    """``{"counts", "skipped", "items"}``, written an item per line as it goes: a million-file
+    ingest prints its report without building it a second time in memory."""
+    import json
+    import sys
+
+    head = json.dumps({"counts": summary.counts, "skipped": summary.skipped},
+                      ensure_ascii=False, indent=2)
+    sys.stdout.write(head[:-2] + ',\n  "items": [')
+    for n, item in enumerate(summary.items):
+        sys.stdout.write(("," if n else "") + "\n    " + json.dumps(_item_row(item), ensure_ascii=False))
+    sys.stdout.write("\n  ]\n}\n" if summary.items else "]\n}\n")
+    sys.stdout.flush()
 
 
 def _s(value) -> str:
