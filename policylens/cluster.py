@@ -17,23 +17,32 @@ it once. ``distributed`` is imported only here, only when a scheduler is given.
 
 from __future__ import annotations
 
+import math
 import threading
+import uuid
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from policylens.corpus.extract.model import Extraction, ExtractOptions, failed
 from policylens.errors import ConfigError, PolicylensError, UsageError
 from policylens.lexicons import Lexicon
 from policylens.nlp.counter import KeywordCounter, TermCounts
 
-__all__ = ["Cluster", "ClusterError", "as_cluster", "count_task", "extract_task"]
+__all__ = ["Cluster", "ClusterError", "as_cluster", "batched", "count_task", "extract_batch_task"]
 
 CONNECT_TIMEOUT_S = 5.0  # a refused or silent address fails after this long
 WORKERS_TIMEOUT_S = 30.0  # a scheduler with no worker: how long to wait for the first one
 RETRIES = 2  # a task that raised runs again this many times (a lost worker is rescheduled anyway)
-_BATCH_CHARS = 100_000  # texts per counting task: enough work to outweigh the round trip
+# One Dask task costs several ms of CPU (client, scheduler, worker): a task carries enough work
+# to make that small, and a few per worker thread are in flight (see Cluster.extract).
+BATCH_BYTES = 1_000_000  # file bytes per extraction task (about 50 texts of 20 KB, ~0.2 s)
+BATCH_DOCS = 64  # files per extraction task at most
+COUNT_BATCH_CHARS = 500_000  # characters per counting task (~0.2 s of jieba)
+TASKS_PER_THREAD = 2  # in flight per worker thread: one running, the next already there
+
+T = TypeVar("T")
 
 _local = threading.local()  # per Dask worker thread: its extraction child and counters
 
@@ -122,15 +131,26 @@ class Cluster:
             ) from None
 
     def extract(self, items: Iterable[Any], options: ExtractOptions | None = None, *,
-                idle: Callable[[], None] | None = None,
-                retries: int = RETRIES) -> Iterator[tuple[Any, Extraction]]:
+                idle: Callable[[], None] | None = None, retries: int = RETRIES,
+                batch_bytes: int = BATCH_BYTES,
+                batch_docs: int = BATCH_DOCS) -> Iterator[tuple[Any, Extraction]]:
         """Extract files on the cluster, each in an isolated child of a Dask worker.
+
+        Files travel in batches (one Dask task per batch, see ``batched``): a task costs
+        several milliseconds of CPU in this process, the scheduler and the worker, as much as
+        extracting a 20 KB text, so one task per file would spend half the cluster on Dask.
+        At most ``TASKS_PER_THREAD`` batches per worker thread are in flight, so the scheduler
+        is never flooded and at most a few batches of bytes are held in memory.
 
         Args:
             items: paths, or dicts with ``"path"`` (other keys, e.g. ``raw_root``, are not sent).
             options: limits applied to each document (as ``extract_many``).
             idle: called while every result so far is handed out and tasks are running.
             retries: re-runs of a task that raised.
+            batch_bytes: file bytes per task; a file larger than this travels alone.
+            batch_docs: files per task at most; for a list of items also at most a quarter of
+                each worker thread's share, so that the last batches do not run alone on one
+                worker while the others wait.
 
         Yields:
             ``(item, Extraction)`` in completion order; a file that cannot be read is a
@@ -144,57 +164,61 @@ class Cluster:
         from policylens.corpus.extract.dispatch import extract_path_inline
 
         options = options or ExtractOptions()
-        # Enough tasks queued per thread to hide the round trips through the scheduler; few
-        # enough that only a few files' bytes are held in memory at once.
-        window = max(8, 4 * self.threads())
+        threads = self.threads()
+        if hasattr(items, "__len__"):
+            batch_docs = max(1, min(batch_docs, math.ceil(len(items) / (4 * threads))))
+        window = TASKS_PER_THREAD * threads
         running = as_completed(loop=self.client.loop)
-        item_of: dict[str, Any] = {}  # future key -> item
+        batch_of: dict[str, list[Any]] = {}  # future key -> its items, in order
+        early: list[tuple[Any, Extraction]] = []  # results made here (too large, unreadable)
 
-        def submit(item) -> Extraction | None:
-            """Send one file; its Extraction when it needs no cluster (too large, unreadable)."""
-            path = Path(item["path"] if isinstance(item, dict) else item)
-            data = _read_locally(path, options, extract_path_inline)
-            if isinstance(data, Extraction):
-                return data
-            future = self.client.submit(extract_task, data, path.name, options, pure=False,
-                                        retries=retries)
-            item_of[future.key] = item
-            running.add(future)
-            return None
+        def documents() -> Iterator[tuple[tuple[Any, bytes, str], int]]:
+            for item in items:
+                path = Path(item["path"] if isinstance(item, dict) else item)
+                data = _read_locally(path, options, extract_path_inline)
+                if isinstance(data, Extraction):
+                    early.append((item, data))
+                else:
+                    yield (item, data, path.name), len(data)
 
-        items = iter(items)
-        for item in items:
-            early = submit(item)
-            if early is not None:
-                yield item, early
-            if running.count() >= window:
-                break
-        while not running.is_empty():
+        def finished() -> Iterator[tuple[Any, Extraction]]:
+            """Wait for one batch and hand out its results."""
             if not running.has_ready() and idle is not None:
                 idle()  # e.g. commit what the writer stored while the cluster works
             future = next(running)
-            item = item_of.pop(future.key)
-            result = self._result(future, f"extracting {item}")
+            batch = batch_of.pop(future.key)
+            results = self._result(future, f"extracting {len(batch)} file(s) from {batch[0]}")
             future.release()
-            yield item, result
-            for item in items:  # one in, one out: the window stays full, memory stays bounded
-                early = submit(item)
-                if early is None:
-                    break
-                yield item, early
+            yield from zip(batch, results, strict=True)
+
+        for batch in batched(documents(), max_size=batch_bytes, max_items=batch_docs):
+            yield from _drain(early)
+            future = self.client.submit(
+                extract_batch_task, [(data, name) for _, data, name in batch], options,
+                key=f"policylens-extract-{uuid.uuid4().hex}", retries=retries)
+            batch_of[future.key] = [item for item, _, _ in batch]
+            running.add(future)
+            while running.count() >= window:  # one batch in, one out: memory stays bounded
+                yield from finished()
+        yield from _drain(early)
+        while not running.is_empty():
+            yield from finished()
 
     def count(self, lexicon: Lexicon, texts: Iterable[str], *, kwic: int = 0,
-              words: bool = True, retries: int = RETRIES) -> Iterator[TermCounts]:
-        """Count texts on the cluster, in batches; yield their counts in input order.
+              words: bool = True, retries: int = RETRIES,
+              batch_chars: int = COUNT_BATCH_CHARS) -> Iterator[TermCounts]:
+        """Count texts on the cluster, in batches of about ``batch_chars`` characters; yield
+        their counts in input order.
 
         Raises:
             ClusterError: the scheduler was lost or a task failed on every try.
         """
-        window = 2 * self.threads()
+        window = TASKS_PER_THREAD * self.threads()
         pending: deque = deque()
-        for batch in _batches(texts):
-            pending.append(self.client.submit(count_task, lexicon, batch, kwic, words,
-                                              pure=False, retries=retries))
+        for batch in batched(((text, len(text)) for text in texts), max_size=batch_chars):
+            pending.append(self.client.submit(
+                count_task, lexicon, batch, kwic, words,
+                key=f"policylens-count-{uuid.uuid4().hex}", retries=retries))
             if len(pending) >= window:
                 yield from self._result(pending.popleft(), "counting")
         while pending:
@@ -218,24 +242,47 @@ def _read_locally(path: Path, options: ExtractOptions, extract_path_inline) -> b
         return failed("crashed", f"cannot read {path}: {exc.strerror or exc}")
 
 
-def _batches(texts: Iterable[str]) -> Iterator[list[str]]:
-    batch: list[str] = []
+def batched(entries: Iterable[tuple[T, int]], *, max_size: int,
+            max_items: int | None = None) -> Iterator[list[T]]:
+    """Group ``(entry, size)`` pairs, in order, into lists of at most ``max_size`` in total
+    and ``max_items`` entries; an entry larger than ``max_size`` forms a list of its own.
+
+    Args:
+        entries: the entries with their sizes (bytes, characters), consumed lazily.
+        max_size: the most a list holds, summed over its entries' sizes.
+        max_items: the most entries in a list (``None``: no limit).
+
+    Yields:
+        Non-empty lists of entries; concatenated, they are ``entries`` in order.
+    """
+    batch: list[T] = []
     size = 0
-    for text in texts:
-        batch.append(text)
-        size += len(text)
-        if size >= _BATCH_CHARS:
+    for entry, entry_size in entries:
+        if batch and size + entry_size > max_size:
+            yield batch
+            batch, size = [], 0
+        batch.append(entry)
+        size += entry_size
+        if size >= max_size or (max_items is not None and len(batch) >= max_items):
             yield batch
             batch, size = [], 0
     if batch:
         yield batch
 
 
-def extract_task(data: bytes, filename: str, options: ExtractOptions) -> Extraction:
-    """Run on a Dask worker: extract one document in this thread's long-lived child process.
+def _drain(results: list) -> Iterator:
+    while results:
+        yield results.pop(0)
+
+
+def extract_batch_task(docs: list[tuple[bytes, str]],
+                       options: ExtractOptions) -> list[Extraction]:
+    """Run on a Dask worker: extract ``(bytes, filename)`` documents, one after another, in
+    this thread's long-lived child process; their Extractions in the same order.
 
     The child process is what keeps the Dask worker alive when a file crashes the extractor or
-    runs out of memory; it is started on the thread's first task and reused after that.
+    runs out of memory (that file's Extraction says so, the next file gets a fresh child); it
+    is started on the thread's first task and reused after that.
     """
     from policylens.corpus.extract.worker import Worker
 
@@ -244,7 +291,7 @@ def extract_task(data: bytes, filename: str, options: ExtractOptions) -> Extract
         if worker is not None:
             worker.close()
         worker = _local.worker = Worker(options.max_memory_mb)
-    return worker.run({"data": data, "filename": filename}, options)
+    return [worker.run({"data": data, "filename": name}, options) for data, name in docs]
 
 
 def count_task(lexicon: Lexicon, texts: list[str], kwic: int, words: bool) -> list[TermCounts]:

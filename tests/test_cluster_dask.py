@@ -21,7 +21,7 @@ from typer.testing import CliRunner
 
 from policylens.api import Scorer
 from policylens.cli import app
-from policylens.cluster import Cluster
+from policylens.cluster import Cluster, batched
 from policylens.corpus.extract.model import ExtractOptions
 from policylens.corpus.ingest import ingest_paths
 from policylens.corpus.store import Corpus
@@ -294,3 +294,133 @@ def test_a_worker_killed_mid_task_is_retried_and_each_document_stored_once(
     finally:
         lost.close()
 
+
+
+def _generated_files(folder: Path, n: int) -> list[Path]:
+    """``n`` text files of our own, 1-12 KB each, with exact and near copies among them."""
+    import random
+
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for i in range(n):
+        if i % 10 == 9:  # an exact copy of an earlier file's text (new bytes: a BOM)
+            data = b"\xef\xbb\xbf" + paths[i - 5].read_bytes()
+        elif i % 10 == 7:  # a near copy: the same body under another date line
+            data = paths[i - 3].read_bytes().replace("年第".encode(), "年度第".encode())
+        else:
+            rng = random.Random(i)  # random Han characters: unrelated documents
+            body = "".join("".join(chr(0x4E00 + rng.randrange(3000)) for _ in range(18))
+                           + ("发展大数据。" if k % 4 == 0 else "。")
+                           for k in range(20 + (i * 37) % 300))
+            data = f"关于第{i}号文件的通知\n2024年第{i}期\n{body}\n".encode()
+        path = folder / f"g{i:03d}.txt"
+        path.write_bytes(data)
+        paths.append(path)
+    return paths
+
+
+def test_extraction_batches_hold_many_files_and_give_the_local_results(cluster, tmp_path):
+    """With a limit of 3 files per task, 10 files are 4 Dask tasks; every file comes back
+    once, with exactly the Extraction (and fingerprint) of the local path."""
+    from distributed import get_task_stream
+
+    from policylens.corpus.extract import extract_many
+
+    paths = _generated_files(tmp_path / "docs", 10)
+    local = {item: (ex, ex.fingerprint) for item, ex in extract_many(paths, workers=1)}
+    with get_task_stream(cluster.client) as stream:
+        remote = list(Cluster(cluster.client).extract(iter(paths), batch_docs=3))
+    tasks = {t["key"] for t in stream.data if str(t["key"]).startswith("policylens-extract-")}
+    assert len(tasks) == 4
+    assert sorted(item for item, _ in remote) == paths
+    assert {item: (ex, ex.fingerprint) for item, ex in remote} == local
+    # By bytes (files of 1.3 to 19 KB): the three smallest share a 12,000-byte task, each
+    # larger file travels alone.
+    sizes = [p.stat().st_size for p in paths]
+    groups = list(batched(zip(paths, sizes, strict=True), max_size=12_000))
+    assert [len(g) for g in groups] == [3, 1, 1, 1, 1, 1, 1, 1]
+    with get_task_stream(cluster.client) as stream:
+        remote = list(Cluster(cluster.client).extract(iter(paths), batch_bytes=12_000))
+    tasks = {t["key"] for t in stream.data if str(t["key"]).startswith("policylens-extract-")}
+    assert len(tasks) == 8
+    assert {item: (ex, ex.fingerprint) for item, ex in remote} == local
+
+
+def test_a_list_of_files_is_cut_into_at_least_four_tasks_per_worker_thread(cluster, tmp_path):
+    from distributed import get_task_stream
+
+    paths = _generated_files(tmp_path / "docs", 17)
+    with get_task_stream(cluster.client) as stream:
+        remote = list(Cluster(cluster.client).extract(paths))  # 2 threads: 3 files per task
+    tasks = {t["key"] for t in stream.data if str(t["key"]).startswith("policylens-extract-")}
+    assert len(tasks) == 6  # ceil(17 / (4 * 2)) = 3 files per task
+    assert len(remote) == 17
+
+
+def test_ingest_of_many_batches_stores_exactly_the_local_rows(cluster, tmp_path):
+    """60 files (exact and near copies among them) in 8 batches: the same ids, statuses and
+    rows as the local path."""
+    files = tmp_path / "docs"
+    _generated_files(files, 60)
+    local = _ingest(files, tmp_path / "local")
+    remote = _ingest(files, tmp_path / "remote", scheduler=cluster.client)
+    assert _items(remote) == _items(local)
+    assert remote.counts == local.counts
+    assert (remote.counts["added"], remote.counts["duplicate"],
+            remote.counts["near_duplicate"]) == (48, 6, 6)
+    assert _rows(tmp_path / "remote") == _rows(tmp_path / "local")
+
+
+def test_counting_in_small_batches_keeps_the_order(cluster, scorer):
+    texts = [f"第{i}份：" + "发展大数据。" * (i % 5) + "建设云计算平台。" * (i % 3) for i in range(40)]
+    local = [scorer.counter.count(t).to_dict() for t in texts]
+    with distributed.get_task_stream(cluster.client) as stream:
+        remote = [c.to_dict() for c in Cluster(cluster.client).count(scorer.lexicon, texts,
+                                                                    batch_chars=100)]
+    assert remote == local
+    tasks = {t["key"] for t in stream.data if str(t["key"]).startswith("policylens-count-")}
+    sizes = [len(t) for t in texts]
+    assert len(tasks) == len(list(batched(zip(texts, sizes, strict=True), max_size=100)))
+    assert remote[4]["terms"] == {"大数据": 4, "云计算": 1}
+
+
+def test_a_worker_killed_mid_batch_gives_each_file_once(tmp_path):
+    """Two batches of 4 files, each file taking a second: SIGKILL the worker running one
+    batch; the scheduler runs that batch again on the other worker, and every file is handed
+    out exactly once, with the local Extraction."""
+    from policylens.corpus.extract import extract_many
+
+    paths = _generated_files(tmp_path / "docs", 8)
+    local = {item: ex for item, ex in extract_many(paths, workers=1)}
+    lost = LocalCluster(tmp_path / "logs")
+    try:
+        options = ExtractOptions(test_delay_s=1.0)
+        outcome: dict = {}
+
+        def run() -> None:
+            try:
+                with Cluster(lost.address) as remote:
+                    outcome["results"] = list(remote.extract(iter(paths), options, batch_docs=4))
+            except Exception as exc:  # reported by the assertion below
+                outcome["error"] = exc
+
+        thread = threading.Thread(target=run)
+        thread.start()
+        victim = None
+        deadline = time.monotonic() + 60
+        while victim is None and time.monotonic() < deadline:
+            busy = [w for w, tasks in lost.client.processing().items() if tasks]
+            victim = busy[0] if busy else None
+            time.sleep(0.05)
+        assert victim is not None, "no task started on the cluster"
+        time.sleep(1.5)  # into the batch's second file
+        pid = lost.client.run(os.getpid, workers=[victim])[victim]
+        lost.kill(next(p for p in lost.workers if os.getpgid(pid) == p.pid))
+        thread.join(120)
+        assert not thread.is_alive()
+        assert "error" not in outcome, outcome.get("error")
+        results = outcome["results"]
+        assert sorted(item for item, _ in results) == paths  # each file once
+        assert dict(results) == local
+    finally:
+        lost.close()
