@@ -209,8 +209,9 @@ class Scorer:
                 PDF or Office file read by OCR (from worker threads).
             read_progress: called as ``read_progress(path, done, total)`` for each PDF page
                 whose text layer was read (from worker threads).
-            scheduler: count on this Dask cluster (address, ``distributed.Client`` or
-                ``policylens.cluster.Cluster``) instead of local processes; same counts.
+            scheduler: extract and count on this Dask cluster (address, ``distributed.Client``
+                or ``policylens.cluster.Cluster``) instead of local processes; same counts
+                (``page_progress`` and ``read_progress`` are then unused).
         """
         from policylens.corpus.extract import ExtractOptions
         from policylens.nlp.parallel import count_many
@@ -224,7 +225,15 @@ class Scorer:
 
         # The workers start now, while this process loads the counter's dictionary; each
         # text is then counted as it arrives, while the workers parse the next ones.
-        extractions = _in_background(_extractions(files, options, page_progress, read_progress))
+        cluster = None
+        if scheduler is not None:  # extract and count there; connect once, before any work
+            from policylens.cluster import as_cluster
+
+            cluster = as_cluster(scheduler)
+            extractions = _in_background(cluster.extract(files, options))
+        else:
+            extractions = _in_background(_extractions(files, options, page_progress,
+                                                      read_progress))
         counter = self.counter if workers <= 1 else None
 
         def texts():
@@ -243,24 +252,29 @@ class Scorer:
             counter=counter,
             progress=None if count_progress is None
             else lambda i, done, total: count_progress(str(extracted[i][0]), done, total),
-            scheduler=scheduler,
+            scheduler=cluster,
         )
         from policylens.corpus.metadata import infer_metadata
 
-        for i, count in enumerate(counts):
-            path, extraction = extracted[i]
-            # The title ingest would store (not page chrome such as 下载 an extractor keeps).
-            title = infer_metadata(extraction.text, title=extraction.title, source=str(path)).title
-            results[path] = DocumentScore(
-                path=str(path),
-                counts=count,
-                title=title,
-                method=extraction.method,
-                flags=extraction.flags,
-                text=extraction.text,
-            )
-            if progress:
-                progress(str(path))
+        try:
+            for i, count in enumerate(counts):
+                path, extraction = extracted[i]
+                # The title ingest would store (not page chrome such as 下载 an extractor keeps).
+                title = infer_metadata(extraction.text, title=extraction.title,
+                                       source=str(path)).title
+                results[path] = DocumentScore(
+                    path=str(path),
+                    counts=count,
+                    title=title,
+                    method=extraction.method,
+                    flags=extraction.flags,
+                    text=extraction.text,
+                )
+                if progress:
+                    progress(str(path))
+        finally:
+            if cluster is not None and cluster is not scheduler:
+                cluster.close()
         for path in files:  # report in the order given
             result = results[path]
             (report.errors if isinstance(result, ScoreError) else report.documents).append(result)

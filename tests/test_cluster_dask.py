@@ -193,6 +193,21 @@ def test_score_on_the_cluster_gives_exactly_the_local_counts(cluster, files, loc
     assert [d.doc_id for d in corpus_remote.documents] == [1, 2, 3, 4, 5, 6]
 
 
+def test_score_files_extracts_them_on_the_cluster(cluster, files, scorer):
+    """``score FILES --scheduler``: the files are extracted there too (9 files, 2 worker
+    threads: 2 files per extraction task), with the local results."""
+    local = scorer.score_paths([files], workers=1)
+    with distributed.get_task_stream(cluster.client) as stream:
+        remote = scorer.score_paths([files], scheduler=cluster.client)
+    keys = [str(t["key"]) for t in stream.data]
+    assert len({k for k in keys if k.startswith("policylens-extract-")}) == 5
+    assert len({k for k in keys if k.startswith("policylens-count-")}) == 1
+    assert [d.to_dict() for d in remote.documents] == [d.to_dict() for d in local.documents]
+    assert [(e.path, e.error) for e in remote.errors] == [(e.path, e.error) for e in local.errors]
+    assert [Path(e.path).name for e in remote.errors] == ["g.pdf", "h.txt"]
+    assert cluster.client.status == "running"  # a client given is left open
+
+
 def test_score_counts_are_batched_and_kept_in_order(cluster, scorer):
     from policylens.nlp.parallel import count_many
 

@@ -73,7 +73,7 @@ def score(
     ),
     max_file_mb: float = typer.Option(None, "--max-file-mb", help=MAX_FILE_HELP),
     scheduler: str = typer.Option(
-        None, "--scheduler", help="Count on a Dask cluster, e.g. tcp://HOST:8786 "
+        None, "--scheduler", help="Extract and count on a Dask cluster, e.g. tcp://HOST:8786 "
         "(pip install 'policylens[cluster]')."
     ),
 ) -> None:
