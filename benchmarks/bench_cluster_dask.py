@@ -190,6 +190,17 @@ def warm_up(client, scorer: Scorer, paragraphs, pdf: bytes | None) -> None:
     client.gather(futures)
 
 
+def print_idle(procs, seconds: float = 3.0) -> None:
+    """Print the CPU the cluster's processes spend with no task (heartbeats, monitors): a
+    cost per second, not per document, which the per-document figures include."""
+    before = cpu_snapshot(procs)
+    time.sleep(seconds)
+    after = cpu_snapshot(procs)
+    idle = ", ".join(f"{k} {(after[k] - before[k]) * 100 / seconds:.1f}%" for k in after
+                     if k not in ("writer", "local workers"))
+    print(f"    idle CPU (share of one core, {seconds:g} s without tasks): {idle}", flush=True)
+
+
 def text_pdf(text: str) -> bytes:
     """A text-layer PDF of ``text``: each paragraph cut into lines, 40 lines a page."""
     from policylens.corpus.extract.pdfgen import build_pdf
@@ -235,6 +246,7 @@ def compare(kind: str, n: int, worker_counts: list[int], paragraphs, scorer: Sco
         client, procs = start_cluster(workers, logs)
         try:
             warm_up(client, scorer, paragraphs, pdf)
+            print_idle(procs)
             dask[workers] = measure(
                 f"dask, {workers} worker(s)", docs, tmp / f"{kind}-dask{workers}", total, n,
                 scorer, procs, ingest={"scheduler": client}, score={"scheduler": client})
