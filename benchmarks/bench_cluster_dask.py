@@ -138,8 +138,10 @@ def amdahl_bound(cpu: dict[str, float], cores: int = 2) -> float:
     Each process is serial (one writer thread storing in input order, one worker thread), and
     the machine has ``cores`` cores shared by all of them, so a run takes at least
     ``max(largest process, total / cores)`` per document. With 1 worker the worker's share is
-    one process; with 2 it splits in two. The bound ignores waiting and assumes the 2-worker
-    run spends the same CPU per document.
+    one process; with 2 it splits in two. The ratio of the two is the speed-up when both runs
+    reach their floor (the processes overlap perfectly, no waiting) and the 2-worker run spends
+    the same CPU per document; the idle ticking of the scheduler and workers, counted here per
+    document, makes it a little pessimistic on a slow (loaded) run.
     """
     worker = sum(v for k, v in cpu.items() if k.startswith("worker"))
     others = [v for k, v in cpu.items() if not k.startswith("worker")]
