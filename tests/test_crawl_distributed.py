@@ -112,10 +112,11 @@ def test_three_processes_share_the_frontier_and_hold_each_hosts_delay(tmp_path, 
 
 
 def test_a_killed_process_loses_nothing_and_its_hosts_return_after_the_lease(tmp_path, pg_url):
-    # Short leases so the test is quick: a request holds its host for request_deadline (2 s)
-    # + the delay with jitter (1.2 s) + 1 s.
+    # Short leases so the test is quick: a request holds its host for request_deadline (4 s)
+    # + the delay with jitter (1.2 s) + 1 s. Not shorter: a live process stalled longer than
+    # its lease on a loaded machine loses its host too, and its page is fetched twice.
     with serve_many_hosts(hosts=6, pages=6, process=True, unique=True) as many:
-        sources = _sources(tmp_path, many, lease_seconds=2, request_deadline=2)
+        sources = _sources(tmp_path, many, lease_seconds=4, request_deadline=4)
         procs = [_start(tmp_path, sources, pg_url, i) for i in range(3)]
         victim = procs[0]
         deadline = time.monotonic() + 120

@@ -55,6 +55,9 @@ def test_add_stores_row_raw_bytes_and_inferred_metadata(corpus, tmp_path):
     assert corpus.raw_bytes(1) == raw
     assert corpus.schema_version == 3
     assert corpus.conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    # a 64 MB page cache and in-memory savepoint journals (the writer's scattered index pages)
+    assert corpus.conn.execute("PRAGMA cache_size").fetchone()[0] == -65536
+    assert corpus.conn.execute("PRAGMA temp_store").fetchone()[0] == 2
 
 
 def test_explicit_overrides_win(corpus):
