@@ -134,8 +134,8 @@ def search(conn: sqlite3.Connection, query: str, limit: int = 20, *,
         offset: best hits skipped first (the next page).
         order: ``relevance`` (BM25: every match is ranked, so a common term costs time in
             proportion to the documents holding it) or ``newest`` (the most recently stored
-            first: the index is read newest first and stops after the page, so the time
-            follows ``limit + offset``, not the corpus).
+            first: the index is read newest first and the search stops once the page is
+            full, so a common term costs about what the page costs).
 
     Raises:
         UsageError: empty query, a term without letters or digits, limit < 1, offset < 0 or

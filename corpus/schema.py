@@ -144,7 +144,7 @@ def configure(conn: sqlite3.Connection, busy_timeout_ms: int = 30000) -> None:
     # cache they were read again and again, and spilled to the WAL mid-batch to be written
     # again at commit; each document's savepoint also copied them to a temporary file. A
     # 64 MB cache (taken only as used) and savepoint journals in memory cut the writer's
-    # page writes about 3x and its CPU by about a sixth (benchmarks/bench_scale.py).
+    # page writes about 3x and its CPU by about a sixth (benchmarks/bench_writer.py).
     conn.execute(f"PRAGMA cache_size = -{CACHE_MB * 1024}")
     conn.execute("PRAGMA temp_store = MEMORY")
     conn.execute("PRAGMA foreign_keys = ON")
