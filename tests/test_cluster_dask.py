@@ -39,6 +39,17 @@ ROW_COLUMNS = ("id, raw_sha256, text_sha256, title, region_code, region, year, d
                "supersedes, is_latest")
 
 
+def _first_busy_worker(client, timeout_s: float = 60) -> str:
+    """The address of the first worker running a task (asserts one starts in time)."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        busy = [w for w, tasks in client.processing().items() if tasks]
+        if busy:
+            return busy[0]
+        time.sleep(0.05)
+    raise AssertionError("no task started on the cluster")
+
+
 def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -286,15 +297,7 @@ def test_a_worker_killed_mid_task_is_retried_and_each_document_stored_once(
 
         thread = threading.Thread(target=run)
         thread.start()
-        victim = None
-        deadline = time.monotonic() + 60
-        while victim is None and time.monotonic() < deadline:
-            busy = [w for w, tasks in monitor.processing().items() if tasks]
-            if busy:
-                victim = busy[0]
-            else:
-                time.sleep(0.05)
-        assert victim is not None, "no task started on the cluster"
+        victim = _first_busy_worker(monitor)
         # The worker process that runs the task belongs to one `dask worker` process group.
         pid = monitor.run(os.getpid, workers=[victim])[victim]
         lost.kill(next(p for p in lost.workers if os.getpgid(pid) == p.pid))
@@ -421,13 +424,7 @@ def test_a_worker_killed_mid_batch_gives_each_file_once(tmp_path):
 
         thread = threading.Thread(target=run)
         thread.start()
-        victim = None
-        deadline = time.monotonic() + 60
-        while victim is None and time.monotonic() < deadline:
-            busy = [w for w, tasks in lost.client.processing().items() if tasks]
-            victim = busy[0] if busy else None
-            time.sleep(0.05)
-        assert victim is not None, "no task started on the cluster"
+        victim = _first_busy_worker(lost.client)
         time.sleep(1.5)  # into the batch's second file
         pid = lost.client.run(os.getpid, workers=[victim])[victim]
         lost.kill(next(p for p in lost.workers if os.getpgid(pid) == p.pid))
