@@ -59,7 +59,8 @@ def search(conn, query: str, limit: int = 20, *, include_duplicates: bool = Fals
         f"FROM documents d WHERE {' AND '.join(where)} ORDER BY {sort} LIMIT ? OFFSET ?"
     )
     rows = conn.execute(sql, [*count_args, *args, limit, offset]).fetchall()
-    return [SearchHit(r[0], r[1], r[2], r[3], r[4], _snippet_ci(r[5], terms[0]), float(r[6]))
+    return [SearchHit(r[0], r[1], r[2], r[3], r[4], _snippet_ci(r[5], terms[0]),
+                      float(r[6]) if order == "relevance" else None)
             for r in rows]
 
 

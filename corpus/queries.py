@@ -135,22 +135,18 @@ def search(conn: sqlite3.Connection, query: str, limit: int = 20, *,
         order: ``relevance`` (BM25: every match is ranked, so a common term costs time in
             proportion to the documents holding it) or ``newest`` (the most recently stored
             first: the index is read newest first and the search stops once the page is
-            full, so a common term costs about what the page costs).
+            full, so a common term costs about what the page costs; ``score`` is None).
 
     Raises:
         UsageError: empty query, a term without letters or digits, limit < 1, offset < 0 or
             an unknown order.
     """
     terms = check_search(query, limit, offset, order)
-    extra = "" if include_duplicates else " AND d.duplicate_of IS NULL"
-    sort = "score" if order == "relevance" else "documents_fts.rowid DESC"
-    # Rank ids only: the sorter holds every match, so the texts are read for the page alone.
-    ranked = conn.execute(
-        "SELECT d.id, bm25(documents_fts) AS score "
-        "FROM documents_fts JOIN documents d ON d.id = documents_fts.rowid "
-        f"WHERE documents_fts MATCH ? AND d.is_latest = 1{extra} ORDER BY {sort} LIMIT ? OFFSET ?",
-        (fulltext.match_expression(terms), limit, offset),
-    ).fetchall()
+    expression = fulltext.match_expression(terms)
+    if order == "newest":
+        ranked = _newest(conn, expression, limit, offset, include_duplicates)
+    else:
+        ranked = _best(conn, expression, limit, offset, include_duplicates)
     if not ranked:
         return []
     marks = ",".join("?" * len(ranked))
@@ -158,8 +154,57 @@ def search(conn: sqlite3.Connection, query: str, limit: int = 20, *,
         f"SELECT id, title, region, year, doc_type, text FROM documents WHERE id IN ({marks})",
         [doc_id for doc_id, _ in ranked])}
     # The index is contentless, so the snippet is cut here, from the text.
-    return [SearchHit(*rows[doc_id][:5], _snippet(rows[doc_id][5] or "", terms[0]), -float(score))
+    return [SearchHit(*rows[doc_id][:5], _snippet(rows[doc_id][5] or "", terms[0]), score)
             for doc_id, score in ranked]
+
+
+def _newest(conn: sqlite3.Connection, expression: str, limit: int, offset: int,
+            include_duplicates: bool) -> list[tuple[int, None]]:
+    # No bm25() here: its first call counts every match of each phrase (for the IDF), which
+    # alone is the cost of a full scan of a common term's matches.
+    hidden = "" if include_duplicates else " AND d.duplicate_of IS NULL"
+    return [(doc_id, None) for (doc_id,) in conn.execute(
+        "SELECT d.id FROM documents_fts JOIN documents d ON d.id = documents_fts.rowid "
+        f"WHERE documents_fts MATCH ? AND d.is_latest = 1{hidden} "
+        "ORDER BY documents_fts.rowid DESC LIMIT ? OFFSET ?",
+        (expression, limit, offset),
+    )]
+
+
+def _best(conn: sqlite3.Connection, expression: str, limit: int, offset: int,
+          include_duplicates: bool) -> list[tuple[int, float]]:
+    """The page of best matches by BM25, ranked on the index alone.
+
+    Whether a match is shown (latest version, not a near duplicate) is looked up afterwards,
+    for the best candidates only: those columns sit after the text in each row, so checking
+    them for every match would read every matching text (most of a cold search's time).
+    Candidates are fetched in growing rounds until the page is full of shown documents.
+    """
+    wanted = offset + limit
+    fetch = wanted + max(20, wanted // 4)
+    while True:
+        candidates = conn.execute(
+            "SELECT rowid, bm25(documents_fts) AS score FROM documents_fts "
+            "WHERE documents_fts MATCH ? ORDER BY score, rowid LIMIT ?",
+            (expression, fetch),
+        ).fetchall()
+        shown = _shown(conn, [doc_id for doc_id, _ in candidates], include_duplicates)
+        kept = [(doc_id, -score) for doc_id, score in candidates if doc_id in shown]
+        if len(kept) >= wanted or len(candidates) < fetch:
+            return kept[offset:wanted]
+        fetch *= 4
+
+
+def _shown(conn: sqlite3.Connection, ids: list[int], include_duplicates: bool) -> set[int]:
+    """Those of ``ids`` a search shows: latest versions, and not near duplicates unless asked."""
+    hidden = "" if include_duplicates else " AND duplicate_of IS NULL"
+    shown: set[int] = set()
+    for start in range(0, len(ids), 500):
+        chunk = ids[start:start + 500]
+        shown.update(doc_id for (doc_id,) in conn.execute(
+            f"SELECT id FROM documents WHERE id IN ({','.join('?' * len(chunk))}) "
+            f"AND is_latest = 1{hidden}", chunk))
+    return shown
 
 
 def check_search(query: str, limit: int, offset: int, order: str) -> list[str]:

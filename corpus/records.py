@@ -159,7 +159,11 @@ class DocumentRecord:
 
 @dataclass(frozen=True)
 class SearchHit:
-    """One full-text search result; ``snippet`` marks the match with [ ]."""
+    """One full-text search result; ``snippet`` marks the match with [ ].
+
+    ``score`` is the relevance (higher is better) under ``order="relevance"``, None under
+    ``order="newest"`` (ranking would need every match).
+    """
 
     doc_id: int
     title: str | None
@@ -167,7 +171,7 @@ class SearchHit:
     year: int | None
     doc_type: str
     snippet: str
-    score: float
+    score: float | None
 
 
 def record_from_row(row: sqlite3.Row, sources: tuple[str, ...] = ()) -> DocumentRecord:

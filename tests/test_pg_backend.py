@@ -137,9 +137,27 @@ def test_search_newest_first(corpus):
     assert [(h.doc_id, h.snippet) for h in newest] == [
         (4, "[数字经济]三。"), (3, "[数字经济]二，数字经济。"), (1, "[数字经济]一。")]
     assert [h.doc_id for h in corpus.search("数字经济", limit=1, offset=1, order="newest")] == [3]
+    assert [h.score for h in newest] == [None, None, None]  # not ranked: no score computed
     assert [h.doc_id for h in corpus.search("数字经济")][0] == 3  # relevance: most occurrences
     with pytest.raises(UsageError, match="unknown search order 'oldest'"):
         corpus.search("数字经济", order="oldest")
+
+
+def test_search_pages_skip_better_ranked_hidden_versions(corpus):
+    # 30 superseded versions outrank every shown document: more than the first round of
+    # candidates the relevance search looks at, so the page needs a second round.
+    for i in range(30):
+        corpus.add(f"v1-{i}".encode(), DocumentMeta(source=f"s{i}"), ex(f"第{i}号。" + "数字经济。" * 6))
+        corpus.add(f"v2-{i}".encode(), DocumentMeta(source=f"s{i}"), ex(f"第{i}号，已修订，无此词。"))
+    bodies = ("哈密市建设新能源基地，完善电网。", "吐鲁番市发展旅游业，建设博物馆。", "阿勒泰地区保护草原，发展畜牧业。")
+    for i, (body, times) in enumerate(zip(bodies, (1, 3, 2), strict=True)):
+        corpus.add(f"shown-{i}".encode(), DocumentMeta(source=f"shown{i}"),
+                   ex(body + "数字经济。" * times))
+    shown = [h.doc_id for h in corpus.search("数字经济")]
+    assert shown == [62, 63, 61]  # 3, 2 and 1 occurrences in texts of about the same length
+    assert [h.doc_id for h in corpus.search("数字经济", limit=1, offset=1)] == [63]
+    assert [h.doc_id for h in corpus.search("数字经济", limit=2, offset=2)] == [61]
+    assert all(h.score > 0 for h in corpus.search("数字经济"))
 
 
 def test_filters_and_stats(corpus):
