@@ -420,8 +420,10 @@ def _extractions(files: list[Path], options: ExtractOptions, page_progress=None,
             return None if callback is None else (
                 lambda item, done, total: callback(str(item), done, total))
 
+        # Scoring needs no dedupe fingerprint (on a 20 MB text it costs more than extracting).
         yield from extract_many(present, options, workers=_extract_workers(present),
-                                progress=by_path(page_progress), on_page=by_path(read_progress))
+                                progress=by_path(page_progress), on_page=by_path(read_progress),
+                                fingerprints=False)
 
 
 # Markup and text parse in a few milliseconds: below this much of them, one worker is faster

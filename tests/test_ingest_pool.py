@@ -67,6 +67,19 @@ def test_the_worker_fingerprint_is_the_stores_hash_and_keys(tmp_path):
     assert keys == set(near_keys(extraction.text))
 
 
+def test_scoring_extractions_carry_no_fingerprint(tmp_path):
+    # score asks for texts only: the hashes and band keys are the store's, not worth their cost
+    files = []
+    for i in (1, 2):
+        files.append(tmp_path / f"{i}.txt")
+        files[-1].write_text(_text(i), encoding="utf-8")
+    plain = dict(extract_many(files, workers=1, fingerprints=False))
+    stored = dict(extract_many(files, workers=1))
+    assert [plain[f].fingerprint for f in files] == [None, None]
+    assert [stored[f].fingerprint for f in files] == [fingerprint(stored[f].text) for f in files]
+    assert [plain[f].text for f in files] == [stored[f].text for f in files] == [_text(1), _text(2)]
+
+
 def test_a_fingerprint_of_another_text_is_not_trusted(tmp_path):
     stale = fingerprint(_text(1))
     extraction = Extraction(text=_text(2), title="通知2", method="test", fingerprint=stale)

@@ -71,7 +71,8 @@ def _run(task: dict, options, progress=None, on_page=None):
                 progress=progress,
                 on_page=on_page,
             )
-        result = with_fingerprint(result)
+        if task.get("fingerprint", True):
+            result = with_fingerprint(result)
         if result.text and task.get("raw_root"):
             _store_raw(task, Path(task["raw_root"]))
         return result

@@ -215,7 +215,7 @@ def _page_progress(progress, item):
 
 def extract_many(
     items: Iterable[Any], options: ExtractOptions | None = None, workers: int = 2, progress=None,
-    idle=None, *, on_page=None,
+    idle=None, *, on_page=None, fingerprints: bool = True,
 ) -> Iterator[tuple[Any, Extraction]]:
     """Extract many documents on ``workers`` processes, each document isolated.
 
@@ -230,6 +230,8 @@ def extract_many(
             is still busy, e.g. to commit what the caller has stored meanwhile.
         on_page: called as ``on_page(item, done, total)`` for each PDF page whose text layer
             was read (from the worker threads too).
+        fingerprints: also compute each text's hashes and band keys in the worker (what the
+            corpus store needs; about 80 ms per MB of text, wasted when only scoring).
 
     Yields:
         ``(item, Extraction)`` pairs in completion order (not input order).
@@ -281,7 +283,7 @@ def extract_many(
     alive = len(threads)
     try:
         for item in items:
-            entry = (item, _as_task(item))
+            entry = (item, _as_task(item) | ({} if fingerprints else {"fingerprint": False}))
             while True:
                 # Hand finished results out before queueing more, so the caller stores while
                 # the workers extract and at most a few results wait in memory. (A put that
