@@ -76,15 +76,18 @@ def mask_url(url: str) -> str:
     return urlunsplit(parts._replace(netloc=f"{parts.username}:***@{netloc[-1]}"))
 
 
-def open_postgres(url: str):
+def open_postgres(url: str, *, migrate: bool = True):
     """Connect to a PostgreSQL corpus and bring its schema to the current version.
 
     Args:
         url: ``postgresql://...``.
+        migrate: False to only read the schema version, writing nothing (``corpus check``,
+            the source of ``corpus migrate``).
 
     Returns:
         ``(connection, schema_version)``, the connection a
-        :class:`~policylens.corpus.pgconn.PgConnection`.
+        :class:`~policylens.corpus.pgconn.PgConnection`; without ``migrate`` the version is
+        the database's own (0 for a database without policylens tables).
 
     Raises:
         DatabaseConfigError: psycopg is not installed, the server is unreachable or refused
@@ -100,7 +103,7 @@ def open_postgres(url: str):
             hint="pip install 'policylens[postgres]'",
         ) from None
     from policylens.corpus.pgconn import connect
-    from policylens.corpus.pgschema import migrate_pg
+    from policylens.corpus.pgschema import migrate_pg, schema_version
 
     try:
         conn = connect(url)
@@ -112,7 +115,7 @@ def open_postgres(url: str):
                  "and that the server is running (pg_isready -h HOST -p PORT)",
         ) from None
     try:
-        return conn, migrate_pg(conn, where)
+        return conn, (migrate_pg(conn, where) if migrate else schema_version(conn))
     except BaseException:
         conn.close()
         raise

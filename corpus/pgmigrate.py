@@ -1,18 +1,20 @@
-"""Copy a SQLite corpus into PostgreSQL, losslessly (``policylens corpus migrate``).
+"""Copy a corpus between SQLite and PostgreSQL, losslessly (``policylens corpus migrate``).
 
-Every row of ``documents`` (all columns, ids kept), ``documents_sources`` and ``near_bands``
-is copied, and the raw bytes of ``raw/`` go into ``raw_blobs``. Then both sides are read again
-in the same order and compared by row counts and SHA-256 digests of the rows; the raw bytes
-are checked against their SHA-256 as they are read.
+SQLite -> PostgreSQL (this module): every row of ``documents`` (all columns, ids kept),
+``documents_sources`` and ``near_bands`` is copied, and the raw bytes of ``raw/`` go into
+``raw_blobs``. PostgreSQL -> SQLite (:mod:`policylens.corpus.pgtosqlite`) copies the same
+rows back, writes the bytes into ``raw/`` and fills the full-text index. Either way both sides
+are then read again in the same order and compared by row counts and SHA-256 digests of the
+rows; the raw bytes are checked against their SHA-256 as they are copied.
 
 Resumable: documents are copied in id order, a chunk per transaction (its rows, sources, band
-keys and bytes together), and a ``policylens_migration`` row names the source being copied.
-An interrupted migration run again continues after the last whole chunk. A target that holds
-any other corpus is refused before anything is written, and so is a source whose raw files
-are missing (checked first).
+keys and bytes together), and a ``policylens_migration`` row in the target names the source
+being copied. An interrupted migration run again continues after the last whole chunk. A
+target that holds any other corpus is refused before anything is written, and so is a source
+whose raw bytes are missing (checked first).
 
-The source is only read (opened read-only); it must be at the current schema version (any
-policylens command that opens it upgrades it).
+The source is only read; it must be at the current schema version (any policylens command
+that opens it upgrades it).
 """
 
 from __future__ import annotations
@@ -33,12 +35,14 @@ from policylens.timeutil import utc_now
 __all__ = ["MigrateReport", "migrate_corpus"]
 
 CHUNK = 500
-# The tables copied besides documents, with the order their digest reads them in.
-_SIDE_TABLES = {
-    "documents_sources": ("doc_id, source, seen_at", "doc_id, source"),
+# The tables copied besides documents, with the order their digest reads them in ({c}: the
+# byte order of text on PostgreSQL, whatever the database's collation, as on SQLite).
+SIDE_TABLES = {
+    "documents_sources": ("doc_id, source, seen_at", "doc_id, source{c}"),
     "near_bands": ("key, doc_id", "doc_id, key"),
 }
-_MIGRATION_TABLE = """
+_PG_BYTE_ORDER = ' COLLATE "C"'
+MIGRATION_TABLE = """
 CREATE TABLE IF NOT EXISTS policylens_migration (
     source      TEXT NOT NULL,
     started_at  TEXT NOT NULL,
@@ -52,8 +56,8 @@ class MigrateReport:
     """What ``migrate_corpus`` copied and checked.
 
     Attributes:
-        source: the SQLite file.
-        target: the PostgreSQL URL without its password.
+        source: the SQLite file, or the PostgreSQL URL without its password.
+        target: the PostgreSQL URL without its password, or the SQLite file.
         counts: rows per table (``raw_blobs``: distinct raw bytes), equal on both sides.
         digests: SHA-256 per table over every row in a fixed order, equal on both sides.
         copied: documents copied by this run (fewer than ``counts["documents"]`` on a resume).
@@ -70,13 +74,14 @@ class MigrateReport:
 
 def migrate_corpus(source: str, target: str, *, chunk: int = CHUNK,
                    progress: Callable[[int, int], None] | None = None) -> MigrateReport:
-    """Copy the SQLite corpus ``source`` into the PostgreSQL database ``target`` and verify it.
+    """Copy a corpus from SQLite into PostgreSQL or back, and verify the copy.
 
     Args:
-        source: ``sqlite:PATH`` or a path: the ``corpus.sqlite`` file, or the data directory
-            holding it (its ``raw/`` folder holds the bytes).
-        target: ``postgresql://...``; an empty database, or one an interrupted migration of
-            the same source left.
+        source: ``sqlite:PATH`` or a path (the ``corpus.sqlite`` file, or the data directory
+            holding it; its ``raw/`` folder holds the bytes), or ``postgresql://...``.
+        target: ``postgresql://...`` for a SQLite source; ``sqlite:PATH`` (a new
+            ``corpus.sqlite``, or a data directory to hold one) for a PostgreSQL source.
+            Empty, or what an interrupted migration of the same source left.
         chunk: documents per transaction.
         progress: called with (documents copied, documents in the source) after each chunk.
 
@@ -84,15 +89,27 @@ def migrate_corpus(source: str, target: str, *, chunk: int = CHUNK,
         A :class:`MigrateReport` with the counts and digests both sides agree on.
 
     Raises:
-        UsageError: ``target`` is not a PostgreSQL URL.
+        UsageError: not exactly one side is a PostgreSQL URL.
         DatabaseConfigError: the source is missing, not a corpus, or at another schema
             version; the target is unreachable or holds another corpus.
-        CorpusError: a raw file is missing or does not match its SHA-256 (before anything is
-            written), or the copies differ after the copy.
+        CorpusError: raw bytes are missing or do not match their SHA-256 (missing ones are
+            found before anything is written), or the copies differ after the copy.
     """
+    if is_postgres_url(source) and not is_postgres_url(target):
+        from policylens.corpus.pgtosqlite import migrate_to_sqlite
+
+        return migrate_to_sqlite(source, target, chunk=chunk, progress=progress)
     if not is_postgres_url(target):
-        raise UsageError(f"--to must be a postgresql:// URL, got {mask_url(target)!r}",
-                         hint="e.g. --to postgresql://user@host:5432/policylens")
+        raise UsageError(
+            f"one side of a migration must be PostgreSQL, got --from {mask_url(source)!r} "
+            f"--to {mask_url(target)!r}",
+            hint="--from sqlite:PATH --to postgresql://user@host/db, or --from "
+                 "postgresql://... --to sqlite:DIR; copy a SQLite corpus with policylens "
+                 "corpus backup")
+    if is_postgres_url(source):
+        raise UsageError(
+            "both sides of the migration are PostgreSQL", where=mask_url(target),
+            hint="copy a PostgreSQL database with pg_dump and pg_restore")
     path = _source_path(source)
     src = _open_source(path)
     try:
@@ -161,7 +178,7 @@ def _check_raw_files(src: sqlite3.Connection, root: Path) -> None:
 
 def _claim_target(conn, source: str, where: str) -> tuple[bool, int]:
     """(resumed, first id to copy): the target is empty, or our interrupted migration."""
-    conn.execute(_MIGRATION_TABLE)
+    conn.execute(MIGRATION_TABLE)
     mine = conn.execute("SELECT finished_at FROM policylens_migration WHERE source = ?",
                         (source,)).fetchone()
     others = conn.execute("SELECT source FROM policylens_migration WHERE source != ?",
@@ -204,7 +221,7 @@ def _copy(src, root: Path, conn, start: int, chunk: int, total: int, progress) -
             with cur.copy(f"COPY documents ({listed}) FROM STDIN") as copy:
                 for row in rows:
                     copy.write_row(row)
-            for table, (cols, _order) in _SIDE_TABLES.items():
+            for table, (cols, _order) in SIDE_TABLES.items():
                 side = src.execute(f"SELECT {cols} FROM {table} WHERE doc_id BETWEEN ? AND ?",
                                    (first, last))
                 with cur.copy(f"COPY {table} ({cols}) FROM STDIN") as copy:
@@ -238,22 +255,7 @@ def _copy_blobs(cur, root: Path, rows, columns: list[str]) -> None:
 
 def _verify(src, conn, where: str) -> tuple[dict[str, int], dict[str, str]]:
     """Row counts and digests of both sides; raises when they differ."""
-    columns = ", ".join(_columns(src))
-    queries = {"documents": f"SELECT {columns} FROM documents ORDER BY id"}
-    for table, (cols, order) in _SIDE_TABLES.items():
-        queries[table] = f"SELECT {cols} FROM {table} ORDER BY {order}"
-    counts, digests = {}, {}
-    for table, sql in queries.items():
-        mine = _digest(src.execute(sql))
-        theirs = _digest(_pg_rows(conn, sql))
-        if mine != theirs:
-            raise CorpusError(
-                f"{table} differs after the copy: {mine[0]} rows here, {theirs[0]} there",
-                where=where,
-                hint="was the source written to meanwhile? stop crawls and ingests, then "
-                     "migrate into a new, empty database",
-            )
-        counts[table], digests[table] = mine
+    counts, digests = compare_tables(src, conn, _columns(src), where, source_is_sqlite=True)
     # The bytes were hashed as they were copied; here each stored blob must be referenced.
     blobs = conn.execute("SELECT COUNT(*) FROM raw_blobs").fetchone()[0]
     expected = src.execute("SELECT COUNT(DISTINCT raw_sha256) FROM documents").fetchone()[0]
@@ -261,6 +263,44 @@ def _verify(src, conn, where: str) -> tuple[dict[str, int], dict[str, str]]:
         raise CorpusError(f"raw_blobs holds {blobs} files, the source {expected}", where=where,
                           hint="migrate into a new, empty database")
     counts["raw_blobs"] = blobs
+    return counts, digests
+
+
+def compare_tables(lite: sqlite3.Connection, pg, columns: list[str], where: str, *,
+                   source_is_sqlite: bool) -> tuple[dict[str, int], dict[str, str]]:
+    """Row counts and SHA-256 digests of the copied tables, read on both sides in one order.
+
+    Args:
+        lite: the SQLite side.
+        pg: the PostgreSQL side (a ``PgConnection``).
+        columns: the ``documents`` columns to compare.
+        where: the copy (URL or path), for messages.
+        source_is_sqlite: which side was copied from (for the message).
+
+    Returns:
+        ``(counts, digests)`` per table, equal on both sides.
+
+    Raises:
+        CorpusError: a table differs.
+    """
+    queries = {"documents": (f"SELECT {', '.join(columns)} FROM documents ORDER BY id",) * 2}
+    for table, (cols, order) in SIDE_TABLES.items():
+        sql = f"SELECT {cols} FROM {table} ORDER BY {order}"
+        queries[table] = (sql.format(c=""), sql.format(c=_PG_BYTE_ORDER))
+    counts, digests = {}, {}
+    for table, (lite_sql, pg_sql) in queries.items():
+        mine = _digest(lite.execute(lite_sql))
+        theirs = _digest(_pg_rows(pg, pg_sql))
+        source, copy = (mine, theirs) if source_is_sqlite else (theirs, mine)
+        if source != copy:
+            raise CorpusError(
+                f"{table} differs after the copy: {source[0]} rows in the source, "
+                f"{copy[0]} in the copy",
+                where=where,
+                hint="was the source written to meanwhile? stop crawls and ingests, then "
+                     "migrate into a new, empty database",
+            )
+        counts[table], digests[table] = mine
     return counts, digests
 
 

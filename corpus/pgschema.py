@@ -23,7 +23,7 @@ from __future__ import annotations
 from policylens.corpus.schema import DOC_TYPES_SQL, SCHEMA_VERSION
 from policylens.errors import CorpusError, DatabaseConfigError
 
-__all__ = ["PG_MIGRATIONS", "SEARCH_INDEXES", "migrate_pg"]
+__all__ = ["PG_MIGRATIONS", "SEARCH_INDEXES", "migrate_pg", "schema_version"]
 
 _TABLES = [
     f"""
@@ -110,6 +110,17 @@ _VERSION_TABLE = "CREATE TABLE IF NOT EXISTS policylens_schema (version INTEGER 
 def _version(conn) -> int:
     row = conn.execute("SELECT max(version) FROM policylens_schema").fetchone()
     return row[0] or 0
+
+
+def schema_version(conn) -> int:
+    """The database's schema version without changing anything (0: no policylens tables).
+
+    Args:
+        conn: a :class:`~policylens.corpus.pgconn.PgConnection`.
+    """
+    if conn.execute("SELECT to_regclass('policylens_schema')").fetchone()[0] is None:
+        return 0
+    return _version(conn)
 
 
 def migrate_pg(conn, where: str) -> int:

@@ -10,6 +10,7 @@ import pytest
 from typer.testing import CliRunner
 
 from policylens.cli import app
+from policylens.corpus.check import check_corpus
 from policylens.corpus.extract.model import Extraction
 from policylens.corpus.pgmigrate import migrate_corpus
 from policylens.corpus.records import DocumentMeta
@@ -149,8 +150,9 @@ def test_cli_migrate_and_its_bad_input(tmp_path, pg_url):
 
     result = run(app, ["corpus", "migrate", "--from", str(data), "--to", "sqlite:other.sqlite"])
     assert (result.exit_code, result.output.strip()) == (
-        2, "error: --to must be a postgresql:// URL, got 'sqlite:other.sqlite' "
-           "(e.g. --to postgresql://user@host:5432/policylens)")
+        2, f"error: one side of a migration must be PostgreSQL, got --from '{data}' --to "
+           "'sqlite:other.sqlite' (--from sqlite:PATH --to postgresql://user@host/db, or --from "
+           "postgresql://... --to sqlite:DIR; copy a SQLite corpus with policylens corpus backup)")
     result = run(app, ["corpus", "migrate", "--from", str(tmp_path / "nothing"), "--to", pg_url])
     assert result.exit_code == 2 and "no SQLite corpus here" in result.output
 
@@ -162,3 +164,174 @@ def test_cli_migrate_and_its_bad_input(tmp_path, pg_url):
     result = run(app, ["corpus", "migrate", "--from", str(newer), "--to", pg_url])
     assert result.exit_code == 2
     assert f"the source's schema version is {SCHEMA_VERSION + 1}" in result.output
+
+
+# ----------------------------------------------------------------- PostgreSQL -> SQLite
+
+# SQLite's tables that differ by design after SQLite -> PostgreSQL -> SQLite: the copy records
+# the migration it came from (that is what lets it resume), the original has no such row.
+ONLY_IN_THE_COPY = {"policylens_migration"}
+# FTS5's segment pages: the same entries, in segments numbered and merged by the order they
+# were written in (chunks of the migration there, the ingest's batches here). Their content is
+# compared instead, entry by entry (term, document, column, offset) through fts5vocab.
+FTS_SEGMENTS = {"documents_fts_data", "documents_fts_idx"}
+
+
+def _tables(db) -> dict[str, list]:
+    """Every table of a SQLite file with all its rows, in a fixed order."""
+    conn = sqlite3.connect(db)
+    try:
+        names = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table' "
+                                            "AND name != 'documents_fts' ORDER BY name")]
+        tables = {name: conn.execute(f"SELECT * FROM {name} ORDER BY 1, 2").fetchall()
+                  for name in names if name not in FTS_SEGMENTS}
+        conn.execute("CREATE VIRTUAL TABLE temp.fts_entries USING fts5vocab(main, documents_fts, instance)")
+        return tables | {
+            "fts entries": conn.execute("SELECT * FROM fts_entries ORDER BY 1, 2, 3, 4").fetchall(),
+            "user_version": conn.execute("PRAGMA user_version").fetchall(),
+            "schema": conn.execute("SELECT type, name, sql FROM sqlite_master WHERE name NOT IN "
+                                   "('policylens_migration') ORDER BY name").fetchall(),
+        }
+    finally:
+        conn.close()
+
+
+def _raw_files(data) -> dict[str, bytes]:
+    return {p.relative_to(data).as_posix(): p.read_bytes() for p in sorted((data / "raw").rglob("*"))
+            if p.is_file()}
+
+
+def test_round_trip_sqlite_postgresql_sqlite_is_exact(tmp_path, pg_url):
+    data, back = tmp_path / "data", tmp_path / "back"
+    _sqlite_corpus(data)
+    there = migrate_corpus(str(data), pg_url, chunk=4)
+    seen = []
+    report = migrate_corpus(pg_url, f"sqlite:{back}", chunk=4,
+                            progress=lambda done, total: seen.append((done, total)))
+    assert (report.source, report.target) == (pg_url, str(back / "corpus.sqlite"))
+    assert report.counts == there.counts and report.digests == there.digests
+    assert (report.copied, report.resumed) == (11, False)
+    assert seen == [(0, 11), (4, 11), (8, 11), (11, 11)]
+
+    original, copy = _tables(data / "corpus.sqlite"), _tables(back / "corpus.sqlite")
+    assert set(copy) - set(original) == ONLY_IN_THE_COPY
+    for name in original:  # documents, sources, band keys, the FTS5 entries and sizes, the schema
+        assert copy[name] == original[name], name
+    assert len(original["fts entries"]) > 2000
+    assert copy["policylens_migration"][0][0] == pg_url
+    assert len(copy["documents"]) == 11 and len(copy["near_bands"]) == 32 * 9
+    assert _raw_files(back) == _raw_files(data) and len(_raw_files(back)) == 11
+    with Corpus.open(data) as here, Corpus.open(back) as again:
+        assert _everything(here) == _everything(again)
+        for query in ("5G基站", "吐鲁番市", "数字经济", "数字\n经济"):
+            assert [(h.doc_id, h.snippet) for h in here.search(query)] == [
+                (h.doc_id, h.snippet) for h in again.search(query)]
+        added = again.add(b"new", DocumentMeta(source="https://n.gov.cn/"), ex("和田地区推进数字经济。" * 9))
+        assert added.doc_id == 12
+    assert check_corpus(back).ok
+
+
+def _pg_corpus(url) -> None:
+    """A PostgreSQL corpus written by the store itself (not by a migration)."""
+    with Corpus(url) as c:
+        c.add(BODY.encode(), DocumentMeta(source="https://a.gov.cn/1"), ex(BODY, title="意见"))
+        c.add(BODY.encode(), DocumentMeta(source="https://b.gov.cn/dup"), ex(BODY))
+        with c.batch():
+            for i in range(6):
+                text = f"第{i}号：哈密市推进数据要素市场建设{i * 31}。" * (5 + i)
+                c.add(text.encode(), DocumentMeta(source=f"https://h.gov.cn/{i}"), ex(text))
+
+
+def test_interrupted_migration_to_sqlite_resumes(tmp_path, pg_url):
+    _pg_corpus(pg_url)
+    back = tmp_path / "back"
+
+    def stop_after_two_chunks(done, total):
+        if done >= 4:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        migrate_corpus(pg_url, str(back), chunk=2, progress=stop_after_two_chunks)
+    conn = sqlite3.connect(back / "corpus.sqlite")
+    assert conn.execute("SELECT COUNT(*), MAX(id) FROM documents").fetchone() == (4, 4)
+    assert conn.execute("SELECT COUNT(*) FROM documents_fts").fetchone()[0] == 4
+    assert conn.execute("SELECT COUNT(DISTINCT doc_id) FROM near_bands").fetchone()[0] == 4
+    conn.close()
+    assert len(list((back / "raw").rglob("*.bin"))) == 4
+    report = migrate_corpus(pg_url, str(back), chunk=2)
+    assert (report.resumed, report.copied, report.counts) == (
+        True, 3, {"documents": 7, "documents_sources": 8, "near_bands": 32 * 7, "raw_blobs": 7})
+    again = migrate_corpus(pg_url, f"sqlite:{back}/corpus.sqlite")
+    assert (again.resumed, again.copied, again.digests) == (True, 0, report.digests)
+    with Corpus.open(back) as c, Corpus(pg_url) as source:
+        assert _everything(c) == _everything(source)
+        assert [h.doc_id for h in c.search("数据要素", order="newest")] == [7, 6, 5, 4, 3, 2]
+        assert [h.doc_id for h in source.search("数据要素", order="newest")] == [7, 6, 5, 4, 3, 2]
+
+
+def test_migration_to_sqlite_refuses_a_target_holding_something_else(tmp_path, pg_server):
+    first, second = pg_server.create_database(), pg_server.create_database()
+    try:
+        _pg_corpus(first)
+        _pg_corpus(second)
+        mine = tmp_path / "mine"
+        _sqlite_corpus(mine)
+        before = (mine / "corpus.sqlite").read_bytes()
+        with pytest.raises(DatabaseConfigError) as info:
+            migrate_corpus(first, str(mine))
+        assert (info.value.message, info.value.where, info.value.hint, info.value.exit_code) == (
+            "the target already holds a corpus (11 documents)", str(mine / "corpus.sqlite"),
+            "give --to sqlite:NEW_DIR (a new data directory)", 2)
+        assert (mine / "corpus.sqlite").read_bytes() == before
+
+        back = tmp_path / "back.sqlite"
+        migrate_corpus(first, f"sqlite:{back}")
+        with pytest.raises(DatabaseConfigError) as info:
+            migrate_corpus(second, f"sqlite:{back}")
+        assert info.value.message == f"the target already holds a corpus (copied from {first})"
+
+        other = tmp_path / "notes.db"
+        other.write_text("not a database", encoding="utf-8")
+        with pytest.raises(DatabaseConfigError, match="the target is not a SQLite database"):
+            migrate_corpus(first, str(other))
+        assert other.read_text(encoding="utf-8") == "not a database"
+    finally:
+        pg_server.drop_database(first)
+        pg_server.drop_database(second)
+
+
+def test_migration_to_sqlite_stops_before_writing_on_a_bad_source(tmp_path, pg_url, pg_server):
+    _pg_corpus(pg_url)
+    with psycopg.connect(pg_url, autocommit=True) as conn:
+        sha = conn.execute("SELECT raw_sha256 FROM documents WHERE id = 5").fetchone()[0]
+        conn.execute("DELETE FROM raw_blobs WHERE sha256 = %s", (sha,))
+    with pytest.raises(CorpusError) as info:
+        migrate_corpus(pg_url, str(tmp_path / "back"))
+    assert info.value.message == f"the raw bytes of document 5 ({sha}) are missing from raw_blobs; nothing was copied"
+    assert not (tmp_path / "back").exists()
+
+    empty = pg_server.create_database()
+    try:
+        with pytest.raises(DatabaseConfigError) as info:
+            migrate_corpus(empty, str(tmp_path / "back"))
+        assert (info.value.message, info.value.where) == ("the source is not a policylens corpus", empty)
+        with psycopg.connect(empty) as conn:  # only read: no tables were created there
+            assert conn.execute("SELECT to_regclass('policylens_schema')").fetchone()[0] is None
+    finally:
+        pg_server.drop_database(empty)
+    assert not (tmp_path / "back").exists()
+
+
+def test_cli_migrate_to_sqlite(tmp_path, pg_url):
+    _pg_corpus(pg_url)
+    run = CliRunner().invoke
+    back = tmp_path / "back"
+    result = run(app, ["corpus", "migrate", "--from", pg_url, "--to", f"sqlite:{back}", "--format", "json"])
+    assert result.exit_code == 0, result.output
+    out = json.loads(result.output)
+    assert (out["source"], out["target"], out["copied"], out["resumed"]) == (pg_url, str(back / "corpus.sqlite"), 7, False)
+    assert out["counts"] == {"documents": 7, "documents_sources": 8, "near_bands": 32 * 7, "raw_blobs": 7}
+    result = run(app, ["corpus", "ls", "--data-dir", str(back), "--format", "json"])
+    assert [r["id"] for r in json.loads(result.output)] == [1, 2, 3, 4, 5, 6, 7]
+    result = run(app, ["corpus", "migrate", "--from", pg_url, "--to", pg_url])
+    assert result.exit_code == 2 and "both sides of the migration are PostgreSQL" in result.output

@@ -193,13 +193,17 @@ def backup(
 
 @corpus_app.command("migrate")
 def migrate(
-    source: str = typer.Option(..., "--from", metavar="sqlite:PATH",
-                               help="The SQLite corpus: its corpus.sqlite or its data directory."),
-    target: str = typer.Option(..., "--to", metavar="URL",
-                               help="An empty PostgreSQL database: postgresql://user@host:5432/db."),
+    source: str = typer.Option(..., "--from", metavar="SOURCE",
+                               help="sqlite:PATH (a corpus.sqlite or its data directory), or "
+                                    "postgresql://user@host:5432/db."),
+    target: str = typer.Option(..., "--to", metavar="TARGET",
+                               help="The other kind: an empty PostgreSQL database for a SQLite "
+                                    "source; sqlite:DIR (a new data directory) or "
+                                    "sqlite:DIR/corpus.sqlite for a PostgreSQL source."),
     fmt: OutputFormat = typer.Option(OutputFormat.table, "--format", "-f"),
 ) -> None:
-    """Copy a SQLite corpus into PostgreSQL with its raw bytes, then check row counts and hashes.
+    """Copy a corpus from SQLite into PostgreSQL or back, with its raw bytes, then check row
+    counts and hashes.
 
     Interrupted, it continues where it stopped when run again (a chunk of documents is copied
     whole or not at all). Exit code 2 for a bad URL, a target holding another corpus or a
