@@ -15,7 +15,8 @@ document), beside the local path. Target on 2 cores: 2 workers >= 1.7x faster th
 When the PostgreSQL server binaries and psycopg are installed it also ingests the same files
 with the local path into a throwaway PostgreSQL server (``tests/pgserver.py``, started on
 127.0.0.1) and into SQLite, one after the other in the same run, and times ``corpus migrate``
-of the SQLite corpus into a second database. ``--part pg`` runs only that comparison.
+of the SQLite corpus into a second database, and of the PostgreSQL corpus back into a new
+SQLite data directory. ``--part pg`` runs only that comparison.
 Each figure is printed with the machine's load (``os.getloadavg``).
 """
 
@@ -46,8 +47,9 @@ def compare_postgres(docs: Path, tmp: Path, n: int, workers: int) -> None:
     server = start_server(find_pg_bin())
     try:
         rates = {}
+        ingested = server.create_database("bench")
         for name, target in (("SQLite", str(tmp / "pg-peer" / "corpus.sqlite")),
-                             ("PostgreSQL", server.create_database("bench"))):
+                             ("PostgreSQL", ingested)):
             start = time.perf_counter()
             with Corpus(target) as corpus:
                 summary = ingest_paths(corpus, [docs], workers=workers)
@@ -64,6 +66,14 @@ def compare_postgres(docs: Path, tmp: Path, n: int, workers: int) -> None:
               f"{report.counts['raw_blobs']} raw files in {seconds:.1f} s "
               f"({report.counts['documents'] / seconds:.0f} documents/s, counts and hashes "
               f"checked) ({load()})", flush=True)
+        # The way back, from the corpus the store wrote on PostgreSQL (not from the copy).
+        start = time.perf_counter()
+        report = migrate_corpus(ingested, f"sqlite:{tmp / 'back'}")
+        seconds = time.perf_counter() - start
+        print(f"  corpus migrate PostgreSQL -> SQLite: {report.counts['documents']} documents, "
+              f"{report.counts['raw_blobs']} raw files in {seconds:.1f} s "
+              f"({report.counts['documents'] / seconds:.0f} documents/s, counts and hashes "
+              f"checked, full-text index filled) ({load()})", flush=True)
     finally:
         server.stop()
 

@@ -31,12 +31,17 @@ _TEXT_COLUMNS = ("title", "text", "source", "region", "issuer", "doc_number", "f
 
 @dataclass(frozen=True)
 class CheckReport:
-    """What ``check_corpus`` found; ``ok`` is True when nothing is wrong."""
+    """What ``check_corpus`` found; ``ok`` is True when nothing is wrong.
+
+    ``path`` is the SQLite file, or the PostgreSQL URL without its password (``backend``
+    ``postgresql``, see ``corpus/pgcheck.py``).
+    """
 
     path: str
     problems: tuple[str, ...] = ()
     documents: int = 0
     checks: tuple[str, ...] = field(default_factory=tuple)
+    backend: str = "sqlite"
 
     @property
     def ok(self) -> bool:
@@ -47,7 +52,7 @@ def _db_path(data_dir, action: str | None = None) -> Path | None:
     """The SQLite file (``--db sqlite:PATH`` or the data directory's); None for PostgreSQL.
 
     Raises:
-        UsageError: ``action`` (a check or a backup) was asked of a PostgreSQL corpus.
+        UsageError: ``action`` (a backup) was asked of a PostgreSQL corpus.
     """
     url = resolve_db_url()
     if url is None:
@@ -59,7 +64,9 @@ def _db_path(data_dir, action: str | None = None) -> Path | None:
     raise UsageError(
         f"corpus {action} works on a SQLite corpus; this one is on PostgreSQL",
         where=mask_url(url),
-        hint="use PostgreSQL's own tools: pg_dump for a backup, the amcheck extension for a check",
+        hint="back a PostgreSQL database up with its own tool (pg_dump -Fc -f corpus.dump "
+             "DBNAME; pg_restore brings it back), or copy the corpus into a SQLite data "
+             "directory with policylens corpus migrate --from URL --to sqlite:DIR",
     )
 
 
@@ -104,6 +111,9 @@ def _fts_check(path: Path) -> list[str]:
 def check_corpus(data_dir=None) -> CheckReport:
     """Check the corpus database in ``data_dir`` thoroughly (reads all of it).
 
+    A PostgreSQL corpus (``--db`` / ``$POLICYLENS_DB``) gets its own checks
+    (``policylens.corpus.pgcheck.check_postgres``), reported the same way.
+
     Args:
         data_dir: the data directory (``--data-dir``, ``$POLICYLENS_DATA``, default).
 
@@ -112,8 +122,14 @@ def check_corpus(data_dir=None) -> CheckReport:
 
     Raises:
         CorpusError: there is no corpus database in ``data_dir``.
+        DatabaseConfigError: the PostgreSQL database is unreachable, holds no corpus or is
+            at another schema version.
     """
-    path = _db_path(data_dir, "check")
+    path = _db_path(data_dir)
+    if path is None:
+        from policylens.corpus.pgcheck import check_postgres
+
+        return check_postgres(resolve_db_url())
     if not path.is_file():
         raise CorpusError("no corpus database here", where=str(path),
                           hint="check --data-dir or $POLICYLENS_DATA")

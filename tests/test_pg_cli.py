@@ -76,12 +76,16 @@ def test_unknown_scheme_exits_2():
                                      "(use postgresql://user@host:5432/dbname or sqlite:PATH/corpus.sqlite)")
 
 
-def test_check_and_backup_say_to_use_postgresql_tools(pg_url, tmp_path):
-    for command in (["corpus", "check"], ["corpus", "backup", str(tmp_path / "copy")]):
-        result = CliRunner().invoke(app, ["--db", pg_url, *command])
-        assert result.exit_code == 2, result.output
-        assert "works on a SQLite corpus; this one is on PostgreSQL" in result.output
-        assert "pg_dump" in result.output
+def test_backup_says_to_use_pg_dump_and_check_needs_a_corpus(pg_url, tmp_path):
+    # (corpus check on a PostgreSQL corpus: tests/test_pg_check.py)
+    result = CliRunner().invoke(app, ["--db", pg_url, "corpus", "backup", str(tmp_path / "copy")])
+    assert result.exit_code == 2, result.output
+    assert "works on a SQLite corpus; this one is on PostgreSQL" in result.output
+    assert "pg_dump" in result.output and not (tmp_path / "copy").exists()
+    result = CliRunner().invoke(app, ["--db", pg_url, "corpus", "check"])
+    assert (result.exit_code, result.output.strip()) == (
+        2, f"error: {pg_url}: no policylens corpus in this database "
+           "(check --db / $POLICYLENS_DB names the corpus database)")
 
 
 def test_score_corpus_reads_the_postgresql_corpus(pg_url, tmp_path, monkeypatch):

@@ -157,7 +157,9 @@ def check(
 ) -> None:
     """Check the database: SQLite integrity_check, the full-text index, UTF-8 of every text.
 
-    Exit code 0 when sound, 5 when damaged (writing commands then refuse to run).
+    On PostgreSQL (--db): amcheck when installed, the search indexes, and every document's raw
+    bytes, text hash, band keys and sources. Exit code 0 when sound, 5 when damaged (on
+    SQLite writing commands then refuse to run).
     """
     from policylens.commands._output import print_json
     from policylens.corpus.check import check_corpus
@@ -173,9 +175,17 @@ def check(
         typer.echo(f"{report.path}: DAMAGED, {len(report.problems)} problem(s):", err=True)
         for problem in report.problems[:30]:
             typer.echo(f"  {terminal_safe(problem)}", err=True)
-        typer.echo("Keep a copy (`policylens corpus backup DIR`), then restore a good backup or "
-                   "salvage rows with `sqlite3 corpus.sqlite .recover`.", err=True)
+        typer.echo(_CHECK_ADVICE[report.backend], err=True)
     raise typer.Exit(0 if report.ok else 5)
+
+
+_CHECK_ADVICE = {
+    "sqlite": "Keep a copy (`policylens corpus backup DIR`), then restore a good backup or "
+              "salvage rows with `sqlite3 corpus.sqlite .recover`.",
+    "postgresql": "Keep a copy (`pg_dump -Fc -f corpus.dump DBNAME`); rebuild a search index "
+                  "with the statement shown; for damaged documents restore a good dump "
+                  "(pg_restore).",
+}
 
 
 @corpus_app.command("backup")
