@@ -16,7 +16,8 @@ When the PostgreSQL server binaries and psycopg are installed it also ingests th
 with the local path into a throwaway PostgreSQL server (``tests/pgserver.py``, started on
 127.0.0.1) and into SQLite, one after the other in the same run, and times ``corpus migrate``
 of the SQLite corpus into a second database, and of the PostgreSQL corpus back into a new
-SQLite data directory. ``--part pg`` runs only that comparison.
+SQLite data directory, and ``corpus check`` of both corpora. ``--part pg`` runs only that
+comparison.
 Each figure is printed with the machine's load (``os.getloadavg``).
 """
 
@@ -74,8 +75,25 @@ def compare_postgres(docs: Path, tmp: Path, n: int, workers: int) -> None:
               f"{report.counts['raw_blobs']} raw files in {seconds:.1f} s "
               f"({report.counts['documents'] / seconds:.0f} documents/s, counts and hashes "
               f"checked, full-text index filled) ({load()})", flush=True)
+        _time_checks(ingested, tmp / "pg-peer", n)
     finally:
         server.stop()
+
+
+def _time_checks(url: str, sqlite_dir: Path, n: int) -> None:
+    """``corpus check`` of the PostgreSQL corpus and of the SQLite one (every raw file hashed,
+    every text's hash and band keys recomputed)."""
+    from policylens.corpus.check import check_corpus
+    from policylens.corpus.pgcheck import check_postgres
+
+    for name, run in (("PostgreSQL", lambda: check_postgres(url)),
+                      ("SQLite", lambda: check_corpus(sqlite_dir))):
+        start = time.perf_counter()
+        report = run()
+        seconds = time.perf_counter() - start
+        print(f"  corpus check on {name}: {report.documents} documents in {seconds:.1f} s "
+              f"({n / seconds:.0f} documents/s, {'ok' if report.ok else report.problems[:3]}; "
+              f"{', '.join(report.checks)}) ({load()})", flush=True)
 
 
 def _postgres_available() -> bool:

@@ -2,8 +2,9 @@
 
 A database with damaged pages still opens, and reads and writes then fail at random places
 (``Could not decode to UTF-8``, ``database disk image is malformed``) or quietly add to the
-damage. ``check_corpus`` runs SQLite's ``integrity_check``, the full-text index's own check and
-a UTF-8 read of every text column; ``require_writable`` runs the quicker ``quick_check`` before
+damage. ``check_corpus`` runs SQLite's ``integrity_check``, the full-text index's own check, a UTF-8
+read of every text column and the document checks of ``doccheck`` (every raw file there with
+its SHA-256, text hashes, band keys, sources); ``require_writable`` runs the quicker ``quick_check`` before
 a command writes (a large database once a day, so its cost stays flat); ``backup_corpus``
 copies a live database with SQLite's online backup API.
 """
@@ -20,6 +21,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from policylens.corpus.backend import is_postgres_url, mask_url, resolve_db_url, sqlite_path
+from policylens.corpus.doccheck import DOCUMENT_CHECKS, check_documents
 from policylens.errors import CorpusError, StorageError, UsageError
 from policylens.settings import resolve_data_dir
 
@@ -166,11 +168,40 @@ def check_corpus(data_dir=None) -> CheckReport:
                                 problems.append(f"document {row[0]}: {name} is not valid UTF-8")
             except sqlite3.Error as exc:
                 problems.append(f"reading documents: {exc}")
+        if {"documents", "documents_sources", "near_bands"} <= tables:
+            checks += DOCUMENT_CHECKS
+            problems += _document_checks(path)
     except sqlite3.Error as exc:
         problems.append(f"check failed: {exc}")
     finally:
         conn.close()
     return CheckReport(str(path), tuple(problems), documents, tuple(checks))
+
+
+def _document_checks(path: Path) -> list[str]:
+    """The documents against their raw files, hashes, band keys and sources (doccheck.py)."""
+    root = path.parent
+
+    def read_raw(wanted: list[tuple[str, str]]) -> dict[str, bytes]:
+        found = {}
+        for sha, raw_path in wanted:
+            try:
+                found[sha] = (root / raw_path).read_bytes()
+            except OSError:
+                pass  # missing or unreadable: reported as missing
+        return found
+
+    try:
+        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=30)
+        # A bad byte is already reported by the UTF-8 check; here it must not stop the rest.
+        conn.text_factory = lambda value: value.decode("utf-8", "replace")
+        try:
+            conn.execute("BEGIN")  # one snapshot of the corpus while a crawl may write
+            return check_documents(conn, read_raw)[1]
+        finally:
+            conn.close()
+    except sqlite3.Error as exc:
+        return [f"document checks: {exc}"]
 
 
 # quick_check reads every page: about a second per GB when cached, minutes for a large corpus

@@ -145,5 +145,5 @@ def _orphans(conn, found: _Findings) -> None:
         ).fetchall()
         if rows:
             ids = ", ".join(str(r[0]) for r in rows[:10]) + (", ..." if len(rows) > 10 else "")
-            found.add(f"{table}: {sum(r[1] for r in rows)} rows of {len(rows)} missing "
-                      f"documents ({ids})")
+            found.add(f"{table}: {sum(r[1] for r in rows)} row(s) refer to missing "
+                      f"document(s) {ids}")

@@ -60,12 +60,48 @@ def _sha(path) -> str:
 def test_a_sound_corpus_passes_every_check(corpus_dir):
     report = check_corpus(corpus_dir)
     assert report.ok and report.documents == 12
-    assert report.checks == ("integrity_check", "fts5 integrity-check", "utf-8 text columns")
+    assert report.checks == ("integrity_check", "fts5 integrity-check", "utf-8 text columns",
+                             "raw bytes", "text hashes", "band keys", "sources")
     require_writable(corpus_dir)  # no exception
     proc = _cli("corpus", "check", "--data-dir", str(corpus_dir))
     assert proc.returncode == 0
     assert proc.stderr.strip() == (f"{corpus_dir / 'corpus.sqlite'}: ok (12 documents; "
-                                   "integrity_check, fts5 integrity-check, utf-8 text columns)")
+                                   "integrity_check, fts5 integrity-check, utf-8 text columns, "
+                                   "raw bytes, text hashes, band keys, sources)")
+
+
+def test_damaged_documents_are_named_row_by_row(corpus_dir):
+    """Damage the pages cannot show: lost or changed raw files, a changed hash, lost band keys
+    and sources (the same document checks as on PostgreSQL, tests/test_pg_check.py)."""
+    db = corpus_dir / "corpus.sqlite"
+    with sqlite3.connect(db) as conn:
+        raw = dict(conn.execute("SELECT id, raw_path FROM documents"))
+        conn.execute("UPDATE documents SET text_sha256 = 'x' WHERE id = 3")
+        conn.execute("DELETE FROM near_bands WHERE doc_id = 4")
+        conn.execute("INSERT INTO near_bands (key, doc_id) VALUES (1, 40)")
+        conn.execute("DELETE FROM documents_sources WHERE doc_id = 5")
+    conn.close()
+    (corpus_dir / raw[1]).unlink()
+    changed = bytearray((corpus_dir / raw[2]).read_bytes())
+    changed[0] ^= 1
+    (corpus_dir / raw[2]).write_bytes(bytes(changed))
+    with open(corpus_dir / raw[6], "ab") as handle:
+        handle.write(b"!")
+    size = (corpus_dir / raw[6]).stat().st_size
+    sha = {i: raw[i].rsplit("/", 1)[1][:-4] for i in raw}
+    report = check_corpus(corpus_dir)
+    assert report.problems == (
+        f"document 1: raw bytes {sha[1]} are missing",
+        f"document 2: raw bytes do not match their SHA-256 {sha[2]}",
+        "document 3: text_sha256 does not match its text",
+        "document 4: near-duplicate band keys do not match its text (0 stored, 32 expected, 0 in common)",
+        "document 5: its own source is not in documents_sources",
+        f"document 6: raw bytes are {size} bytes long, the row says {size - 1}",
+        "near_bands: 1 row(s) refer to missing document(s) 40",
+    )
+    proc = _cli("corpus", "check", "--data-dir", str(corpus_dir))
+    assert proc.returncode == 5
+    assert proc.stderr.splitlines()[0] == f"{db}: DAMAGED, 7 problem(s):"
 
 
 def test_a_damaged_database_is_found_and_writers_refuse_it(corpus_dir, tmp_path):

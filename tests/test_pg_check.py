@@ -104,7 +104,7 @@ def test_a_damaged_postgresql_corpus_is_named_row_by_row(corpus_url):
         f"bytes long, the row says {_one(corpus_url, 'SELECT raw_size FROM documents WHERE id = 6')}",
         "document 7: chars is 136, its text has 135 characters",
         "document 8: its own source is not in documents_sources",
-        "near_bands: 3 rows of 2 missing documents (98, 99)",
+        "near_bands: 3 row(s) refer to missing document(s) 98, 99",
     )
     cli = subprocess.run([sys.executable, "-m", "policylens", "--db", corpus_url, "corpus", "check"],
                          capture_output=True, text=True, timeout=120)
