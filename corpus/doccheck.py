@@ -21,12 +21,12 @@ the reader of the raw bytes (``raw/`` files, or PostgreSQL's ``raw_blobs``).
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from policylens.corpus.dedupe import fingerprint, text_sha256
 
-__all__ = ["DOCUMENT_CHECKS", "MAX_PROBLEMS", "RawReader", "check_documents"]
+__all__ = ["DOCUMENT_CHECKS", "MAX_PROBLEMS", "ByDoc", "RawReader", "check_documents", "stream"]
 
 # The names ``corpus check`` lists for the checks below.
 DOCUMENT_CHECKS = ("raw bytes", "text hashes", "band keys", "sources")
@@ -36,6 +36,41 @@ _RAW_AT_ONCE = 16  # raw bytes read per call (a PDF can be many MB)
 
 # (sha256, raw_path) pairs -> their bytes; a missing one is left out of the answer.
 RawReader = Callable[[list[tuple[str, str]]], dict[str, bytes]]
+
+
+def stream(conn, sql: str, params=()) -> Iterable:
+    """The rows of one query, read as they are needed: ``sqlite3`` cursors are lazy, and a
+    ``PgConnection`` reads through a server-side cursor (inside the caller's transaction)."""
+    if hasattr(conn, "stream"):
+        return conn.stream(sql, params)
+    return conn.execute(sql, params)
+
+
+class ByDoc:
+    """Rows ``(doc_id, ...)`` read once in ``doc_id`` order, handed out chunk by chunk.
+
+    Why: ``near_bands`` is keyed by (key, doc_id), so fetching one chunk's keys by doc_id reads
+    the whole table (0.2 s for 100,000 documents' 3.2 million keys on SQLite, once per chunk:
+    quadratic); one ordered pass beside the documents reads it once (5 s at that size).
+    """
+
+    def __init__(self, rows: Iterable):
+        self._rows = iter(rows)
+        self._next = next(self._rows, None)
+
+    def upto(self, last_id: int) -> list[tuple]:
+        """The rows with ``doc_id <= last_id`` not handed out yet."""
+        out = []
+        while self._next is not None and self._next[0] <= last_id:
+            out.append(tuple(self._next))
+            self._next = next(self._rows, None)
+        return out
+
+    def close(self) -> None:
+        """Stop reading (ends a server-side cursor before its transaction does)."""
+        close = getattr(self._rows, "close", None)
+        if close is not None:
+            close()
 
 
 @dataclass
@@ -67,6 +102,16 @@ def check_documents(conn, read_raw: RawReader, *, chunk: int = CHUNK) -> tuple[i
         (``document ID: ...`` first, in id order; then the tables' rows of missing documents).
     """
     found = _Findings()
+    bands = ByDoc(stream(conn, "SELECT doc_id, key FROM near_bands ORDER BY doc_id"))
+    try:
+        documents = _check_chunks(conn, read_raw, chunk, bands, found)
+    finally:
+        bands.close()
+    _orphans(conn, found)
+    return documents, found.listed()
+
+
+def _check_chunks(conn, read_raw: RawReader, chunk: int, bands: ByDoc, found: _Findings) -> int:
     documents, last = 0, 0
     while True:
         rows = conn.execute(
@@ -78,8 +123,7 @@ def check_documents(conn, read_raw: RawReader, *, chunk: int = CHUNK) -> tuple[i
         first, last = rows[0][0], rows[-1][0]
         documents += len(rows)
         keys: dict[int, set[int]] = {}
-        for doc_id, key in conn.execute(
-                "SELECT doc_id, key FROM near_bands WHERE doc_id BETWEEN ? AND ?", (first, last)):
+        for doc_id, key in bands.upto(last):
             keys.setdefault(doc_id, set()).add(key)
         sources = {(r[0], r[1]) for r in conn.execute(
             "SELECT doc_id, source FROM documents_sources WHERE doc_id BETWEEN ? AND ?",
@@ -92,8 +136,7 @@ def check_documents(conn, read_raw: RawReader, *, chunk: int = CHUNK) -> tuple[i
             _check_text(row, keys.get(doc_id, set()), found)
             if (doc_id, row[7]) not in sources:
                 found.add(f"document {doc_id}: its own source is not in documents_sources")
-    _orphans(conn, found)
-    return documents, found.listed()
+    return documents
 
 
 def _check_raw(rows, read_raw: RawReader) -> dict[int, str]:

@@ -21,6 +21,7 @@ statements the store issues, as with ``sqlite3.connect(isolation_level=None)``.
 
 from __future__ import annotations
 
+import itertools
 import re
 import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
@@ -33,6 +34,7 @@ __all__ = ["WRITE_LOCK", "PgConnection", "PgDatabaseError", "Row", "connect", "t
 WRITE_LOCK = 0x706F6C6963796C6E  # "policyln"
 
 _NAMED = re.compile(r":([A-Za-z_][A-Za-z0-9_]*)")
+_CURSOR_NAMES = itertools.count(1)
 
 
 class PgDatabaseError(sqlite3.DatabaseError):
@@ -162,6 +164,24 @@ class PgConnection:
             cursor = self._conn.execute(text, params)
             lastrowid = cursor.fetchone()[0] if returning else None
             return PgCursor(cursor, lastrowid)
+        except psycopg.Error as exc:
+            raise PgDatabaseError(_message(exc)) from exc
+
+    def stream(self, sql: str, params: Sequence | dict | None = None, *,
+               itersize: int = 2000) -> Iterator:
+        """Rows of one query read through a server-side cursor, ``itersize`` at a time, so a
+        table of millions of rows is never held at once (``execute`` fetches everything).
+
+        Needs an open transaction (the cursor lives in it); close the generator, or read it
+        to the end, before that transaction ends.
+        """
+        import psycopg
+
+        try:
+            with self._conn.cursor(name=f"policylens_stream_{next(_CURSOR_NAMES)}") as cursor:
+                cursor.itersize = itersize
+                cursor.execute(translate(sql.strip(), params is not None), params)
+                yield from cursor
         except psycopg.Error as exc:
             raise PgDatabaseError(_message(exc)) from exc
 

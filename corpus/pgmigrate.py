@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from policylens.corpus.backend import is_postgres_url, mask_url, open_postgres, sqlite_path
+from policylens.corpus.doccheck import ByDoc
 from policylens.corpus.pgschema import SEARCH_INDEXES
 from policylens.corpus.schema import SCHEMA_VERSION
 from policylens.errors import CorpusError, DatabaseConfigError, UsageError
@@ -210,23 +211,27 @@ def _copy(src, root: Path, conn, start: int, chunk: int, total: int, progress) -
     if progress:
         progress(done, total)
     last = start - 1
+    # The band keys in one pass beside the documents (a look-up by doc_id reads the table).
+    bands = ByDoc(src.execute("SELECT doc_id, key FROM near_bands WHERE doc_id >= ? "
+                              "ORDER BY doc_id", (start,)))
     while True:
         rows = src.execute(f"SELECT {listed} FROM documents WHERE id > ? ORDER BY id LIMIT ?",
                            (last, chunk)).fetchall()
         if not rows:
             break
-        ids = [row[0] for row in rows]
-        first, last = ids[0], ids[-1]
+        first, last = rows[0][0], rows[-1][0]
         with raw.transaction(), raw.cursor() as cur:
             with cur.copy(f"COPY documents ({listed}) FROM STDIN") as copy:
                 for row in rows:
                     copy.write_row(row)
-            for table, (cols, _order) in SIDE_TABLES.items():
-                side = src.execute(f"SELECT {cols} FROM {table} WHERE doc_id BETWEEN ? AND ?",
-                                   (first, last))
-                with cur.copy(f"COPY {table} ({cols}) FROM STDIN") as copy:
-                    for row in side:
-                        copy.write_row(row)
+            sources = src.execute("SELECT doc_id, source, seen_at FROM documents_sources "
+                                  "WHERE doc_id BETWEEN ? AND ?", (first, last))
+            with cur.copy("COPY documents_sources (doc_id, source, seen_at) FROM STDIN") as copy:
+                for row in sources:
+                    copy.write_row(row)
+            with cur.copy("COPY near_bands (doc_id, key) FROM STDIN") as copy:
+                for row in bands.upto(last):
+                    copy.write_row(row)
             _copy_blobs(cur, root, rows, columns)
         copied += len(rows)
         if progress:

@@ -15,7 +15,10 @@ its password), so running the same command again continues after the last whole 
 target that holds anything else is refused before anything is written, and so is a source
 with a document whose bytes are missing.
 
-The source is only read: its schema is not migrated (it must be at this policylens's version).
+The source is only read, in one read-only REPEATABLE READ transaction: crawls and ingests may
+go on writing, and the copy is the corpus as it was when the migration started (a resumed
+migration reads a new snapshot; rows changed meanwhile then fail the final comparison). Its
+schema is not migrated (it must be at this policylens's version).
 """
 
 from __future__ import annotations
@@ -29,13 +32,8 @@ from urllib.parse import urlsplit, urlunsplit
 from policylens.corpus import fulltext
 from policylens.corpus.backend import mask_url, open_postgres, sqlite_path
 from policylens.corpus.check import _fts_check
-from policylens.corpus.pgmigrate import (
-    CHUNK,
-    MIGRATION_TABLE,
-    SIDE_TABLES,
-    MigrateReport,
-    compare_tables,
-)
+from policylens.corpus.doccheck import ByDoc
+from policylens.corpus.pgmigrate import CHUNK, MIGRATION_TABLE, MigrateReport, compare_tables
 from policylens.corpus.rawstore import write_raw
 from policylens.corpus.schema import SCHEMA_VERSION, configure
 from policylens.errors import CorpusError, DatabaseConfigError
@@ -74,6 +72,8 @@ def migrate_to_sqlite(source: str, target: str, *, chunk: int = CHUNK,
     path = _target_path(target)
     pg, version = open_postgres(source, migrate=False)
     try:
+        # One snapshot for the whole copy: writers may go on, the copy is the corpus as it was.
+        pg.raw.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
         if version != SCHEMA_VERSION:
             raise DatabaseConfigError(
                 "the source is not a policylens corpus" if version == 0 else
@@ -192,39 +192,45 @@ def _copy(pg, lite: sqlite3.Connection, root: Path, columns: list[str], start: i
     """Copy documents with id >= start, a chunk per SQLite transaction; returns how many."""
     listed = ", ".join(columns)
     insert = f"INSERT INTO documents ({listed}) VALUES ({', '.join('?' * len(columns))})"
-    title_at, text_at = columns.index("title"), columns.index("text")
+    sha_at, title_at, text_at = (columns.index(c) for c in ("raw_sha256", "title", "text"))
     done = pg.execute("SELECT COUNT(*) FROM documents WHERE id < ?", (start,)).fetchone()[0]
     copied = 0
     if progress:
         progress(done, total)
     last = start - 1
-    while True:
-        rows = pg.execute(f"SELECT {listed} FROM documents WHERE id > ? ORDER BY id LIMIT ?",
-                          (last, chunk)).fetchall()
-        if not rows:
-            break
-        first, last = rows[0][0], rows[-1][0]
-        # The bytes first, as the store writes them: a crash leaves at most unreferenced files.
-        _copy_blobs(pg, root, {row[columns.index("raw_sha256")] for row in rows}, where)
-        side = {table: pg.execute(f"SELECT {cols} FROM {table} WHERE doc_id BETWEEN ? AND ?",
-                                  (first, last)).fetchall()
-                for table, (cols, _order) in SIDE_TABLES.items()}
-        lite.execute("BEGIN IMMEDIATE")
-        try:
-            lite.executemany(insert, rows)
-            for row in rows:
-                fulltext.add(lite, row[0], row[title_at], row[text_at])
-            for table, (cols, _order) in SIDE_TABLES.items():
-                marks = ", ".join("?" * len(cols.split(",")))
-                lite.executemany(f"INSERT INTO {table} ({cols}) VALUES ({marks})", side[table])
-            lite.execute("COMMIT")
-        except BaseException:
-            if lite.in_transaction:
-                lite.execute("ROLLBACK")
-            raise
-        copied += len(rows)
-        if progress:
-            progress(done + copied, total)
+    # The band keys in one pass beside the documents (a look-up by doc_id reads the table).
+    bands = ByDoc(pg.stream("SELECT doc_id, key FROM near_bands WHERE doc_id >= ? "
+                            "ORDER BY doc_id", (start,)))
+    try:
+        while True:
+            rows = pg.execute(f"SELECT {listed} FROM documents WHERE id > ? ORDER BY id LIMIT ?",
+                              (last, chunk)).fetchall()
+            if not rows:
+                break
+            first, last = rows[0][0], rows[-1][0]
+            # The bytes first, as the store writes them: a crash leaves at most unreferenced files.
+            _copy_blobs(pg, root, {row[sha_at] for row in rows}, where)
+            sources = pg.execute("SELECT doc_id, source, seen_at FROM documents_sources "
+                                 "WHERE doc_id BETWEEN ? AND ?", (first, last)).fetchall()
+            keys = bands.upto(last)
+            lite.execute("BEGIN IMMEDIATE")
+            try:
+                lite.executemany(insert, rows)
+                for row in rows:
+                    fulltext.add(lite, row[0], row[title_at], row[text_at])
+                lite.executemany("INSERT INTO documents_sources (doc_id, source, seen_at) "
+                                 "VALUES (?, ?, ?)", sources)
+                lite.executemany("INSERT INTO near_bands (doc_id, key) VALUES (?, ?)", keys)
+                lite.execute("COMMIT")
+            except BaseException:
+                if lite.in_transaction:
+                    lite.execute("ROLLBACK")
+                raise
+            copied += len(rows)
+            if progress:
+                progress(done + copied, total)
+    finally:
+        bands.close()
     return copied
 
 

@@ -13,7 +13,8 @@ from typer.testing import CliRunner
 from policylens.cli import app
 from policylens.corpus.check import check_corpus
 from policylens.corpus.extract.model import Extraction
-from policylens.corpus.pgcheck import check_postgres
+from policylens.corpus.doccheck import check_documents
+from policylens.corpus.pgcheck import _read_blobs, check_postgres
 from policylens.corpus.records import DocumentMeta
 from policylens.corpus.schema import SCHEMA_VERSION
 from policylens.corpus.store import Corpus
@@ -106,6 +107,13 @@ def test_a_damaged_postgresql_corpus_is_named_row_by_row(corpus_url):
         "document 8: its own source is not in documents_sources",
         "near_bands: 3 row(s) refer to missing document(s) 98, 99",
     )
+    # the same findings when the documents are read three at a time (the band keys streamed
+    # beside them across chunks)
+    with Corpus(corpus_url) as c:
+        c.conn.raw.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+        documents, found = check_documents(c.conn, lambda wanted: _read_blobs(c.conn, wanted), chunk=3)
+        c.conn.raw.execute("ROLLBACK")
+    assert (documents, tuple(found)) == (8, report.problems[1:])
     cli = subprocess.run([sys.executable, "-m", "policylens", "--db", corpus_url, "corpus", "check"],
                          capture_output=True, text=True, timeout=120)
     assert cli.returncode == 5

@@ -269,6 +269,27 @@ def test_interrupted_migration_to_sqlite_resumes(tmp_path, pg_url):
         assert [h.doc_id for h in source.search("数据要素", order="newest")] == [7, 6, 5, 4, 3, 2]
 
 
+def test_migration_to_sqlite_copies_one_snapshot_while_a_writer_goes_on(tmp_path, pg_url):
+    _pg_corpus(pg_url)
+    added = []
+
+    def write_meanwhile(done, total):
+        if done == 2 and not added:  # after the first chunk: a new document, a new version
+            with Corpus(pg_url) as c:
+                added.append(c.add(b"new", DocumentMeta(source="https://n.gov.cn/"),
+                                   ex("和田地区推进数字经济。" * 9)).doc_id)
+                added.append(c.add(b"h0 v2", DocumentMeta(source="https://h.gov.cn/0"),
+                                   ex("哈密市数据要素市场建设第二版。" * 9)).status)
+
+    report = migrate_corpus(pg_url, str(tmp_path / "back"), chunk=2, progress=write_meanwhile)
+    assert added == [8, "new_version"]
+    assert (report.copied, report.counts["documents"], report.counts["near_bands"]) == (7, 7, 32 * 7)
+    with Corpus.open(tmp_path / "back") as c:
+        assert [d.id for d in c.documents(latest_only=False, include_duplicates=True)] == [1, 2, 3, 4, 5, 6, 7]
+        # document 2 (https://h.gov.cn/0) as it was when the copy started: still the latest
+        assert c.conn.execute("SELECT is_latest FROM documents WHERE id = 2").fetchone()[0] == 1
+
+
 def test_migration_to_sqlite_refuses_a_target_holding_something_else(tmp_path, pg_server):
     first, second = pg_server.create_database(), pg_server.create_database()
     try:
