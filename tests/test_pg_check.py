@@ -12,8 +12,8 @@ from typer.testing import CliRunner
 
 from policylens.cli import app
 from policylens.corpus.check import check_corpus
-from policylens.corpus.extract.model import Extraction
 from policylens.corpus.doccheck import check_documents
+from policylens.corpus.extract.model import Extraction
 from policylens.corpus.pgcheck import _read_blobs, check_postgres
 from policylens.corpus.records import DocumentMeta
 from policylens.corpus.schema import SCHEMA_VERSION
