@@ -35,11 +35,13 @@ __all__ = ["CORPUS_TABLES", "check_postgres"]
 CORPUS_TABLES = ("documents", "documents_sources", "near_bands", "raw_blobs")
 
 
-def check_postgres(url: str) -> CheckReport:
+def check_postgres(url: str, *, documents: bool = True) -> CheckReport:
     """Check the PostgreSQL corpus at ``url`` thoroughly (reads every row and raw file).
 
     Args:
         url: ``postgresql://...``.
+        documents: also run the document checks (``doccheck``); False: only amcheck and
+            the search indexes.
 
     Returns:
         A ``CheckReport`` (``path`` is the URL without its password; ``backend`` is
@@ -62,22 +64,25 @@ def check_postgres(url: str) -> CheckReport:
                 hint="upgrade policylens" if version > SCHEMA_VERSION else
                      "open it once with this policylens (policylens --db URL corpus stats) to "
                      "upgrade it, then check again")
-        checks, problems, documents = ["schema version"], [], 0
+        checks, problems, count = ["schema version"], [], 0
         conn.raw.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
         try:
             checks.append(_amcheck(conn, problems))
             checks.append("search indexes")
             problems += _search_indexes(conn)
-            checks += DOCUMENT_CHECKS
-            documents, found = check_documents(conn, lambda wanted: _read_blobs(conn, wanted))
-            problems += found
+            if documents:
+                checks += DOCUMENT_CHECKS
+                count, found = check_documents(conn, lambda wanted: _read_blobs(conn, wanted))
+                problems += found
+            else:
+                count = conn.execute("SELECT COUNT(*) FROM documents").fetchone()[0]
         except sqlite3.Error as exc:  # the connection's errors (PgDatabaseError)
             problems.append(f"check failed: {exc}")
         finally:
             conn.raw.execute("ROLLBACK")
     finally:
         conn.close()
-    return CheckReport(where, tuple(problems), documents, tuple(checks), backend="postgresql")
+    return CheckReport(where, tuple(problems), count, tuple(checks), backend="postgresql")
 
 
 def _amcheck(conn, problems: list[str]) -> str:

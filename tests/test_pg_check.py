@@ -107,6 +107,8 @@ def test_a_damaged_postgresql_corpus_is_named_row_by_row(corpus_url):
         "document 8: its own source is not in documents_sources",
         "near_bands: 3 row(s) refer to missing document(s) 98, 99",
     )
+    quick = check_postgres(corpus_url, documents=False)
+    assert (quick.problems, quick.checks, quick.documents) == (report.problems[:1], CHECKS[:3], 8)
     # the same findings when the documents are read three at a time (the band keys streamed
     # beside them across chunks)
     with Corpus(corpus_url) as c:
