@@ -70,6 +70,13 @@ class WordCounter:
         )
         self._scanner = None  # built with rjieba: short texts never need it
 
+    def prepare(self) -> None:
+        """Load rjieba's dictionary and build the block scanner now (about 0.7 s), e.g. while
+        waiting for a long text's extraction; counts are the same either way."""
+        self._load_rjieba()
+        if self._scanner is None:
+            self._scanner = self._python_block_scanner()
+
     def count(self, folded: str, term_hits: list[tuple[int, str]] | None = None) -> int:
         """Words in normalised, case-folded text: tokens minus punctuation and whitespace.
 
@@ -136,10 +143,7 @@ class WordCounter:
 
     def _count_han(self, han: str) -> int:
         """Tokens of the Han runs in ``han`` (blocks separated by newlines, Latin runs as "0")."""
-        if self._rjieba is None:
-            import rjieba
-
-            self._rjieba = rjieba.Jieba()
+        self._load_rjieba()
         n, pos = 0, 0
         while pos < len(han):
             end = han.find("\n", pos + _CHUNK)
@@ -148,6 +152,12 @@ class WordCounter:
             n += len(tokens) - tokens.count("\n") - tokens.count(_PLACEHOLDER)
             pos = end
         return n
+
+    def _load_rjieba(self) -> None:
+        if self._rjieba is None:
+            import rjieba
+
+            self._rjieba = rjieba.Jieba()
 
     def _python_block_scanner(self):
         """An Aho–Corasick automaton of the words whose blocks Python must segment: the

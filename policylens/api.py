@@ -235,6 +235,8 @@ class Scorer:
             extractions = _in_background(_extractions(files, options, page_progress,
                                                       read_progress))
         counter = self.counter if workers <= 1 else None
+        if counter is not None and _at_least(files, _PREPARE_WORDS_BYTES):
+            counter.prepare_words()  # while the workers still extract: counted the same
 
         def texts():
             for path, extraction in extractions:
@@ -424,6 +426,23 @@ def _extractions(files: list[Path], options: ExtractOptions, page_progress=None,
         yield from extract_many(present, options, workers=_extract_workers(present),
                                 progress=by_path(page_progress), on_page=by_path(read_progress),
                                 fingerprints=False)
+
+
+# From this much input a long text is likely, whose words rjieba counts: its dictionary is then
+# loaded while the files are extracted instead of after (a short text would not need it).
+_PREPARE_WORDS_BYTES = 2_000_000
+
+
+def _at_least(files: list[Path], total: int) -> bool:
+    """Whether the files hold at least ``total`` bytes (stops adding once they do)."""
+    for path in files:
+        try:
+            total -= path.stat().st_size
+        except OSError:  # gone since listed: reported when it is extracted
+            continue
+        if total <= 0:
+            return True
+    return False
 
 
 # Markup and text parse in a few milliseconds: below this much of them, one worker is faster

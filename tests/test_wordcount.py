@@ -74,6 +74,16 @@ def test_python_path_below_the_threshold(counter):
     assert slow._rjieba is None  # short texts never load rjieba's dictionary
 
 
+def test_prepared_words_count_the_same(counter):
+    # score loads rjieba while a long text is extracted; a short text is then counted by it
+    prepared = KeywordCounter(load_lexicon(), tokenizer=counter.tokenizer)
+    prepared.prepare_words()
+    assert prepared._words._rjieba is not None and prepared._words._scanner is not None
+    for text, words, why in GOLD:
+        assert prepared.count(text).words == words, why
+    assert prepared.count(GOLD[0][0]) == counter.count(GOLD[0][0])
+
+
 FRAGMENTS = [
     "超", "8", "万场", "快于", "2024", "年", "1.8", "个百分点", "大数据", "加大", "数据",
     "云计算", "中心", "人工智能", "机器人", "1号店", "c++", "B2B", "Fintech", "PM2.5",
