@@ -146,8 +146,8 @@ def test_image_file_is_read_in_reading_order_with_confidence():
     assert ex.text == "\n".join(LINES)
     assert ex.flags == ("ocr",)
     engine = load_engine()
-    assert ex.method == f"ocr:rapidocr-onnxruntime/{engine.version}"
-    assert ex.meta["ocr_engine"] == f"rapidocr-onnxruntime/{engine.version}"
+    assert ex.method == f"ocr:{engine.label}"
+    assert ex.meta["ocr_engine"] == engine.label
     page, score = ex.meta["ocr_confidence"].split(":")
     assert page == "1" and 0.9 <= float(score) <= 1.0
 
