@@ -99,11 +99,12 @@ def test_crops_are_padded_to_the_width_step():
     rapidocr_recogniser = SimpleNamespace(session=None, postprocess_op=lambda p, *a, **k: [("", 0.0)] * len(p))
     reader = _LineRecogniser(rapidocr_recogniser, batch=1, min_width=REC_MIN_WIDTH, session=session,
                              width_step=OPENVINO_WIDTH_STEP)
-    # 48 px high: widths 40 (padded to the 96 minimum), 97, 130 and 160 (already a multiple of 32).
-    crops = [np.full((48, w, 3), 255, np.uint8) for w in (130, 40, 160, 97)]
+    # 48 px high: widths 40 (padded to the 96 minimum, then to 128), 97, 130 and 192 (already a
+    # multiple of 64).
+    crops = [np.full((48, w, 3), 255, np.uint8) for w in (130, 40, 192, 97)]
     reader(crops)
-    assert [line_width(*c.shape[:2]) for c in crops] == [130, 40, 160, 97]
-    assert seen == [(1, 3, 48, 96), (1, 3, 48, 128), (1, 3, 48, 160), (1, 3, 48, 160)]
+    assert [line_width(*c.shape[:2]) for c in crops] == [130, 40, 192, 97]
+    assert seen == [(1, 3, 48, 128), (1, 3, 48, 128), (1, 3, 48, 192), (1, 3, 48, 192)]
     padded = _normalise_line(crops[3], 97, 128)  # white (1.0) to 97 px, the model's zero after
     assert (padded[:, :, :97] == 1.0).all() and (padded[:, :, 97:] == 0.0).all()
 
@@ -117,3 +118,14 @@ def test_openvino_reads_figures_as_onnxruntime_does():
         page = ocr_image(image, load_engine(runtime=runtime))
         assert page.text == "\n".join(lines), runtime
         assert page.lines == 4 and 0.9 <= page.confidence <= 1.0
+
+
+@needs_openvino
+def test_the_detector_is_compiled_for_each_shape_it_meets_and_keeps_the_last_four():
+    import openvino
+
+    session = ocr._OpenVinoSession(openvino.Core(), ocr._model_paths()[0], 1, False, static=True)
+    for height in (64, 96, 64, 128, 160, 192):
+        (out,) = session(np.zeros((1, 3, height, 64), np.float32))
+        assert out.shape == (1, 1, height, 64)  # the text probability map, one per pixel
+    assert list(session.requests) == [(1, 3, h, 64) for h in (96, 128, 160, 192)]

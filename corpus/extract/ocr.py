@@ -1,8 +1,8 @@
 """OCR for pages without usable text: scanned PDFs, (cid:NNN) pages, image files and HTML images.
 
-The engine is RapidOCR (PaddleOCR's PP-OCR models run by onnxruntime). Its models ship inside
-the ``rapidocr-onnxruntime`` wheel, so nothing is downloaded at run time; it is the ``ocr`` extra
-(``pip install 'policylens[ocr]'``). Without it OCR is reported unavailable and documents keep
+The engine is RapidOCR (PaddleOCR's PP-OCR models, run by OpenVINO where the CPU has native
+bfloat16, else by onnxruntime). The models ship inside the ``rapidocr-onnxruntime`` wheel, so
+nothing is downloaded at run time; it is the ``ocr`` extra (``pip install 'policylens[ocr]'``). Without it OCR is reported unavailable and documents keep
 today's ``needs_ocr`` flag with a warning that says how to install it.
 
 Output follows the PDF path: lines in reading order (top to bottom, left to right), page texts
@@ -134,10 +134,11 @@ REC_BATCH = 1
 
 
 # OpenVINO reads the line crops at widths rounded up to this step (padded with the model's zero):
-# it prepares its kernels once per input shape, and a new shape for nearly every crop cost more
-# than the crop itself (recognition 1.07 s per benchmark page at the crops' own widths, 0.45-0.65
-# s at steps of 32-128 px).
-OPENVINO_WIDTH_STEP = 32
+# it prepares its kernels once per input shape, 50-120 ms for a width it has not seen against
+# 8-25 ms to read a line, so a new shape for nearly every crop cost more than the crops
+# (recognition 1.07 s per benchmark page at the crops' own widths, 0.5-0.8 s at steps of 32 or
+# 64 px; 64 gave 22 shapes on the 16 benchmark pages and was the faster of the two).
+OPENVINO_WIDTH_STEP = 64
 RUNTIMES = ("auto", "openvino", "onnxruntime")
 
 
@@ -251,7 +252,8 @@ def _openvino_backend(threads: int, runtime: str):
         det_path, rec_path = _model_paths()
         # The detector stays in float32: in bfloat16 its boxes came out a few pixels tighter, and
         # the recogniser then read "667.83 146.33" on such a crop as one figure "667.83146.33".
-        sessions = [_OpenVinoSession(core, det_path, threads, False), _OpenVinoSession(core, rec_path, threads, bf16)]
+        sessions = [_OpenVinoSession(core, det_path, threads, False, static=True),
+                    _OpenVinoSession(core, rec_path, threads, bf16)]
     except Exception as exc:
         if runtime == "openvino":
             raise
@@ -278,22 +280,48 @@ class _OpenVinoSession:
 
     It reads the shipped model, not the folded one: OpenVINO fuses the element-wise chains
     itself, and the folded recogniser was 1.3 times slower there (its 1x1 shift convolutions).
+    With ``static`` the model is compiled for each input shape it meets (the last
+    ``_STATIC_SHAPES``): the detector in float32 ran a page in 162 ms compiled for its shape
+    against 215 ms with a dynamic shape, and compiling (0.75 s) costs what a dynamic model's
+    first call at a new shape costs. The detector sees few shapes (A4 pages at 736 px are
+    736 x 1056); the recogniser sees one per width step and stays dynamic.
     """
 
-    def __init__(self, core, path, threads: int, bf16: bool):
-        compiled = core.compile_model(core.read_model(str(path)), "CPU", {
+    def __init__(self, core, path, threads: int, bf16: bool, static: bool = False):
+        self.core = core
+        self.model = core.read_model(str(path))
+        self.config = {
             "INFERENCE_NUM_THREADS": threads,
             "NUM_STREAMS": 1,
             "PERFORMANCE_HINT": "LATENCY",
             "INFERENCE_PRECISION_HINT": "bf16" if bf16 else "f32",
             # Workers are separate processes: pinned threads would all sit on the same cores.
             "ENABLE_CPU_PINNING": False,
-        })
-        self.request = compiled.create_infer_request()
+        }
+        self.static = static
+        self.requests: dict[tuple, object] = {}
+        if not static:
+            self.requests[()] = core.compile_model(self.model, "CPU", self.config).create_infer_request()
+
+    def _request(self, shape: tuple):
+        if not self.static:
+            return self.requests[()]
+        request = self.requests.get(shape)
+        if request is None:
+            if len(self.requests) >= _STATIC_SHAPES:
+                self.requests.pop(next(iter(self.requests)))  # the oldest shape
+            model = self.model.clone()
+            model.reshape(list(shape))
+            request = self.requests[shape] = self.core.compile_model(model, "CPU", self.config).create_infer_request()
+        return request
 
     def __call__(self, batch):
         # A copy: the output tensor is overwritten by the next call.
-        return [self.request.infer({0: batch})[0].copy()]
+        return [self._request(tuple(batch.shape)).infer({0: batch})[0].copy()]
+
+
+# Input shapes the detector keeps compiled (about 20 MB each).
+_STATIC_SHAPES = 4
 
 
 def _fold_models(engine, threads: int) -> None:
