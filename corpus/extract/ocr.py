@@ -2,8 +2,9 @@
 
 The engine is RapidOCR (PaddleOCR's PP-OCR models, run by OpenVINO where the CPU has native
 bfloat16, else by onnxruntime). The models ship inside the ``rapidocr-onnxruntime`` wheel, so
-nothing is downloaded at run time; it is the ``ocr`` extra (``pip install 'policylens[ocr]'``). Without it OCR is reported unavailable and documents keep
-today's ``needs_ocr`` flag with a warning that says how to install it.
+nothing is downloaded at run time; it is the ``ocr`` extra (``pip install 'policylens[ocr]'``).
+Without it OCR is reported unavailable and documents keep today's ``needs_ocr`` flag with a
+warning that says how to install it.
 
 Output follows the PDF path: lines in reading order (top to bottom, left to right), page texts
 joined by ``pages_to_text`` (running headers dropped, broken lines re-joined), one confidence per
@@ -320,7 +321,7 @@ class _OpenVinoSession:
         return [self._request(tuple(batch.shape)).infer({0: batch})[0].copy()]
 
 
-# Input shapes the detector keeps compiled (about 20 MB each).
+# Input shapes the detector keeps compiled.
 _STATIC_SHAPES = 4
 
 
