@@ -14,8 +14,9 @@ with it:
   none, and no key belongs to a missing document;
 - ``documents_sources`` holds each document's own source, and no row of a missing document.
 
-Backend-neutral: ``conn`` needs only ``execute`` with ``?`` parameters, and the caller passes
-the reader of the raw bytes (``raw/`` files, or PostgreSQL's ``raw_blobs``).
+Backend-neutral: ``conn`` needs only ``execute`` with ``?`` parameters (and, on PostgreSQL,
+``stream`` for the one long read), and the caller passes the reader of the raw bytes (``raw/``
+files, or PostgreSQL's ``raw_blobs``).
 """
 
 from __future__ import annotations

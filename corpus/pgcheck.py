@@ -56,7 +56,7 @@ def check_postgres(url: str, *, documents: bool = True) -> CheckReport:
     try:
         if version == 0:
             raise DatabaseConfigError("no policylens corpus in this database", where=where,
-                              hint="check --db / $POLICYLENS_DB names the corpus database")
+                                      hint="check --db / $POLICYLENS_DB names the corpus database")
         if version != SCHEMA_VERSION:
             raise DatabaseConfigError(
                 f"the database's schema version is {version}, this policylens's {SCHEMA_VERSION}",
@@ -79,10 +79,20 @@ def check_postgres(url: str, *, documents: bool = True) -> CheckReport:
         except sqlite3.Error as exc:  # the connection's errors (PgDatabaseError)
             problems.append(f"check failed: {exc}")
         finally:
-            conn.raw.execute("ROLLBACK")
+            _end_read(conn)
     finally:
         conn.close()
     return CheckReport(where, tuple(problems), count, tuple(checks), backend="postgresql")
+
+
+def _end_read(conn) -> None:
+    """End the read-only transaction (nothing to keep); a lost connection has ended it."""
+    import psycopg
+
+    try:
+        conn.raw.execute("ROLLBACK")
+    except psycopg.Error:
+        pass
 
 
 def _amcheck(conn, problems: list[str]) -> str:

@@ -102,6 +102,12 @@ def test_damaged_documents_are_named_row_by_row(corpus_dir):
     proc = _cli("corpus", "check", "--data-dir", str(corpus_dir))
     assert proc.returncode == 5
     assert proc.stderr.splitlines()[0] == f"{db}: DAMAGED, 7 problem(s):"
+    # a wrecked corpus: the first findings listed, the rest counted
+    from policylens.corpus import doccheck
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(doccheck, "MAX_PROBLEMS", 3)
+        assert check_corpus(corpus_dir).problems == (*report.problems[:3], "... and 4 more problems")
     # --no-documents: the database's own checks only, which this damage passes
     proc = _cli("corpus", "check", "--no-documents", "--data-dir", str(corpus_dir))
     assert (proc.returncode, proc.stderr.strip()) == (

@@ -194,3 +194,18 @@ def test_backup_of_a_postgresql_corpus_names_pg_dump(corpus_url):
         "pg_restore brings it back), or copy the corpus into a SQLite data directory with "
         "policylens corpus migrate --from URL --to sqlite:DIR)")
 
+
+
+def test_a_database_lost_mid_check_is_reported_not_a_traceback(pg_server, monkeypatch):
+    url = pg_server.create_database()
+    with Corpus(url) as c:
+        c.add(BODY.encode(), DocumentMeta(source="https://a.gov.cn/1"), ex(BODY))
+    from policylens.corpus import doccheck
+
+    def drop_it(rows, read_raw):
+        pg_server.drop_database(url)  # WITH (FORCE): the check's connection is cut
+        return {}
+
+    monkeypatch.setattr(doccheck, "_check_raw", drop_it)
+    report = check_postgres(url)
+    assert report.problems[0].startswith("check failed: ") and len(report.problems) == 1
