@@ -13,8 +13,11 @@ being copied. An interrupted migration run again continues after the last whole 
 target that holds any other corpus is refused before anything is written, and so is a source
 whose raw bytes are missing (checked first).
 
-The source is only read; it must be at the current schema version (any policylens command
-that opens it upgrades it).
+The source is only read, in one snapshot (a read transaction on SQLite, a read-only
+REPEATABLE READ one on PostgreSQL), so crawls and ingests into it may go on: the copy is the
+corpus as it was when the migration started (a resumed migration reads a new snapshot, and rows
+changed in between fail the final comparison). It must be at the current schema version (any
+policylens command that opens it upgrades it).
 """
 
 from __future__ import annotations
@@ -114,6 +117,8 @@ def migrate_corpus(source: str, target: str, *, chunk: int = CHUNK,
     path = _source_path(source)
     src = _open_source(path)
     try:
+        # One snapshot of the source (WAL) for the whole copy: writers may go on meanwhile.
+        src.execute("BEGIN")
         _check_raw_files(src, path.parent)
         conn, _version = open_postgres(target)
         where = mask_url(target)

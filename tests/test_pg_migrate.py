@@ -108,6 +108,24 @@ def test_interrupted_migration_resumes(tmp_path, pg_url):
     assert (again.copied, again.digests) == (0, report.digests)
 
 
+def test_migration_from_sqlite_copies_one_snapshot_while_a_writer_goes_on(tmp_path, pg_url):
+    data = tmp_path / "data"
+    _sqlite_corpus(data)
+    added = []
+
+    def write_meanwhile(done, total):
+        if done == 4 and not added:
+            with Corpus.open(data) as c:
+                added.append(c.add(b"late", DocumentMeta(source="https://l.gov.cn/"),
+                                   ex("和田地区推进数字经济。" * 9)).doc_id)
+
+    report = migrate_corpus(str(data), pg_url, chunk=4, progress=write_meanwhile)
+    assert added == [12]
+    assert (report.copied, report.counts["documents"], report.counts["raw_blobs"]) == (11, 11, 11)
+    with psycopg.connect(pg_url) as conn:
+        assert conn.execute("SELECT MAX(id) FROM documents").fetchone()[0] == 11
+
+
 def _search_indexes(url: str) -> list[str]:
     with psycopg.connect(url) as conn:
         rows = conn.execute("SELECT indexname FROM pg_indexes WHERE indexdef LIKE '%gin_trgm_ops%' "
