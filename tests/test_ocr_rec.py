@@ -13,6 +13,7 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 from docbuilders import ocr_missing
+from test_ocr import needs_engine
 
 from policylens.corpus.extract.ocr import (
     REC_MIN_WIDTH,
@@ -20,9 +21,6 @@ from policylens.corpus.extract.ocr import (
     _normalise_line,
     line_width,
 )
-
-_MISSING = ocr_missing()
-needs_engine = pytest.mark.skipif(_MISSING is not None, reason=f"OCR engine missing: {_MISSING}")
 
 
 @pytest.mark.parametrize(("height", "width", "expected"), [
@@ -60,8 +58,8 @@ def _crop(text: str, size: int = 40):
 @pytest.fixture(scope="module")
 def recogniser():
     """RapidOCR's own recogniser (session and decoder) from the installed wheel."""
-    if _MISSING is not None:
-        pytest.skip(f"OCR engine missing: {_MISSING}")
+    if ocr_missing() is not None:
+        pytest.skip(f"OCR engine missing: {ocr_missing()}")
     import rapidocr_onnxruntime
     from rapidocr_onnxruntime.ch_ppocr_rec import TextRecognizer
     from rapidocr_onnxruntime.utils import read_yaml

@@ -13,7 +13,7 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 from docbuilders import ocr_missing
-from test_ocr import LINES, text_image
+from test_ocr import LINES, needs_engine, text_image
 
 from policylens.corpus.extract import ocr
 from policylens.corpus.extract.ocr import (
@@ -27,10 +27,9 @@ from policylens.corpus.extract.ocr import (
     ocr_image,
 )
 
-_MISSING = ocr_missing()
-needs_engine = pytest.mark.skipif(_MISSING is not None, reason=f"OCR engine missing: {_MISSING}")
 _NO_OPENVINO = importlib.util.find_spec("openvino") is None
-needs_openvino = pytest.mark.skipif(_NO_OPENVINO or _MISSING is not None, reason="openvino or the OCR engine missing")
+needs_openvino = pytest.mark.skipif(_NO_OPENVINO or ocr_missing() is not None,
+                                    reason="openvino or the OCR engine missing")
 
 
 def _cpu_has_bf16() -> bool:
