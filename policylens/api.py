@@ -235,7 +235,7 @@ class Scorer:
             extractions = _in_background(_extractions(files, options, page_progress,
                                                       read_progress))
         counter = self.counter if workers <= 1 else None
-        if counter is not None and _at_least(files, _PREPARE_WORDS_BYTES):
+        if counter is not None and cluster is None and _at_least(files, _PREPARE_WORDS_BYTES):
             counter.prepare_words()  # while the workers still extract: counted the same
 
         def texts():
