@@ -234,8 +234,9 @@ class Scorer:
         else:
             extractions = _in_background(_extractions(files, options, page_progress,
                                                       read_progress))
-        counter = self.counter if workers <= 1 else None
-        if counter is not None and cluster is None and _at_least(files, _PREPARE_WORDS_BYTES):
+        # Counted here only without a pool or a cluster: then no dictionary is loaded here.
+        counter = self.counter if workers <= 1 and cluster is None else None
+        if counter is not None and _at_least(files, _PREPARE_WORDS_BYTES):
             counter.prepare_words()  # while the workers still extract: counted the same
 
         def texts():
