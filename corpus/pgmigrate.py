@@ -25,7 +25,7 @@ from __future__ import annotations
 import hashlib
 import json
 import sqlite3
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -206,6 +206,28 @@ def _columns(src: sqlite3.Connection) -> list[str]:
     return [row[1] for row in src.execute("PRAGMA table_info(documents)")]
 
 
+def document_chunks(src, columns: list[str], start: int, chunk: int,
+                    band_rows: Iterable) -> Iterator[tuple[list, list, list]]:
+    """Documents with ``id >= start`` in id order, ``chunk`` at a time, as ``(rows, sources,
+    band keys)``; ``band_rows`` is ``near_bands`` from ``start`` in doc_id order, read once
+    beside the documents (a look-up by doc_id would read the whole table every chunk)."""
+    listed = ", ".join(columns)
+    bands = ByDoc(band_rows)
+    last = start - 1
+    try:
+        while True:
+            rows = src.execute(f"SELECT {listed} FROM documents WHERE id > ? ORDER BY id LIMIT ?",
+                               (last, chunk)).fetchall()
+            if not rows:
+                return
+            first, last = rows[0][0], rows[-1][0]
+            sources = src.execute("SELECT doc_id, source, seen_at FROM documents_sources "
+                                  "WHERE doc_id BETWEEN ? AND ?", (first, last)).fetchall()
+            yield rows, sources, bands.upto(last)
+    finally:
+        bands.close()
+
+
 def _copy(src, root: Path, conn, start: int, chunk: int, total: int, progress) -> int:
     """Copy documents with id >= start, a chunk per transaction; returns how many."""
     columns = _columns(src)
@@ -215,27 +237,18 @@ def _copy(src, root: Path, conn, start: int, chunk: int, total: int, progress) -
     copied = 0
     if progress:
         progress(done, total)
-    last = start - 1
-    # The band keys in one pass beside the documents (a look-up by doc_id reads the table).
-    bands = ByDoc(src.execute("SELECT doc_id, key FROM near_bands WHERE doc_id >= ? "
-                              "ORDER BY doc_id", (start,)))
-    while True:
-        rows = src.execute(f"SELECT {listed} FROM documents WHERE id > ? ORDER BY id LIMIT ?",
-                           (last, chunk)).fetchall()
-        if not rows:
-            break
-        first, last = rows[0][0], rows[-1][0]
+    band_rows = src.execute("SELECT doc_id, key FROM near_bands WHERE doc_id >= ? ORDER BY doc_id",
+                            (start,))
+    for rows, sources, keys in document_chunks(src, columns, start, chunk, band_rows):
         with raw.transaction(), raw.cursor() as cur:
             with cur.copy(f"COPY documents ({listed}) FROM STDIN") as copy:
                 for row in rows:
                     copy.write_row(row)
-            sources = src.execute("SELECT doc_id, source, seen_at FROM documents_sources "
-                                  "WHERE doc_id BETWEEN ? AND ?", (first, last))
             with cur.copy("COPY documents_sources (doc_id, source, seen_at) FROM STDIN") as copy:
                 for row in sources:
                     copy.write_row(row)
             with cur.copy("COPY near_bands (doc_id, key) FROM STDIN") as copy:
-                for row in bands.upto(last):
+                for row in keys:
                     copy.write_row(row)
             _copy_blobs(cur, root, rows, columns)
         copied += len(rows)

@@ -26,14 +26,20 @@ from __future__ import annotations
 import hashlib
 import sqlite3
 from collections.abc import Callable
+from contextlib import closing
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 from policylens.corpus import fulltext
 from policylens.corpus.backend import mask_url, open_postgres, sqlite_path
 from policylens.corpus.check import _fts_check
-from policylens.corpus.doccheck import ByDoc
-from policylens.corpus.pgmigrate import CHUNK, MIGRATION_TABLE, MigrateReport, compare_tables
+from policylens.corpus.pgmigrate import (
+    CHUNK,
+    MIGRATION_TABLE,
+    MigrateReport,
+    compare_tables,
+    document_chunks,
+)
 from policylens.corpus.rawstore import write_raw
 from policylens.corpus.schema import SCHEMA_VERSION, configure
 from policylens.errors import CorpusError, DatabaseConfigError
@@ -190,29 +196,19 @@ def _open_target(path: Path, identity: str, resumed: bool) -> sqlite3.Connection
 def _copy(pg, lite: sqlite3.Connection, root: Path, columns: list[str], start: int, chunk: int,
           total: int, progress, where: str) -> int:
     """Copy documents with id >= start, a chunk per SQLite transaction; returns how many."""
-    listed = ", ".join(columns)
-    insert = f"INSERT INTO documents ({listed}) VALUES ({', '.join('?' * len(columns))})"
+    insert = f"INSERT INTO documents ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})"
     sha_at, title_at, text_at = (columns.index(c) for c in ("raw_sha256", "title", "text"))
     done = pg.execute("SELECT COUNT(*) FROM documents WHERE id < ?", (start,)).fetchone()[0]
     copied = 0
     if progress:
         progress(done, total)
-    last = start - 1
-    # The band keys in one pass beside the documents (a look-up by doc_id reads the table).
-    bands = ByDoc(pg.stream("SELECT doc_id, key FROM near_bands WHERE doc_id >= ? "
-                            "ORDER BY doc_id", (start,)))
-    try:
-        while True:
-            rows = pg.execute(f"SELECT {listed} FROM documents WHERE id > ? ORDER BY id LIMIT ?",
-                              (last, chunk)).fetchall()
-            if not rows:
-                break
-            first, last = rows[0][0], rows[-1][0]
+    band_rows = pg.stream("SELECT doc_id, key FROM near_bands WHERE doc_id >= ? ORDER BY doc_id",
+                          (start,))
+    # closing(): the server-side cursor ends at once, also when a chunk fails.
+    with closing(document_chunks(pg, columns, start, chunk, band_rows)) as chunks:
+        for rows, sources, keys in chunks:
             # The bytes first, as the store writes them: a crash leaves at most unreferenced files.
             _copy_blobs(pg, root, {row[sha_at] for row in rows}, where)
-            sources = pg.execute("SELECT doc_id, source, seen_at FROM documents_sources "
-                                 "WHERE doc_id BETWEEN ? AND ?", (first, last)).fetchall()
-            keys = bands.upto(last)
             lite.execute("BEGIN IMMEDIATE")
             try:
                 lite.executemany(insert, rows)
@@ -229,8 +225,6 @@ def _copy(pg, lite: sqlite3.Connection, root: Path, columns: list[str], start: i
             copied += len(rows)
             if progress:
                 progress(done + copied, total)
-    finally:
-        bands.close()
     return copied
 
 
