@@ -21,7 +21,8 @@ from policylens.nlp.normalize import count_han, fold_case, normalize_text
 from policylens.nlp.tokenizer import PolicyTokenizer
 from policylens.nlp.wordcount import WordCounter
 
-__all__ = ["KeywordCounter", "TermCounts", "KwicLine", "PIECE_CHARS"]
+__all__ = ["KeywordCounter", "TermCounts", "KwicLine", "PieceCounts", "PIECE_CHARS",
+           "counts_of", "split_pieces"]
 
 # A long text is counted in pieces of about this many characters when progress is asked for.
 PIECE_CHARS = 500_000
@@ -31,9 +32,11 @@ PIECE_CHARS = 500_000
 _PIECE_END = re.compile("。(?=[\u4e00-\u9fff])")
 
 
-def _pieces(text: str, size: int) -> Iterator[tuple[int, int]]:
+def split_pieces(text: str, size: int = PIECE_CHARS) -> Iterator[tuple[int, int]]:
     """``(start, end)`` of consecutive pieces of ``text``, each ``size`` characters or a little
-    more (up to the next boundary; the rest of the text when there is none)."""
+    more (up to the next boundary; the rest of the text when there is none). Counted one by
+    one (:meth:`KeywordCounter.count_piece`) and put together (:func:`counts_of`), they give
+    the whole text's counts."""
     start = 0
     while start < len(text):
         cut = _PIECE_END.search(text, start + size) if start + size < len(text) else None
@@ -106,6 +109,25 @@ class TermCounts:
         }
 
 
+@dataclass(frozen=True)
+class PieceCounts:
+    """The counts of one piece of a text (:meth:`KeywordCounter.count_piece`).
+
+    Attributes:
+        hits: ``(offset, term)`` of every term token, offsets in the piece's normalised text.
+        chars: Han characters.
+        words: word tokens (``None`` when not counted).
+        length: characters of the normalised piece.
+        normal: the normalised piece, when kept for KWIC lines.
+    """
+
+    hits: list[tuple[int, str]]
+    chars: int
+    words: int | None
+    length: int
+    normal: str | None = None
+
+
 class KeywordCounter:
     """Count a lexicon's terms in texts.
 
@@ -120,8 +142,6 @@ class KeywordCounter:
     def __init__(self, lexicon: Lexicon, tokenizer: PolicyTokenizer | None = None):
         self.lexicon = lexicon
         self.tokenizer = tokenizer or PolicyTokenizer(lexicon.terms)
-        self._spelling = {t.lower(): t for t in lexicon.terms}
-        self._category = {t.lower(): c for t, c in lexicon.term_category.items()}
         self._words: WordCounter | None = None  # built at the first word count
 
     def count(
@@ -154,43 +174,34 @@ class KeywordCounter:
             hits = self.tokenizer.term_tokens_in_text(normal)
             chars = count_han(normal)
             n_words = self.count_words(fold_case(normal), hits) if words else None
-        else:
-            normal, hits, chars, n_words = self._count_pieces(
-                text, words, kwic > 0, progress, piece_chars)
-        counts = Counter(term for _, term in hits)
-        kwic_lines = tuple(
-            KwicLine(
-                term=normal[offset : offset + len(term)],
-                category=self._category[term],
-                offset=offset,
-                left=normal[max(0, offset - window) : offset],
-                right=normal[offset + len(term) : offset + len(term) + window],
-            )
-            for offset, term in hits[:kwic]
-        )
-        return self._result(counts, chars, n_words, kwic_lines)
-
-    def _count_pieces(self, text: str, words: bool, keep_text: bool,
-                      progress: Callable[[int, int], None], piece_chars: int):
-        """``(normal, hits, chars, words)`` of ``text`` counted piece by piece with progress;
-        ``normal`` is the whole normalised text only when ``keep_text`` (for KWIC lines)."""
+            return counts_of(self.lexicon, [PieceCounts(hits, chars, n_words, len(normal), normal)],
+                             kwic=kwic, window=window)
         total = len(text)
         progress(0, total)
-        hits: list[tuple[int, str]] = []
-        kept: list[str] = []
-        chars, n_words, offset = 0, 0, 0
-        for start, end in _pieces(text, piece_chars):
-            piece = normalize_text(text[start:end])
-            piece_hits = self.tokenizer.term_tokens_in_text(piece)
-            hits.extend((offset + at, term) for at, term in piece_hits)
-            chars += count_han(piece)
-            if words:
-                n_words += self.count_words(fold_case(piece), piece_hits)
-            if keep_text:
-                kept.append(piece)
-            offset += len(piece)
+        pieces = []
+        for start, end in split_pieces(text, piece_chars):
+            pieces.append(self.count_piece(text[start:end], words=words, keep_text=kwic > 0))
             progress(end, total)
-        return "".join(kept), hits, chars, n_words if words else None
+        return counts_of(self.lexicon, pieces, kwic=kwic, window=window)
+
+    def count_piece(self, text: str, *, words: bool = True, keep_text: bool = False) -> PieceCounts:
+        """The counts of one piece of a longer text (a piece from :func:`split_pieces`), to be
+        put together with the others by :func:`counts_of`.
+
+        Args:
+            text: the raw piece.
+            words: also count words.
+            keep_text: keep the piece's normalised text (for KWIC lines).
+        """
+        normal = normalize_text(text)
+        hits = self.tokenizer.term_tokens_in_text(normal)
+        return PieceCounts(
+            hits=hits,
+            chars=count_han(normal),
+            words=self.count_words(fold_case(normal), hits) if words else None,
+            length=len(normal),
+            normal=normal if keep_text else None,
+        )
 
     def prepare_words(self) -> None:
         """Load what counting the words of a long text needs (rjieba's dictionary; about
@@ -216,26 +227,54 @@ class KeywordCounter:
             self._words = WordCounter(self.tokenizer)
         return self._words.count(folded, term_hits)
 
-    def _result(
-        self, counts: Counter, chars: int, words: int | None, kwic: tuple[KwicLine, ...]
-    ) -> TermCounts:
-        total = sum(counts.values())
-        categories = dict.fromkeys(self.lexicon.categories, 0)
-        for term, n in counts.items():
-            categories[self._category[term]] += n
-        return TermCounts(
-            terms={
-                self._spelling[t]: n
-                for t, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
-            },
-            categories=categories,
-            total=total,
-            chars=chars,
-            words=words,
-            per_10k_chars=total * 10000 / chars if chars else 0.0,
-            share_of_words=(total / words if words else 0.0) if words is not None else None,
-            log1p=math.log1p(total),
-            kwic=kwic,
-            lexicon_name=self.lexicon.name,
-            lexicon_version=self.lexicon.version,
+
+def counts_of(lexicon: Lexicon, pieces: list[PieceCounts], *, kwic: int = 0,
+              window: int = 20) -> TermCounts:
+    """The :class:`TermCounts` of a whole text from its pieces' counts, in text order.
+
+    Args:
+        lexicon: the lexicon the pieces were counted with.
+        pieces: every piece of the text, in order.
+        kwic: keep at most this many keyword-in-context lines (the pieces must then hold
+            their normalised text).
+        window: characters of context on each side in KWIC lines.
+    """
+    hits: list[tuple[int, str]] = []
+    offset = 0
+    for piece in pieces:
+        hits.extend((offset + at, term) for at, term in piece.hits)
+        offset += piece.length
+    normal = "".join(piece.normal or "" for piece in pieces) if kwic else ""
+    category = {t.lower(): c for t, c in lexicon.term_category.items()}
+    kwic_lines = tuple(
+        KwicLine(
+            term=normal[offset : offset + len(term)],
+            category=category[term],
+            offset=offset,
+            left=normal[max(0, offset - window) : offset],
+            right=normal[offset + len(term) : offset + len(term) + window],
         )
+        for offset, term in hits[:kwic]
+    )
+    counts = Counter(term for _, term in hits)
+    words = [piece.words for piece in pieces]
+    n_words = None if None in words else sum(words)
+    chars = sum(piece.chars for piece in pieces)
+    total = sum(counts.values())
+    categories = dict.fromkeys(lexicon.categories, 0)
+    for term, n in counts.items():
+        categories[category[term]] += n
+    spelling = {t.lower(): t for t in lexicon.terms}
+    return TermCounts(
+        terms={spelling[t]: n for t, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))},
+        categories=categories,
+        total=total,
+        chars=chars,
+        words=n_words,
+        per_10k_chars=total * 10000 / chars if chars else 0.0,
+        share_of_words=(total / n_words if n_words else 0.0) if n_words is not None else None,
+        log1p=math.log1p(total),
+        kwic=kwic_lines,
+        lexicon_name=lexicon.name,
+        lexicon_version=lexicon.version,
+    )

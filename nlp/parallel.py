@@ -2,8 +2,10 @@
 
 Each worker builds one :class:`~policylens.nlp.counter.KeywordCounter` when it starts (jieba's
 dictionary, then rjieba's on the first long text) and counts the texts sent to it; results
-come back in input order. Starting a worker costs a couple of seconds, so a pool pays off
-only for a few megabytes of text or more; with ``workers=1`` the texts are counted here.
+come back in input order. A long text (a 20 MB report, a book-length export) is cut into
+pieces that every worker counts, and their counts are put together: the same counts as one
+process gives. Starting a worker costs about a second, so a pool pays off only for a few
+megabytes of text or more; with ``workers=1`` the texts are counted here.
 """
 
 from __future__ import annotations
@@ -13,7 +15,14 @@ from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 
 from policylens.lexicons import Lexicon
-from policylens.nlp.counter import PIECE_CHARS, KeywordCounter, TermCounts
+from policylens.nlp.counter import (
+    PIECE_CHARS,
+    KeywordCounter,
+    PieceCounts,
+    TermCounts,
+    counts_of,
+    split_pieces,
+)
 
 __all__ = ["count_many", "default_workers"]
 
@@ -33,6 +42,11 @@ def _start(lexicon: Lexicon) -> None:
 def _count(job: tuple[str, int, bool]) -> TermCounts:
     text, kwic, words = job
     return _counter.count(text, kwic=kwic, words=words)
+
+
+def _count_piece(job: tuple[str, bool, bool]) -> PieceCounts:
+    text, words, keep_text = job
+    return _counter.count_piece(text, words=words, keep_text=keep_text)
 
 
 def count_many(
@@ -56,10 +70,11 @@ def count_many(
         kwic: keyword-in-context lines per text.
         words: also count words.
         counter: an existing counter for ``workers=1`` (saves loading jieba again).
-        progress: with ``workers=1``, called as ``progress(index, done, total)`` in characters
-            while text number ``index`` is counted (see :meth:`KeywordCounter.count`); the
-            workers of a pool report nothing.
-        piece_chars: the piece size of that progress.
+        progress: called as ``progress(index, done, total)`` in characters while text number
+            ``index`` is counted (see :meth:`KeywordCounter.count`): with ``workers=1``, and for
+            the long texts a pool counts in pieces (the others report nothing).
+        piece_chars: the piece size of that progress, and of a long text's pieces; a text of
+            two pieces or more is counted in pieces by a pool.
         scheduler: a Dask scheduler address, ``distributed.Client`` or
             ``policylens.cluster.Cluster``: count there (``workers`` and ``progress``
             unused); same counts.
@@ -92,12 +107,48 @@ def count_many(
     pending: deque = deque()
     with context.Pool(workers, initializer=_start, initargs=(lexicon,)) as pool:
         # A bounded window of texts in flight (Pool.imap would read every text at once).
-        for text in texts:
+        for index, text in enumerate(texts):
+            if len(text) >= 2 * piece_chars:
+                while pending:  # the texts before it come first
+                    yield pending.popleft().get()
+                report = None
+                if progress is not None:
+                    def report(done: int, total: int, index: int = index) -> None:
+                        progress(index, done, total)
+                yield _count_in_pieces(pool, lexicon, text, kwic, words, 2 * workers,
+                                       report, piece_chars)
+                continue
             pending.append(pool.apply_async(_count, ((text, kwic, words),)))
             if len(pending) >= 4 * workers:
                 yield pending.popleft().get()
         while pending:
             yield pending.popleft().get()
+
+
+def _count_in_pieces(pool, lexicon: Lexicon, text: str, kwic: int, words: bool, window: int,
+                     report: Callable[[int, int], None] | None, piece_chars: int) -> TermCounts:
+    """Count one long text's pieces on every worker of ``pool``, at most ``window`` pieces in
+    flight (each is a copy of part of the text), and put their counts together."""
+    total = len(text)
+    if report:
+        report(0, total)
+    in_flight: deque = deque()
+    pieces: list[PieceCounts] = []
+
+    def collect() -> None:
+        end, result = in_flight.popleft()
+        pieces.append(result.get())
+        if report:
+            report(end, total)
+
+    for start, end in split_pieces(text, piece_chars):
+        job = (text[start:end], words, kwic > 0)
+        in_flight.append((end, pool.apply_async(_count_piece, (job,))))
+        if len(in_flight) >= window:
+            collect()
+    while in_flight:
+        collect()
+    return counts_of(lexicon, pieces, kwic=kwic)
 
 
 def _count_on_cluster(scheduler, lexicon, texts, kwic, words) -> Iterator[TermCounts]:

@@ -102,8 +102,11 @@ def default_cache_dir() -> Path:
 
 
 def _load_jieba(cache_dir: Path):
-    """A fresh ``jieba.Tokenizer`` with its dictionary loaded (cached in ``cache_dir``)."""
+    """A fresh ``jieba.Tokenizer`` with its dictionary loaded (cached in ``cache_dir``), and
+    the :class:`~policylens.nlp.prefix_dict.PrefixDict` it was loaded from."""
     import jieba
+
+    from policylens.nlp.prefix_dict import load_prefix_dict
 
     # jieba logs every dictionary load at DEBUG through its own stderr handler.
     logging.getLogger("jieba").setLevel(logging.WARNING)
@@ -113,8 +116,7 @@ def _load_jieba(cache_dir: Path):
         tokenizer.tmp_dir = str(cache_dir)
     except OSError:  # read-only home: jieba falls back to the temp dir
         logger.info("cannot create %s; jieba caches in the temp dir", cache_dir)
-    tokenizer.initialize()
-    return tokenizer
+    return tokenizer, load_prefix_dict(tokenizer, cache_dir)
 
 
 def _scanner(words: Iterable[str]):
@@ -166,7 +168,9 @@ class PolicyTokenizer:
             for u in (load_units() if units is None else units)
             if u.lower() not in self.terms
         }
-        self._jieba = _load_jieba(Path(cache_dir) if cache_dir else default_cache_dir())
+        self._jieba, prefix_dict = _load_jieba(Path(cache_dir) if cache_dir else default_cache_dir())
+        # jieba's words holding Latin characters (1号店, c++), before any term is added.
+        self.mixed_words = prefix_dict.mixed_words
         self._tags: dict[str, str] | None = None
         self._freq = self._jieba.FREQ
         self._logtotal = log(self._jieba.total)

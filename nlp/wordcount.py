@@ -164,9 +164,7 @@ class WordCounter:
         lexicon's terms and the dictionary words holding Latin/digit characters (1号店, c++)."""
         import ahocorasick
 
-        block = re.compile(f"[{_BLOCK_CLASS}]+")
-        freq = self.tokenizer._freq
-        mixed = [w for w, f in freq.items() if f and block.fullmatch(w) and _LATIN_RUN.search(w)]
+        mixed = self.tokenizer.mixed_words
         # The placeholder must stay a token of its own next to any Han character.
         if any(_PLACEHOLDER in w and len(w) > 1 for w in mixed):
             raise RuntimeError(f"jieba's dictionary holds a word with {_PLACEHOLDER!r}")

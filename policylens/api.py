@@ -195,7 +195,8 @@ class Scorer:
             paths: files, folders or glob patterns.
             kwic: keyword-in-context lines to keep per document.
             progress: called with each path as it is scored.
-            workers: counting processes (:func:`policylens.nlp.parallel.count_many`).
+            workers: counting processes (:func:`policylens.nlp.parallel.count_many`); a long
+                text is counted in pieces on all of them.
             ocr: ``auto`` (read scanned pages and images by OCR), ``always`` or ``never``.
             options: extraction limits (``max_bytes``, ``timeout_s`` ...); by default
                 ``ExtractOptions(ocr=ocr)``. A file over ``max_bytes`` (200 MB) is a
@@ -236,7 +237,7 @@ class Scorer:
                                                       read_progress))
         # Counted here only without a pool or a cluster: then no dictionary is loaded here.
         counter = self.counter if workers <= 1 and cluster is None else None
-        if counter is not None and _at_least(files, _PREPARE_WORDS_BYTES):
+        if counter is not None and _at_least(files, _LONG_TEXT_BYTES):
             counter.prepare_words()  # while the workers still extract: counted the same
 
         def texts():
@@ -250,8 +251,10 @@ class Scorer:
                     if progress:
                         progress(str(path))
 
+        if workers > len(files) and not _at_least(files, _LONG_TEXT_BYTES):
+            workers = max(1, len(files))  # no more workers than texts, unless one is long
         counts = count_many(
-            self.lexicon, texts(), workers=min(workers, len(files) or 1), kwic=kwic,
+            self.lexicon, texts(), workers=workers, kwic=kwic,
             counter=counter,
             progress=None if count_progress is None
             else lambda i, done, total: count_progress(str(extracted[i][0]), done, total),
@@ -429,9 +432,10 @@ def _extractions(files: list[Path], options: ExtractOptions, page_progress=None,
                                 fingerprints=False)
 
 
-# From this much input a long text is likely, whose words rjieba counts: its dictionary is then
-# loaded while the files are extracted instead of after (a short text would not need it).
-_PREPARE_WORDS_BYTES = 2_000_000
+# From this much input a long text is likely. Its words are counted by rjieba, whose dictionary
+# is then loaded while the files are extracted instead of after (a short text would not need
+# it); with several workers it is counted in pieces on all of them.
+_LONG_TEXT_BYTES = 2_000_000
 
 
 def _at_least(files: list[Path], total: int) -> bool:

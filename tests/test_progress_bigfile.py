@@ -16,7 +16,8 @@ import pytest
 
 from policylens.api import Scorer
 from policylens.lexicons import load_lexicon
-from policylens.nlp.counter import KeywordCounter, _pieces
+from policylens.nlp.counter import KeywordCounter
+from policylens.nlp.counter import split_pieces as _pieces
 from policylens.nlp.parallel import count_many
 
 
@@ -78,6 +79,25 @@ def test_count_many_and_score_paths_pass_progress_per_document(counter, tmp_path
         [big], count_progress=lambda path, d, t: reports.append((path, d, t)))
     assert report.documents[0].counts.terms == {"大数据": 30}
     assert reports == [(str(big), 0, 240), (str(big), 240, 240)]
+
+
+def test_a_pool_counts_a_long_text_in_pieces_on_every_worker(counter):
+    """A long text between two short ones: its pieces go to both workers, the results come
+    back in order and equal one process's, KWIC lines across piece edges included."""
+    texts = ["建设大数据中心。", TRICKY, "发展云计算。"]
+    seen = []
+    results = list(count_many(counter.lexicon, texts, workers=2, kwic=100, piece_chars=40,
+                              progress=lambda i, d, t: seen.append((i, d, t))))
+    assert results == [counter.count(t, kwic=100) for t in texts]
+    ends = [end for _, end in _pieces(TRICKY, 40)]
+    assert len(ends) > 10
+    assert seen == [(1, 0, len(TRICKY))] + [(1, end, len(TRICKY)) for end in ends]
+    big = results[1]
+    assert big.words == counter.count(TRICKY).words == 175
+    assert [line.offset for line in big.kwic][:6] == [2, 6, 10, 30, 38, 44]
+    # A line whose context runs over the edge of the second piece (raw characters 45-95).
+    assert (big.kwic[12].offset, big.kwic[12].line) == (
+        89, "物联网和工业互联网。推进区块链和云计算。【大数据】中心建设。要加大数据共享力度。发展Fin")
 
 
 def test_real_reports_count_the_same_in_pieces(counter, shared):

@@ -152,8 +152,8 @@ def score(
         raise typer.Exit(1)
 
 
-# A counting worker takes about two seconds to load its dictionaries: below this much text
-# one process is faster.
+# A counting worker takes about a second to start and load its dictionaries: below this much
+# text one process is faster.
 _PARALLEL_BYTES = 2_000_000
 
 
@@ -189,9 +189,8 @@ def _run_with_progress(scorer, paths, kwic, workers, ocr="auto", max_bytes=None,
 
     files, _, _ = expand_paths(paths)
     if workers is None:
-        # Several documents: one per worker. A single file is counted in one process.
-        size = sum(p.stat().st_size for p in files if p.is_file()) if len(files) > 1 else 0
-        workers = _default_workers(size)
+        # Several documents, one per worker; or one long text in pieces on every worker.
+        workers = _default_workers(sum(p.stat().st_size for p in files if p.is_file()))
     console = err_console()
     with Progress(
         TextColumn("{task.description}"),
