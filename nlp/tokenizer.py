@@ -101,11 +101,30 @@ def default_cache_dir() -> Path:
     return Path(base) / "policylens"
 
 
+def _import_jieba():
+    """jieba, imported without setuptools' ``pkg_resources`` when that is not loaded yet.
+
+    jieba imports ``pkg_resources`` only to open its own data files, and falls back to a plain
+    ``open`` without it (as on a Python without setuptools); importing it takes 0.1 s of the
+    start of every process that counts.
+    """
+    import sys
+
+    if "jieba" not in sys.modules and "pkg_resources" not in sys.modules:
+        sys.modules["pkg_resources"] = None  # type: ignore[assignment]  # import raises
+        try:
+            import jieba
+        finally:
+            del sys.modules["pkg_resources"]
+    import jieba
+
+    return jieba
+
+
 def _load_jieba(cache_dir: Path):
     """A fresh ``jieba.Tokenizer`` with its dictionary loaded (cached in ``cache_dir``), and
     the :class:`~policylens.nlp.prefix_dict.PrefixDict` it was loaded from."""
-    import jieba
-
+    jieba = _import_jieba()
     from policylens.nlp.prefix_dict import load_prefix_dict
 
     # jieba logs every dictionary load at DEBUG through its own stderr handler.

@@ -26,7 +26,6 @@ Python, so it is loaded only after ``rjieba_after`` characters have been counted
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections import Counter
 from functools import lru_cache
 
@@ -39,14 +38,12 @@ _BLOCK_RUN = re.compile(f"[{_BLOCK_CLASS}]+")
 _LATIN_RUN = re.compile("[a-zA-Z0-9+#&._%\\-]+")
 _PLACEHOLDER = "0"  # stands for a Latin run in rjieba's input (no dictionary word holds it)
 _NOT_HAN = re.compile(f"[^\u4e00-\u9fd5{_PLACEHOLDER}]+")
-_HAN = re.compile("[\u4e00-\u9fd5]")
+# jieba yields each character outside a block as a token; letters and numbers count as words
+# (str.isalnum, which is Unicode categories L and N: checked for every code point in the tests).
+_WORD_OUTSIDE_BLOCK = re.compile("[^\\W_a-zA-Z0-9\u4e00-\u9fd5]")
 _CHUNK = 1 << 20  # characters handed to rjieba at a time (bounds the token list)
-
-
-@lru_cache(maxsize=4096)
-def _is_word_char(ch: str) -> bool:
-    # jieba yields each character outside a block as a token; letters and numbers count.
-    return unicodedata.category(ch)[0] in "LN"
+_NUMPY_FROM = 50_000  # characters from which numpy splits a text faster than regexes
+_HAN_CLASS, _LATIN_CLASS, _OTHER_CLASS = 0, 1, 2
 
 
 class WordCounter:
@@ -112,26 +109,18 @@ class WordCounter:
                 pos = end
         pieces.append(folded[pos:])
         rest = "".join(pieces)
-        n += self._count_outside_blocks(rest)
         for run, k in Counter(_LATIN_RUN.findall(rest)).items():
             n += k * self._latin_words(run)
-        # Each Latin run stays as one "0": jieba's HMM buffers run across it (超8万场 ->
-        # 超/8/万场, where 万场 alone would be 万/场), and "0" keeps that context for rjieba.
-        han = _NOT_HAN.sub("\n", _LATIN_RUN.sub(_PLACEHOLDER, rest))
-        return n + self._count_han(han)
+        han, outside_words = han_input(rest)
+        return n + outside_words + self._count_han(han)
 
     # ------------------------------------------------------------------ internals
     def _count_python(self, folded: str) -> int:
-        n = self._count_outside_blocks(folded)
+        n = len(_WORD_OUTSIDE_BLOCK.findall(folded))
         cut_block = self.tokenizer.cut_block
         for match in _BLOCK_RUN.finditer(folded):
             n += len(cut_block(match.group()))
         return n
-
-    @staticmethod
-    def _count_outside_blocks(text: str) -> int:
-        outside = Counter(_BLOCK_RUN.sub("", text))
-        return sum(k for ch, k in outside.items() if _is_word_char(ch))
 
     def _latin_words(self, run: str) -> int:
         n = self._latin.get(run)
@@ -148,8 +137,10 @@ class WordCounter:
         while pos < len(han):
             end = han.find("\n", pos + _CHUNK)
             end = len(han) if end < 0 else end + 1
-            tokens = self._rjieba.cut(han[pos:end], True)
-            n += len(tokens) - tokens.count("\n") - tokens.count(_PLACEHOLDER)
+            chunk = han[pos:end]
+            # Each newline and each placeholder is a token of its own (rjieba, like jieba,
+            # yields every whitespace character alone, and no dictionary word holds "0").
+            n += len(self._rjieba.cut(chunk, True)) - chunk.count("\n") - chunk.count(_PLACEHOLDER)
             pos = end
         return n
 
@@ -195,3 +186,63 @@ class WordCounter:
                 blocks.append((block_start, block_end, []))
             blocks[-1][2].append((start, end + 1) if is_term else (0, 0))
         return blocks
+
+
+def han_input(text: str) -> tuple[str, int]:
+    """rjieba's input for the blocks of ``text`` that need no Python, and the words outside
+    the blocks.
+
+    Returns:
+        ``(han, words)``: ``han`` is ``text`` with each run of Latin characters replaced by one
+        ``"0"`` and each run of other characters outside Han by one newline; ``words`` is the
+        number of letters and digits outside jieba's blocks (each a token of its own).
+
+    Each Latin run stays as one "0": jieba's HMM buffers run across it (超8万场 -> 超/8/万场,
+    where 万场 alone would be 万/场), and "0" keeps that context for rjieba. Long texts are
+    split with numpy (three times faster than the two regex passes); both give the same.
+    """
+    if len(text) < _NUMPY_FROM:
+        return _han_input_re(text)
+    return _han_input_numpy(text)
+
+
+def _han_input_re(text: str) -> tuple[str, int]:
+    han = _NOT_HAN.sub("\n", _LATIN_RUN.sub(_PLACEHOLDER, text))
+    return han, len(_WORD_OUTSIDE_BLOCK.findall(text))
+
+
+@lru_cache(maxsize=1)
+def _bmp_tables():
+    """Per BMP code point: its class (Han, Latin, other) and whether it is a word character
+    outside jieba's blocks."""
+    import numpy as np
+
+    classes = np.full(0x10000, _OTHER_CLASS, dtype=np.uint8)
+    classes[0x4E00:0x9FD6] = _HAN_CLASS
+    for ch in "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789+#&._%-":
+        classes[ord(ch)] = _LATIN_CLASS
+    word = np.array([chr(cp).isalnum() for cp in range(0x10000)], dtype=bool)
+    word &= classes == _OTHER_CLASS
+    return classes, word
+
+
+def _han_input_numpy(text: str) -> tuple[str, int]:
+    import numpy as np
+
+    classes_of, word_of = _bmp_tables()
+    codes = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32)
+    bmp = np.minimum(codes, 0xFFFF)  # U+FFFF is no character: astral ones count as "other"
+    classes = classes_of[bmp]
+    words = int(np.count_nonzero(word_of[bmp]))
+    astral = codes[codes > 0xFFFF]
+    if len(astral):
+        words += sum(chr(cp).isalnum() for cp in astral.tolist())
+    # Keep every Han character and the first character of every other run.
+    keep = np.empty(len(codes), dtype=bool)
+    keep[:1] = True
+    np.not_equal(classes[1:], classes[:-1], out=keep[1:])
+    keep |= classes == _HAN_CLASS
+    kept = classes[keep]
+    out = np.where(kept == _HAN_CLASS, codes[keep],
+                   np.where(kept == _LATIN_CLASS, ord(_PLACEHOLDER), ord("\n")))
+    return out.astype(np.uint32).tobytes().decode("utf-32-le"), words

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from policylens.corpus.extract.cleanup import (
     display_width,
@@ -75,3 +79,21 @@ def test_join_broken_lines():
 
 def test_display_width():
     assert display_width("数字a1，") == 2 + 2 + 1 + 1 + 2
+
+
+def _spacing_line_by_line(text: str) -> str:
+    """normalize_spacing as first written: each line cleaned on its own."""
+    cjk = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\u3000-\u303f\uff00-\uffef\u2018-\u201d\u2026\u2014"
+    gap = re.compile(f"(?<=[{cjk}])[ \t\u00a0\u3000]+(?=[{cjk}])")
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    text = re.sub(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200b\ufeff]", "", text)
+    lines = [re.sub(r"[ \t\u00a0]{2,}", " ", gap.sub("", line)).strip() for line in text.split("\n")]
+    return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.text(alphabet=st.sampled_from(list(
+    "中文， 。\t\u00a0\u3000\n\r\x0b\x0c\x1c\u2028\u2029\x85ab 1（）“”…—\x00\u200b\ufeff")),
+    max_size=80))
+def test_whole_text_spacing_equals_line_by_line(text):
+    assert normalize_spacing(text) == _spacing_line_by_line(text)

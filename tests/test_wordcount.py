@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import random
+import re
 import unicodedata
 from pathlib import Path
 
@@ -13,7 +15,7 @@ from policylens.lexicons import load_lexicon
 from policylens.nlp.counter import KeywordCounter
 from policylens.nlp.normalize import fold_case, normalize_text
 from policylens.nlp.tokenizer import BLOCK
-from policylens.nlp.wordcount import WordCounter
+from policylens.nlp.wordcount import _NUMPY_FROM, WordCounter, _han_input_numpy, _han_input_re
 
 
 @pytest.fixture(scope="module")
@@ -109,3 +111,35 @@ def test_real_documents_counted_identically(counter, fast, shared):
     for path in files:
         text = path.read_text(encoding="utf-8")
         assert fast_count(counter, fast, text) == reference(counter, text), path.name
+
+
+def test_a_long_text_counts_like_a_full_segmentation(counter, fast):
+    """Past ``_NUMPY_FROM`` characters numpy prepares rjieba's input: same words."""
+    rng = random.Random(7)
+    text = "".join(rng.choice(FRAGMENTS + ["①", "㐀", "\U00020000", "ж"]) for _ in range(30_000))
+    assert len(normalize_text(text)) > _NUMPY_FROM
+    assert fast_count(counter, fast, text) == reference(counter, text)
+
+
+# Characters of every kind around the edges of jieba's blocks: Han inside and outside
+# U+4E00-U+9FD5, Latin block characters, letters and numbers outside blocks, astral ones.
+EDGE_CHARS = list("数据中 \n\t，。ab0Z9+#&._%-_①Ⅲα한カ\u3400\u9fd5\u9fd6\u9fff\uffff"
+                  "\U00020000\U0001d7d8\U0001f600")
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.sampled_from(EDGE_CHARS), max_size=60))
+def test_numpy_and_regex_inputs_agree(text):
+    assert _han_input_numpy(text) == _han_input_re(text)
+
+
+def test_word_characters_are_categories_l_and_n():
+    """``_WORD_OUTSIDE_BLOCK`` and the numpy table use ``isalnum``/``\\w``: the same as the
+    Unicode categories L* and N* jieba's tokens are judged by, for every code point."""
+    word = re.compile(r"[^\W_]")
+    differ = [
+        cp for cp in range(0x110000)
+        if not 0xD800 <= cp < 0xE000
+        and (unicodedata.category(chr(cp))[0] in "LN") != bool(word.match(chr(cp)))
+    ]
+    assert differ == []
