@@ -2,7 +2,7 @@
 recall and precision of the MinHash/LSH index against the exact TF-IDF cosine it replaced.
 
     python benchmarks/bench_scale.py [--n 1000 10000] [--million] [--quality-n 1000]
-                                     [--workers 2] [--shared ../shared] [--keep DIR]
+                                     [--workers N] [--shared ../shared] [--keep DIR]
                                      [--slices K] [--skip-score]
 
 For each N it generates N distinct, realistic documents of 10-30 KB (paragraphs of the real
@@ -179,7 +179,8 @@ def measure_corpus(n: int, paragraphs, workdir: Path, workers: int, score: bool 
         if not count:
             break
         took, rss, proc = run_measured(
-            [*cli, "ingest", str(folder), "--workers", str(workers), "--format", "json"], env
+            [*cli, "ingest", str(folder), *(["--workers", str(workers)] if workers else []),
+             "--format", "json"], env
         )
         if proc.returncode not in (0, 1):
             sys.exit(f"ingest failed: {proc.stderr}")
@@ -318,7 +319,7 @@ def main() -> None:
     parser.add_argument("--million", action="store_true", help="also N = 1,000,000 (hours)")
     parser.add_argument("--quality-n", type=int, default=1000, help="0: skip recall/precision")
     parser.add_argument("--threshold", type=float, default=0.9)
-    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--workers", type=int, help="ingest --workers (default: the CLI's)")
     parser.add_argument("--shared", type=Path, default=REPO.parent / "shared")
     parser.add_argument("--keep", type=Path, help="keep the corpora (and the first slice's files) here")
     parser.add_argument("--skip-score", action="store_true", help="leave out score --corpus")

@@ -24,8 +24,8 @@ import sqlite3
 
 from policylens.errors import UsageError
 
-__all__ = ["TOKENS_FUNCTION", "SCHEMA", "index_tokens", "register", "add", "match_expression",
-           "rebuild"]
+__all__ = ["TOKENS_FUNCTION", "SCHEMA", "index_tokens", "register", "add", "add_many",
+           "match_expression", "rebuild"]
 
 TOKENS_FUNCTION = "policylens_fts_tokens"
 
@@ -62,6 +62,13 @@ def add(conn: sqlite3.Connection, doc_id: int, title: str | None, text: str | No
     """Index one new document (inside the caller's transaction)."""
     conn.execute("INSERT INTO documents_fts(rowid, title, text) VALUES (?, ?, ?)",
                  (doc_id, index_tokens(title), index_tokens(text)))
+
+
+def add_many(conn: sqlite3.Connection, entries: list[tuple[int, str | None, str | None]]) -> None:
+    """Index new documents, ``(doc_id, title, text)`` each (inside the caller's transaction)."""
+    conn.executemany("INSERT INTO documents_fts(rowid, title, text) VALUES (?, ?, ?)",
+                     ((doc_id, index_tokens(title), index_tokens(text))
+                      for doc_id, title, text in entries))
 
 
 def match_expression(terms: list[str]) -> str:

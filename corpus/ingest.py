@@ -205,7 +205,7 @@ def ingest_paths(
     manifest: str | os.PathLike[str] | None = None,
     progress: Callable[[int, int, IngestItem], None] | None = None,
     *,
-    workers: int = 2,
+    workers: int | None = None,
     options=None,
     page_progress: Callable[[str, int, int], None] | None = None,
     read_progress: Callable[[str, int, int], None] | None = None,
@@ -220,7 +220,8 @@ def ingest_paths(
             manifest row's values win over these for its file.
         manifest: CSV with columns path, region, year, type, title, url.
         progress: called after each input as ``progress(done, total, item)``.
-        workers: extraction processes (2 uses both cores of a small machine).
+        workers: extraction processes (default: one more than the cores, see
+            :func:`policylens.corpus.extract.worker.default_workers`).
         options: ``policylens.corpus.extract.ExtractOptions`` (limits, PDF engine, OCR mode).
         page_progress: called as ``page_progress(path, done, total)`` for each page read by
             OCR (from worker threads).
@@ -296,7 +297,7 @@ def ingest_paths(
 
     # Pass 2: extract on worker processes, store in input order (stable ids on every run).
     options = options or ExtractOptions()
-    ready: dict[int, Extraction] = {}
+    ready: dict[int, tuple[dict, Extraction]] = {}
     next_index = 0
     # One transaction per batch of documents; committed while waiting for a slow extraction,
     # so a crawl writing to the same corpus is never kept waiting long.
@@ -309,6 +310,10 @@ def ingest_paths(
     pages = (lambda task, done, total: page_progress(task["path"], done, total)) if page_progress else None
     read = (lambda task, done, total: read_progress(task["path"], done, total)) if read_progress else None
     if cluster is None:
+        if workers is None:
+            from policylens.corpus.extract.worker import default_workers
+
+            workers = default_workers()
         results = extract_many(tasks, options=options, workers=workers, progress=pages,
                                idle=corpus.commit, on_page=read)
     else:  # the cluster's disks may not hold the raw store: the writer writes the bytes
@@ -316,13 +321,13 @@ def ingest_paths(
                                   options, idle=corpus.commit)
     with corpus.batch():
         try:
-            for task, extraction in results:
-                ready[task["index"]] = extraction
+            for task, result in results:
+                ready[task["index"]] = (task, result)
                 while next_index in ready:
-                    path = Path(todo[next_index])
-                    resolved = str(path.resolve())
+                    done_task, extraction = ready.pop(next_index)
+                    resolved = done_task["path"]  # resolved once, when the task was made
                     row = per_file.get(Path(resolved))
-                    report(_store(corpus, path, resolved, ready.pop(next_index), base, row))
+                    report(_store(corpus, Path(todo[next_index]), resolved, extraction, base, row))
                     next_index += 1
         except ExtractionError as exc:  # a file vanished between the passes: the rest cannot go on
             for given in todo[next_index:]:

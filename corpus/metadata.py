@@ -50,6 +50,10 @@ _DOC_NUMBER = re.compile(
     rf"([\u4e00-\u9fff]{{1,10}}?)\s*[{re.escape(_OPEN)}]\s*((?:19|20)\d{{2}})\s*"
     rf"[{re.escape(_CLOSE)}]\s*第?\s*(\d{{1,4}})\s*号"
 )
+# The bracketed year every 文号 holds: found first, as most texts have none (the lazy prefix
+# of _DOC_NUMBER tries ten lengths at every Han character).
+_DOC_NUMBER_YEAR = re.compile(
+    rf"[{re.escape(_OPEN)}]\s*(?:19|20)\d{{2}}\s*[{re.escape(_CLOSE)}]\s*第?\s*\d{{1,4}}\s*号")
 _YEAR = re.compile(r"(?<!\d)((?:19|20)\d{2})(?!\d)")
 _CN_YEAR = re.compile(r"([〇零一二三四五六七八九]{4})年")
 _CN_DIGITS = str.maketrans("〇零一二三四五六七八九", "00123456789")
@@ -122,7 +126,9 @@ def parse_doc_number(text: str, regions: RegionSet | None = None) -> DocNumber |
         The ``DocNumber`` with ``text`` normalised to 〔〕 (``乌政办〔2021〕15号``), its region
         and issuer when the prefix is known (乌政办 → 乌鲁木齐市人民政府办公厅), or ``None``.
     """
-    match = _DOC_NUMBER.search(text or "")
+    if not text or not _DOC_NUMBER_YEAR.search(text):
+        return None
+    match = _DOC_NUMBER.search(text)
     if not match:
         return None
     prefix, year, number = match.group(1), int(match.group(2)), int(match.group(3))

@@ -178,6 +178,12 @@ class Corpus:
         stores them. The write lock is held while a batch is open: call :meth:`commit` before
         waiting for something slow, so other writers (a crawl) are not kept out.
 
+        The batch's full-text entries are written together just before it commits: FTS5
+        writes its pending entries to disk at every savepoint, and one index segment per
+        document cost about 0.7 ms of each document's 5.7 ms. If they cannot be written (a
+        full disk), the batch is rolled back and :class:`CorpusError` raised, as when its
+        commit fails.
+
         Args:
             max_docs: documents per transaction.
             max_seconds: longest time a transaction stays open while documents arrive.
@@ -189,14 +195,16 @@ class Corpus:
         try:
             yield self
         finally:
-            self._batch = None
-            self.commit()
+            try:
+                self.commit()  # with the batch's pending full-text entries
+            finally:
+                self._batch = None
 
     def commit(self) -> None:
         """Commit the documents of an open :meth:`batch` now (no-op outside a transaction)."""
         if self.conn is not None and self.conn.in_transaction:
             try:
-                self.conn.execute("COMMIT")
+                self._commit()
             except sqlite3.Error as exc:
                 raise CorpusError(f"could not commit the stored documents: {exc}",
                                   where=str(self.path), hint="check disk space, then run again") from exc
@@ -210,6 +218,7 @@ class Corpus:
             self._batch.opened()
         self.conn.execute("SAVEPOINT document")
         self._batch.savepoint = True
+        self._batch.fts_mark = len(self._batch.fts)  # this document's entry comes after
 
     def _finish(self, keep: bool) -> None:
         """End one document's writes: kept or undone; a due batch commits."""
@@ -218,12 +227,29 @@ class Corpus:
             return
         if not keep:
             self.conn.execute("ROLLBACK TO document")
+            self._batch.drop_entries_from(self._batch.fts_mark)
         self.conn.execute("RELEASE document")
         self._batch.savepoint = False
         if keep:
             self._batch.docs += 1
         if self._batch.due():
+            self._commit()
+
+    def _commit(self) -> None:
+        """Write the batch's pending full-text entries, then commit; on an error the whole
+        transaction is rolled back (nothing of the batch stays half-indexed)."""
+        pending = self._batch.fts if self._batch is not None else []
+        try:
+            if pending:
+                fulltext.add_many(self.conn, pending)
             self.conn.execute("COMMIT")
+        except sqlite3.Error:
+            if self.conn.in_transaction:
+                self.conn.execute("ROLLBACK")
+            raise
+        finally:
+            if self._batch is not None:
+                self._batch.drop_entries_from(0)
 
     def _abort(self) -> None:
         """Undo a failed document: its savepoint in a batch (else the transaction)."""
@@ -238,6 +264,7 @@ class Corpus:
         self.conn.execute("ROLLBACK")
         if self._batch is not None:
             self._batch.savepoint = False
+            self._batch.drop_entries_from(0)
 
     def find_raw(self, raw_sha256: str) -> int | None:
         """Id of a stored document with these raw bytes, or ``None`` (lets callers skip extraction)."""
@@ -386,13 +413,16 @@ class Corpus:
             doc_id = self.conn.execute(
                 f"INSERT INTO documents ({columns}) VALUES ({marks})", values
             ).lastrowid
-            if self.url is None:  # PostgreSQL indexes the columns themselves (pg_trgm)
-                fulltext.add(self.conn, doc_id, values.get("title"), values.get("text"))
             self.conn.execute(
                 "INSERT OR IGNORE INTO documents_sources(doc_id, source, seen_at) VALUES (?, ?, ?)",
                 (doc_id, values["source"], values["ingested_at"]),
             )
             self._near.add(doc_id, keys)
+            # PostgreSQL indexes the columns itself (pg_trgm); a batch indexes at its commit.
+            if self.url is None and self._batch is not None:
+                self._batch.index_later(doc_id, values.get("title"), values.get("text"))
+            elif self.url is None:
+                fulltext.add(self.conn, doc_id, values.get("title"), values.get("text"))
             self._finish(keep=True)
         except sqlite3.Error as exc:
             self._abort()
@@ -628,15 +658,32 @@ def _row_values(raw: bytes, raw_sha: str, text: str, text_sha: str, metadata: Me
     }
 
 
+_MAX_PENDING_CHARS = 20_000_000
+
+
 class _Batch:
     """When an open batch transaction is due to commit."""
 
     def __init__(self, max_docs: int, max_seconds: float):
         self.max_docs, self.max_seconds = max_docs, max_seconds
         self.docs, self.started, self.savepoint = 0, 0.0, False
+        # (doc_id, title, text) of the documents whose full-text entries await the commit;
+        # those from fts_mark on belong to the document being written.
+        self.fts: list[tuple[int, str | None, str | None]] = []
+        self.fts_mark = self.fts_chars = 0
 
     def opened(self) -> None:
         self.docs, self.started = 0, time.monotonic()
 
+    def index_later(self, doc_id: int, title: str | None, text: str | None) -> None:
+        self.fts.append((doc_id, title, text))
+        self.fts_chars += len(text or "")
+
+    def drop_entries_from(self, index: int) -> None:
+        self.fts_chars -= sum(len(text or "") for _, _, text in self.fts[index:])
+        del self.fts[index:]
+
     def due(self) -> bool:
-        return self.docs >= self.max_docs or time.monotonic() - self.started >= self.max_seconds
+        # The pending texts are held in memory: a batch of long documents commits early.
+        return (self.docs >= self.max_docs or time.monotonic() - self.started >= self.max_seconds
+                or self.fts_chars >= _MAX_PENDING_CHARS)

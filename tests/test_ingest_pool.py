@@ -26,6 +26,7 @@ from policylens.corpus.extract.worker import Worker, extract_many
 from policylens.corpus.ingest import ingest_paths
 from policylens.corpus.records import DocumentMeta
 from policylens.corpus.store import Corpus
+from policylens.errors import CorpusError
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -139,13 +140,69 @@ def test_a_batch_ended_by_an_exception_keeps_every_document_it_reported(tmp_path
 
 
 def test_duplicates_inside_one_batch_are_found_and_leave_nothing(tmp_path):
-    with Corpus(tmp_path / "corpus.sqlite") as corpus, corpus.batch():
-        first = _add(corpus, 7)
-        again = corpus.add(b"other bytes", DocumentMeta(source="https://mirror.gov.cn/7.html"),
-                           Extraction(text=_text(7), title="通知7", method="test"))
-        assert (first.status, again.status, again.duplicate_of) == ("added", "duplicate", first.doc_id)
-        assert corpus.conn.execute("SELECT COUNT(*) FROM documents").fetchone()[0] == 1
+    with Corpus(tmp_path / "corpus.sqlite") as corpus:
+        with corpus.batch():
+            first = _add(corpus, 7)
+            again = corpus.add(b"other bytes", DocumentMeta(source="https://mirror.gov.cn/7.html"),
+                               Extraction(text=_text(7), title="通知7", method="test"))
+            assert (first.status, again.status, again.duplicate_of) == (
+                "added", "duplicate", first.doc_id)
+            assert corpus.conn.execute("SELECT COUNT(*) FROM documents").fetchone()[0] == 1
         assert corpus.conn.execute("SELECT COUNT(*) FROM documents_fts").fetchone()[0] == 1
+
+
+def test_a_batch_indexes_its_documents_when_it_commits(tmp_path):
+    """FTS5 writes an index segment at every savepoint: a batch holds its documents' entries
+    and writes them together at its commit."""
+    with Corpus(tmp_path / "corpus.sqlite") as corpus:
+        with corpus.batch(max_docs=100, max_seconds=3600):
+            ids = [_add(corpus, i).doc_id for i in range(3)]
+            assert corpus.conn.execute("SELECT COUNT(*) FROM documents_fts").fetchone()[0] == 0
+        found = {term: sorted(hit.doc_id for hit in corpus.search(term, include_duplicates=True))
+                 for term in ("数据中心15838", "人工智能")}
+        assert found == {"数据中心15838": [3], "人工智能": [1, 2, 3]} and ids == [1, 2, 3]
+    assert whole_documents(tmp_path) == 3
+
+
+def test_a_document_failing_inside_a_batch_leaves_no_index_entry(tmp_path, monkeypatch):
+    with Corpus(tmp_path / "corpus.sqlite") as corpus:
+        real_add, calls = corpus._near.add, []
+
+        def add_bands(doc_id, keys):  # the second document's last write fails
+            calls.append(doc_id)
+            if len(calls) == 2:
+                raise sqlite3.OperationalError("disk I/O error")
+            real_add(doc_id, keys)
+
+        monkeypatch.setattr(corpus._near, "add", add_bands)
+        with corpus.batch(max_docs=100, max_seconds=3600):
+            assert _add(corpus, 0).status == "added"
+            with pytest.raises(CorpusError, match="disk I/O error"):
+                _add(corpus, 1)
+            assert _add(corpus, 2).status == "added"
+        assert calls == [1, 2, 2]  # the failed document's id is free again
+        found = {term: [hit.doc_id for hit in corpus.search(term, include_duplicates=True)]
+                 for term in ("数据中心0个", "数据中心7919", "数据中心15838")}
+        assert found == {"数据中心0个": [1], "数据中心7919": [], "数据中心15838": [2]}
+    assert whole_documents(tmp_path) == 2
+
+
+def test_a_batch_whose_index_cannot_be_written_stores_nothing(tmp_path, monkeypatch):
+    from policylens.corpus import fulltext
+
+    def full_disk(conn, entries):
+        raise sqlite3.OperationalError("database or disk is full")
+
+    monkeypatch.setattr(fulltext, "add_many", full_disk)
+    with Corpus(tmp_path / "corpus.sqlite") as corpus:
+        with pytest.raises(CorpusError, match="disk is full"), corpus.batch(max_docs=100):
+            for i in range(3):
+                _add(corpus, i)
+    assert _rows(tmp_path / "corpus.sqlite") == 0
+    monkeypatch.undo()
+    with Corpus(tmp_path / "corpus.sqlite") as corpus, corpus.batch():  # the rerun stores all
+        assert [_add(corpus, i).status for i in range(3)] == ["added"] * 3
+    assert whole_documents(tmp_path) == 3
 
 
 def test_ingest_commits_while_it_waits_for_a_slow_extraction(tmp_path):

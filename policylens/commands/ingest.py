@@ -23,7 +23,9 @@ def ingest(
         help="work_report, five_year_plan, statistical_bulletin, policy or other."),
     manifest: str = typer.Option(
         None, "--manifest", "-m", help="CSV with columns path, region, year, type, title, url."),
-    workers: int = typer.Option(2, "--workers", "-w", min=1, help="Extraction processes."),
+    workers: int | None = typer.Option(
+        None, "--workers", "-w", min=1,
+        help="Extraction processes [default: one more than the cores]."),
     near_threshold: float = typer.Option(
         0.9, "--near-threshold", help="Similarity (0-1] from which a document is a near duplicate."),
     data_dir: str = typer.Option(
