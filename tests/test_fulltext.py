@@ -6,7 +6,10 @@ from __future__ import annotations
 import sqlite3
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
+from policylens.corpus import fulltext
 from policylens.corpus.check import check_corpus
 from policylens.corpus.extract.model import Extraction
 from policylens.corpus.records import DocumentMeta
@@ -114,3 +117,9 @@ def test_corpus_check_reports_documents_missing_from_the_index(tmp_path, corpus)
             "('delete', 3, policylens_fts_tokens(?), policylens_fts_tokens(?))", tuple(text))
     assert check_corpus(tmp_path / "data").problems == (
         "full-text index: 1 documents are not indexed",)
+
+
+@given(st.text(max_size=50))
+def test_index_tokens_put_a_space_between_every_two_characters(text):
+    assert fulltext.index_tokens(text) == " ".join(text)
+    assert fulltext.index_tokens(None) is None

@@ -168,3 +168,22 @@ def _reference_cosine(a: str, b: str) -> float:
 def test_ngram_cosine_equals_the_counter_reference_exactly(a, b):
     assert ngram_cosine(a, b) == _reference_cosine(a, b)
     assert ngram_cosine(POLICY, OTHER + a) == _reference_cosine(POLICY, OTHER + a)
+
+
+# Han characters around everything NFKC acts on: full-width forms, compatibility ideographs,
+# ligatures, superscripts, combining marks after Latin letters and kana, Hangul jamo.
+NFKC_CHARS = list("数据中心ab，。（）：Ａｂ１\uf900\ufa0e\ufb01²①㈱ｶﾞ\u0301\u0308\u3099か"
+                  "\u1100\u1161\u11a8e \n\t\u200b\u00ad\u3000")
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.text(alphabet=st.sampled_from(NFKC_CHARS), max_size=40))
+def test_hash_normalisation_is_nfkc_of_the_whole_text(text):
+    import re
+    import unicodedata
+
+    from policylens.corpus.dedupe import normalize_for_hash
+
+    whole = unicodedata.normalize("NFKC", text)
+    expected = re.sub(r"\s+", "", re.sub("[\u200b\u200c\u200d\u2060\ufeff\u00ad]", "", whole))
+    assert normalize_for_hash(text) == expected

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+
+import pytest
+
 from policylens.api import Scorer
 from policylens.corpus.paths import PathProblem, expand_paths
 
@@ -81,3 +86,19 @@ def test_score_cli_reports_a_dangling_link_in_a_folder(tmp_path):
     assert result.exit_code == 1
     assert [d["path"] for d in data["documents"]] == [str(folder / n) for n in ("a.txt", "b.txt", "c.txt")]
     assert [e["path"] for e in data["errors"]] == [str(folder / "gone.txt")]
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="symlinks need privileges on Windows")
+def test_ingest_resolves_each_folder_once_and_gets_what_path_resolve_gets(tmp_path, monkeypatch):
+    from policylens.corpus.ingest import _Resolver
+
+    (tmp_path / "real").mkdir()
+    (tmp_path / "real" / "a.txt").write_text("x")
+    (tmp_path / "link").symlink_to(tmp_path / "real")
+    (tmp_path / "real" / "b.txt").symlink_to(tmp_path / "real" / "a.txt")
+    monkeypatch.chdir(tmp_path)
+    resolve = _Resolver()
+    given = ["link/a.txt", str(tmp_path / "link" / "a.txt"), "real/b.txt", "real/../real/a.txt",
+             "./real/a.txt", "real/a.txt"]
+    assert [resolve(p) for p in given] == [str(Path(p).resolve()) for p in given]
+    assert {resolve(p) for p in given} == {str(tmp_path.resolve() / "real" / "a.txt")}
