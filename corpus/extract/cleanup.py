@@ -17,8 +17,7 @@ __all__ = [
 _CJK = r"\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 _CJK_PUNCT = r"\u3000-\u303f\uff00-\uffef\u2018-\u201d\u2026\u2014"
 # Whitespace between two CJK characters/punctuation comes from letter-spaced layout, not words.
-# (The character before is matched, not looked behind at: three times faster.)
-_CJK_GAP = re.compile(rf"([{_CJK}{_CJK_PUNCT}])[ \t\u00a0\u3000]+(?=[{_CJK}{_CJK_PUNCT}])")
+_CJK_GAP = re.compile(rf"(?<=[{_CJK}{_CJK_PUNCT}])[ \t\u00a0\u3000]+(?=[{_CJK}{_CJK_PUNCT}])")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200b\ufeff]")
 _BLANKS = re.compile(r"\n{3,}")
 _SPACES = re.compile(r"[ \t\u00a0]{2,}")
@@ -65,7 +64,7 @@ def normalize_spacing(text: str) -> str:
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     text = _CONTROL.sub("", text)
     # Neither pattern matches a line break: applied to the whole text, they act line by line.
-    text = _SPACES.sub(" ", _CJK_GAP.sub(r"\1", text))
+    text = _SPACES.sub(" ", _CJK_GAP.sub("", text))
     return _BLANKS.sub("\n\n", "\n".join(line.strip() for line in text.split("\n"))).strip()
 
 
