@@ -24,7 +24,8 @@ from policylens.nlp.wordcount import WordCounter
 __all__ = ["KeywordCounter", "TermCounts", "KwicLine", "PieceCounts", "PIECE_CHARS",
            "counts_of", "split_pieces"]
 
-# A long text is counted in pieces of about this many characters when progress is asked for.
+# A long text is counted in pieces of about this many characters when progress is asked for,
+# and when a pool of processes counts it.
 PIECE_CHARS = 500_000
 # Where a piece may end: after 。 and before a Han character. Normalisation changes neither
 # character and joins nothing across them, and 。 ends every jieba block, so the pieces'
@@ -169,13 +170,9 @@ class KeywordCounter:
         Returns:
             The :class:`TermCounts`.
         """
-        if progress is None:
-            normal = normalize_text(text)
-            hits = self.tokenizer.term_tokens_in_text(normal)
-            chars = count_han(normal)
-            n_words = self.count_words(fold_case(normal), hits) if words else None
-            return counts_of(self.lexicon, [PieceCounts(hits, chars, n_words, len(normal), normal)],
-                             kwic=kwic, window=window)
+        if progress is None:  # the whole text as one piece
+            piece = self.count_piece(text, words=words, keep_text=kwic > 0)
+            return counts_of(self.lexicon, [piece], kwic=kwic, window=window)
         total = len(text)
         progress(0, total)
         pieces = []

@@ -235,6 +235,8 @@ class Scorer:
         else:
             extractions = _in_background(_extractions(files, options, page_progress,
                                                       read_progress))
+        if workers > len(files) and not _at_least(files, _LONG_TEXT_BYTES):
+            workers = max(1, len(files))  # no more workers than texts, unless one is long
         # Counted here only without a pool or a cluster: then no dictionary is loaded here.
         counter = self.counter if workers <= 1 and cluster is None else None
         if counter is not None and _at_least(files, _LONG_TEXT_BYTES):
@@ -251,8 +253,6 @@ class Scorer:
                     if progress:
                         progress(str(path))
 
-        if workers > len(files) and not _at_least(files, _LONG_TEXT_BYTES):
-            workers = max(1, len(files))  # no more workers than texts, unless one is long
         counts = count_many(
             self.lexicon, texts(), workers=workers, kwic=kwic,
             counter=counter,
