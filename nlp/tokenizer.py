@@ -37,12 +37,14 @@ from pathlib import Path
 
 from policylens.nlp.normalize import fold_case
 
-__all__ = ["PolicyTokenizer", "BLOCK", "default_cache_dir", "load_units"]
+__all__ = ["PolicyTokenizer", "BLOCK", "LATIN_BLOCK_CHARS", "default_cache_dir", "load_units"]
 
 logger = logging.getLogger(__name__)
 
 # jieba's own block pattern (re_han_default): segmentation never crosses these boundaries.
 BLOCK = re.compile("[\u4e00-\u9fd5a-zA-Z0-9+#&._%\\-]+")
+# Its characters other than Han: letters, digits and +#&._%-.
+LATIN_BLOCK_CHARS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789+#&._%-"
 _ALNUM = re.compile("[a-z0-9]")
 _SPACE = re.compile(r"\s")
 _MAX_WORD = 9  # longest dictionary word considered as a blocker
@@ -54,10 +56,7 @@ _UNIT_FREQ = 10
 @lru_cache(maxsize=1)
 def _block_chars() -> frozenset[str]:
     """The characters of jieba's blocks (built on first use, not at import)."""
-    return frozenset(
-        "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789+#&._%-"
-        + "".join(map(chr, range(0x4E00, 0x9FD6)))
-    )
+    return frozenset(LATIN_BLOCK_CHARS + "".join(map(chr, range(0x4E00, 0x9FD6))))
 
 
 def _case_variants(term: str) -> list[str] | None:

@@ -29,7 +29,7 @@ import re
 from collections import Counter
 from functools import lru_cache
 
-from policylens.nlp.tokenizer import PolicyTokenizer
+from policylens.nlp.tokenizer import LATIN_BLOCK_CHARS, PolicyTokenizer, _block_chars
 
 __all__ = ["WordCounter"]
 
@@ -61,10 +61,6 @@ class WordCounter:
         self._counted = 0
         self._rjieba = None
         self._latin: dict[str, int] = {}
-        self._block_chars = frozenset(
-            "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789+#&._%-"
-            + "".join(map(chr, range(0x4E00, 0x9FD6)))
-        )
         self._scanner = None  # built with rjieba: short texts never need it
 
     def prepare(self) -> None:
@@ -174,7 +170,7 @@ class WordCounter:
         if self._scanner is None:
             self._scanner = self._python_block_scanner()
         blocks: list[tuple[int, int, list[tuple[int, int]]]] = []
-        block_chars = self._block_chars
+        block_chars = _block_chars()
         block_end = -1
         for end, (length, is_term) in self._scanner.iter(text):
             start = end + 1 - length
@@ -219,7 +215,7 @@ def _bmp_tables():
 
     classes = np.full(0x10000, _OTHER_CLASS, dtype=np.uint8)
     classes[0x4E00:0x9FD6] = _HAN_CLASS
-    for ch in "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789+#&._%-":
+    for ch in LATIN_BLOCK_CHARS:
         classes[ord(ch)] = _LATIN_CLASS
     word = np.array([chr(cp).isalnum() for cp in range(0x10000)], dtype=bool)
     word &= classes == _OTHER_CLASS

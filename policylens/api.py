@@ -235,11 +235,12 @@ class Scorer:
         else:
             extractions = _in_background(_extractions(files, options, page_progress,
                                                       read_progress))
-        if workers > len(files) and not _at_least(files, _LONG_TEXT_BYTES):
+        long_text = _at_least(files, _LONG_TEXT_BYTES)
+        if workers > len(files) and not long_text:
             workers = max(1, len(files))  # no more workers than texts, unless one is long
         # Counted here only without a pool or a cluster: then no dictionary is loaded here.
         counter = self.counter if workers <= 1 and cluster is None else None
-        if counter is not None and _at_least(files, _LONG_TEXT_BYTES):
+        if counter is not None and long_text:
             counter.prepare_words()  # while the workers still extract: counted the same
 
         def texts():
