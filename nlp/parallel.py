@@ -100,10 +100,7 @@ def count_many(
             yield counter.count(text, kwic=kwic, words=words, progress=report,
                                 piece_chars=piece_chars)
         return
-    import multiprocessing
-
-    # "spawn": workers must not inherit the parent's open database or threads.
-    context = multiprocessing.get_context("spawn")
+    context = _worker_context()
     pending: deque = deque()
     with context.Pool(workers, initializer=_start, initargs=(lexicon,)) as pool:
         # A bounded window of texts in flight (Pool.imap would read every text at once).
@@ -123,6 +120,21 @@ def count_many(
                 yield pending.popleft().get()
         while pending:
             yield pending.popleft().get()
+
+
+def _worker_context():
+    """Where the workers come from: forked from a fork server that loaded the dictionaries once
+    (:mod:`policylens.nlp.warm_start`), else spawned (Windows). Never forked from this process,
+    which may hold an open database, threads and a progress bar."""
+    import multiprocessing
+
+    if "forkserver" not in multiprocessing.get_all_start_methods():
+        return multiprocessing.get_context("spawn")
+    context = multiprocessing.get_context("forkserver")
+    # Read only when the fork server starts (the first pool of this process). "__main__":
+    # the caller's script is imported there once (as spawn imports it in every worker).
+    context.set_forkserver_preload(["__main__", "policylens.nlp.warm_start"])
+    return context
 
 
 def _count_in_pieces(pool, lexicon: Lexicon, text: str, kwic: int, words: bool, window: int,

@@ -122,7 +122,16 @@ def _import_jieba():
 
 def _load_jieba(cache_dir: Path):
     """A fresh ``jieba.Tokenizer`` with its dictionary loaded (cached in ``cache_dir``), and
-    the :class:`~policylens.nlp.prefix_dict.PrefixDict` it was loaded from."""
+    the :class:`~policylens.nlp.prefix_dict.PrefixDict` it was loaded from.
+
+    In a counting worker, the one its fork server loaded (:mod:`policylens.nlp.warm_start`).
+    """
+    import sys
+
+    warm = sys.modules.get("policylens.nlp.warm_start")  # imported only by the fork server
+    preloaded = warm.take_jieba(cache_dir) if warm is not None else None
+    if preloaded is not None:
+        return preloaded
     jieba = _import_jieba()
     from policylens.nlp.prefix_dict import load_prefix_dict
 

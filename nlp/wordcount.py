@@ -59,7 +59,7 @@ class WordCounter:
         self.tokenizer = tokenizer
         self.rjieba_after = rjieba_after
         self._counted = 0
-        self._rjieba = None
+        self._rjieba = _preloaded_rjieba()  # in a counting worker: used from the first text
         self._latin: dict[str, int] = {}
         self._scanner = None  # built with rjieba: short texts never need it
 
@@ -182,6 +182,15 @@ class WordCounter:
                 blocks.append((block_start, block_end, []))
             blocks[-1][2].append((start, end + 1) if is_term else (0, 0))
         return blocks
+
+
+def _preloaded_rjieba():
+    """rjieba as a counting worker's fork server loaded it (:mod:`policylens.nlp.warm_start`),
+    or None in any other process."""
+    import sys
+
+    warm = sys.modules.get("policylens.nlp.warm_start")  # imported only by the fork server
+    return warm.rjieba() if warm is not None else None
 
 
 def han_input(text: str) -> tuple[str, int]:

@@ -430,7 +430,7 @@ def _extractions(files: list[Path], options: ExtractOptions, page_progress=None,
         # Scoring needs no dedupe fingerprint (on a 20 MB text it costs more than extracting).
         yield from extract_many(present, options, workers=_extract_workers(present),
                                 progress=by_path(page_progress), on_page=by_path(read_progress),
-                                fingerprints=False)
+                                fingerprints=False, preload=_preload(present))
 
 
 # From this much input a long text is likely. Its words are counted by rjieba, whose dictionary
@@ -465,6 +465,16 @@ def _extract_workers(files: list[Path]) -> int:
     if light and sum(p.stat().st_size for p in files) < _LIGHT_BYTES:
         return 1
     return 2
+
+
+def _preload(files: list[Path]) -> str:
+    """What the extraction workers load first: the text extractor alone when every file is
+    plain text by its name (a file that is something else is still read: its extractor is
+    then loaded by the document that needs it)."""
+    return "text" if all(p.suffix.lower() in _TEXT_SUFFIXES for p in files) else "all"
+
+
+_TEXT_SUFFIXES = (".txt", ".md", ".csv")
 
 
 def _in_background(items: Iterator) -> Iterator:

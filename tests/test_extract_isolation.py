@@ -28,6 +28,21 @@ def test_isolated_result_equals_inline(tmp_path):
     assert isolated.text == "关于加快推进数字政府建设的实施意见\n推进政务数据共享，建设一体化大数据平台。\n第二页：发展人工智能。"
 
 
+def test_a_worker_preloading_the_text_extractor_alone_still_reads_every_format(tmp_path):
+    pdf = tmp_path / "a.pdf"
+    pdf.write_bytes(build_pdf([LINES]))
+    page = tmp_path / "a.html"
+    page.write_text(f"<html><head><title>{LINES[0]}</title></head><body><p>{LINES[1]}</p>"
+                    "</body></html>", encoding="utf-8")
+    text = tmp_path / "a.txt"
+    text.write_text("\n".join(LINES), encoding="utf-8")
+    options = ExtractOptions()
+    with Worker(preload="text") as light, Worker() as full:
+        for path in (text, pdf, page):  # the text first: the others load their extractor
+            assert light.run({"path": str(path)}, options) == full.run({"path": str(path)}, options)
+        assert light.run({"path": str(pdf)}, options).text == "\n".join(LINES)
+
+
 def test_hanging_extraction_times_out():
     start = time.monotonic()
     ex = extract_bytes(b"text", options=ExtractOptions(timeout_s=0.5, test_delay_s=30))

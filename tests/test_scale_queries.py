@@ -102,6 +102,38 @@ def test_count_many_on_two_processes_equals_one():
         list(count_many(lexicon, TEXTS, workers=0))
 
 
+def _how_this_worker_started(_) -> dict:
+    import os
+    import sys
+
+    from policylens.nlp import parallel
+
+    warm = sys.modules.get("policylens.nlp.warm_start")
+    counter = parallel._counter
+    counter.prepare_words()
+    return {
+        "pid": os.getpid(),
+        "parent": os.getppid(),
+        # Only the worker's tokenizer takes it (taking clears it).
+        "jieba taken": warm is not None and warm._jieba is None,
+        "rjieba shared": warm is not None and counter._words._rjieba is warm.rjieba(),
+    }
+
+
+def test_counting_workers_start_with_the_dictionaries_their_fork_server_loaded():
+    from policylens.nlp.parallel import _start, _worker_context
+
+    lexicon = load_lexicon()
+    with _worker_context().Pool(2, initializer=_start, initargs=(lexicon,)) as pool:
+        seen = pool.map(_how_this_worker_started, range(8), chunksize=1)
+    import os
+
+    assert all(s["parent"] != os.getpid() for s in seen)  # forked by the fork server
+    assert all(s["jieba taken"] and s["rjieba shared"] for s in seen)
+    assert len({s["pid"] for s in seen}) == 2
+    # And they count what one process counts (test above).
+
+
 def test_score_corpus_with_workers_keeps_no_text(data_dir):
     scorer = Scorer()
     serial = scorer.score_corpus(data_dir)

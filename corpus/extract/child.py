@@ -12,7 +12,18 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-__all__ = ["limit_memory", "serve", "with_fingerprint"]
+__all__ = ["PRELOADS", "limit_memory", "serve", "with_fingerprint"]
+
+_HERE = "policylens.corpus.extract"  # (this module runs as __main__)
+# The modules a worker loads before its memory cap and its "ready" signal. By default every
+# extractor, as a crawl's next document can be anything (about 0.4 s of start-up); a batch
+# of plain-text files needs a tenth of that. A module not preloaded is imported by the first
+# document that needs it, within that document's time limit and memory cap.
+PRELOADS = {
+    "all": ("bs4", "docx", "numpy", "pdfplumber", "pypdfium2", "policylens.corpus.dedupe",
+            *(f"{_HERE}.{name}" for name in ("dispatch", "html", "office", "pdf", "textfile"))),
+    "text": tuple(f"{_HERE}.{name}" for name in ("dispatch", "textfile", "decode", "damage")),
+}
 
 
 def limit_memory(max_memory_mb: int) -> None:
@@ -85,22 +96,20 @@ def _run(task: dict, options, progress=None, on_page=None):
         return failed("crashed", f"extraction failed ({type(exc).__name__}: {exc})")
 
 
-def serve(read_fd: int, write_fd: int, max_memory_mb: int) -> None:
-    """Worker loop: receive ``(task, options)``, send back an Extraction; ``None`` stops."""
+def serve(read_fd: int, write_fd: int, max_memory_mb: int, preload: str = "all") -> None:
+    """Worker loop: receive ``(task, options)``, send back an Extraction; ``None`` stops.
+
+    ``preload`` names the modules loaded before the first task (a key of ``PRELOADS``).
+    """
     from multiprocessing.connection import Connection
+
+    import importlib
 
     inbox = Connection(read_fd, writable=False)
     outbox = Connection(write_fd, readable=False)
-    # Load every extractor before the cap and before "ready": timeouts then measure work only.
-    import bs4  # noqa: F401
-    import docx  # noqa: F401
-    import numpy  # noqa: F401  (MinHash signatures; its allocations must precede the cap)
-    import pdfplumber  # noqa: F401
-    import pypdfium2  # noqa: F401
-
-    from policylens.corpus import dedupe  # noqa: F401
-
-    from . import dispatch, html, office, pdf, textfile  # noqa: F401
+    # Load the extractors before the cap and before "ready": timeouts then measure work only.
+    for module in PRELOADS[preload]:
+        importlib.import_module(module)
     from .model import failed
 
     limit_memory(max_memory_mb)
@@ -133,4 +142,4 @@ def serve(read_fd: int, write_fd: int, max_memory_mb: int) -> None:
 
 
 if __name__ == "__main__":
-    serve(int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3]))
+    serve(int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3]), *sys.argv[4:5])

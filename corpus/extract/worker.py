@@ -36,10 +36,14 @@ class Worker:
 
     Args:
         max_memory_mb: address-space cap of the child.
+        preload: what the child loads before its first task (a key of
+            :data:`~policylens.corpus.extract.child.PRELOADS`): ``"all"`` extractors, or
+            ``"text"`` for plain-text files only (0.1 s of start-up instead of 0.4 s).
     """
 
-    def __init__(self, max_memory_mb: int = 2048):
+    def __init__(self, max_memory_mb: int = 2048, preload: str = "all"):
         self.max_memory_mb = max_memory_mb
+        self.preload = preload
         self._proc: subprocess.Popen | None = None
         self._inbox: Connection | None = None  # child -> parent
         self._outbox: Connection | None = None  # parent -> child
@@ -59,7 +63,7 @@ class Worker:
         # would count against its memory cap.
         env.setdefault("OPENBLAS_NUM_THREADS", "1")
         self._stderr = tempfile.TemporaryFile()
-        cmd = [sys.executable, "-m", "policylens.corpus.extract.child", str(to_child_r), str(to_parent_w), str(self.max_memory_mb)]
+        cmd = [sys.executable, "-m", "policylens.corpus.extract.child", str(to_child_r), str(to_parent_w), str(self.max_memory_mb), self.preload]
         try:
             self._proc = subprocess.Popen(
                 cmd,
@@ -224,7 +228,7 @@ def _page_progress(progress, item):
 
 def extract_many(
     items: Iterable[Any], options: ExtractOptions | None = None, workers: int = 2, progress=None,
-    idle=None, *, on_page=None, fingerprints: bool = True,
+    idle=None, *, on_page=None, fingerprints: bool = True, preload: str = "all",
 ) -> Iterator[tuple[Any, Extraction]]:
     """Extract many documents on ``workers`` processes, each document isolated.
 
@@ -241,6 +245,8 @@ def extract_many(
             was read (from the worker threads too).
         fingerprints: also compute each text's hashes and band keys in the worker (what the
             corpus store needs; about 80 ms per MB of text, wasted when only scoring).
+        preload: what each worker loads before its first document (see :class:`Worker`):
+            ``"text"`` when every item is a plain-text file.
 
     Yields:
         ``(item, Extraction)`` pairs in completion order (not input order).
@@ -271,7 +277,7 @@ def extract_many(
 
     def serve() -> None:
         try:
-            with Worker(options.max_memory_mb) as worker:
+            with Worker(options.max_memory_mb, preload) as worker:
                 while not stop.is_set():
                     entry = todo.get()
                     if entry is end:

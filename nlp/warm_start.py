@@ -1,0 +1,65 @@
+"""The counting pool's dictionaries, loaded once in its fork server and inherited by each worker.
+
+A counting worker needs jieba's prefix dictionary and rjieba's: about half a second of CPU
+in every worker, which on a two-core machine is taken from the extraction running beside
+them. :func:`policylens.nlp.parallel.count_many` therefore starts its workers from a
+``multiprocessing`` fork server that imports this module first. The dictionaries are loaded
+there once, and every worker forked from it starts with them in memory (copy-on-write).
+
+Importing this module loads the dictionaries (its only job): only the fork server imports
+it. A worker takes the jieba tokenizer once (:func:`take_jieba`; the tokenizer adds the
+lexicon's terms to it) and shares rjieba's, which nothing changes (:func:`rjieba`). A load
+that fails is logged and skipped: each worker then loads its own, with the same counts.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+__all__ = ["take_jieba", "rjieba"]
+
+logger = logging.getLogger(__name__)
+
+_jieba = None  # (cache_dir, jieba.Tokenizer, PrefixDict) until a tokenizer takes it
+_rjieba = None
+
+
+def take_jieba(cache_dir: Path):
+    """The preloaded ``(jieba.Tokenizer, PrefixDict)`` if it was loaded from ``cache_dir``, the
+    first time only (it becomes its taker's to change); else None."""
+    global _jieba
+    if _jieba is None or _jieba[0] != cache_dir:
+        return None
+    _, tokenizer, prefix_dict = _jieba
+    _jieba = None
+    return tokenizer, prefix_dict
+
+
+def rjieba():
+    """The preloaded ``rjieba.Jieba`` (read-only, shared), or None."""
+    return _rjieba
+
+
+def _load() -> None:
+    global _jieba, _rjieba
+    import rjieba as rjieba_module
+
+    from policylens.nlp import normalize, wordcount
+    from policylens.nlp.tokenizer import _block_chars, _load_jieba, default_cache_dir
+
+    cache_dir = default_cache_dir()
+    _jieba = (cache_dir, *_load_jieba(cache_dir))
+    _rjieba = rjieba_module.Jieba()
+    # The tables every counter builds on first use.
+    _block_chars()
+    normalize._nfkc_patterns()
+    normalize._cjk_chars()
+    wordcount._bmp_tables()
+
+
+try:
+    _load()
+except Exception as exc:  # the fork server must start whatever happens; workers load their own
+    logger.warning("could not preload the counting dictionaries (%s); each worker loads its own",
+                   exc)
