@@ -101,9 +101,8 @@ def serve(read_fd: int, write_fd: int, max_memory_mb: int, preload: str = "all")
 
     ``preload`` names the modules loaded before the first task (a key of ``PRELOADS``).
     """
-    from multiprocessing.connection import Connection
-
     import importlib
+    from multiprocessing.connection import Connection
 
     inbox = Connection(read_fd, writable=False)
     outbox = Connection(write_fd, readable=False)
