@@ -131,9 +131,8 @@ def _worker_context():
     if "forkserver" not in multiprocessing.get_all_start_methods():
         return multiprocessing.get_context("spawn")
     context = multiprocessing.get_context("forkserver")
-    # Read only when the fork server starts (the first pool of this process). "__main__":
-    # the caller's script is imported there once (as spawn imports it in every worker).
-    context.set_forkserver_preload(["__main__", "policylens.nlp.warm_start"])
+    # Read only when the fork server starts (the first pool of this process).
+    context.set_forkserver_preload(["policylens.nlp.warm_start"])
     return context
 
 

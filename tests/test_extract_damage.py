@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import io
+import re
+import sys
 import zipfile
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from fakesite import docx_bytes as make_docx
 
 from policylens.corpus.extract import extract_bytes
+from policylens.corpus.extract import damage
 from policylens.corpus.extract.damage import check_decoding, implausible_share, is_plausible
 from policylens.corpus.extract.html import extract_html
 from policylens.corpus.extract.model import ExtractOptions
@@ -29,6 +34,28 @@ def _flip(data: bytes, positions: list[int]) -> bytes:
     for pos in positions:
         out[pos] ^= 0xFF
     return bytes(out)
+
+
+def test_the_wide_spaces_are_every_character_outside_ascii_that_regex_whitespace_matches():
+    spaces = "".join(ch for ch in map(chr, range(0x80, sys.maxunicode + 1))
+                     if re.fullmatch(r"\s", ch))
+    assert damage._WIDE_SPACES == spaces
+
+
+def _share_by_regex(text: str) -> float:
+    """implausible_share as first written: two regex passes."""
+    judged = len(text) - sum(map(len, re.findall(r"[\x00-\x7f\s]+", text)))
+    if judged < 20:
+        return 0.0
+    return (len(text) - sum(map(len, damage._FINE.findall(text)))) / judged
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.one_of(
+    st.sampled_from(list("数字经济，。 \t\n\u3000\xa0\x85\u2028\u205fabc1①—еҪ\ufffdÃ©\ud800")),
+    st.characters()), max_size=120))
+def test_the_implausible_share_equals_its_regex_definition(text):
+    assert implausible_share(text) == _share_by_regex(text)
 
 
 def test_chinese_text_is_plausible_and_cyrillic_mojibake_is_not():

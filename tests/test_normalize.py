@@ -44,3 +44,15 @@ def test_fold_case_keeps_length():
 def test_count_han():
     assert count_han("数字a经济，2023年") == 5
     assert count_han("㐀𠀀") == 1  # extension A counts; astral extension B is not in the range
+
+
+def test_count_han_with_numpy_equals_the_regex_count():
+    import numpy  # noqa: F401  (loaded: texts from 50,000 characters are counted with it)
+
+    from policylens.nlp.normalize import _HAN_RUN
+
+    edges = "".join(map(chr, (0x33FF, 0x3400, 0x4DBF, 0x4DC0, 0x4E00, 0x9FFF, 0xA000, 0xF8FF,
+                              0xF900, 0xFAFF, 0xFB00, 0x20000))) + "数字经济 a1，"
+    text = edges * 5_000
+    assert len(text) >= 50_000
+    assert count_han(text) == sum(map(len, _HAN_RUN.findall(text))) == 10 * 5_000

@@ -19,7 +19,6 @@ _CJK_PUNCT = r"\u3000-\u303f\uff00-\uffef\u2018-\u201d\u2026\u2014"
 # Whitespace between two CJK characters/punctuation comes from letter-spaced layout, not words.
 _CJK_GAP = re.compile(rf"(?<=[{_CJK}{_CJK_PUNCT}])[ \t\u00a0\u3000]+(?=[{_CJK}{_CJK_PUNCT}])")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200b\ufeff]")
-_BLANKS = re.compile(r"\n{3,}")
 _SPACES = re.compile(r"[ \t\u00a0]{2,}")
 _CJK_CHAR = re.compile(f"[{_CJK}]")
 _WIDE = re.compile(f"[{_CJK}{_CJK_PUNCT}]")
@@ -63,9 +62,15 @@ def normalize_spacing(text: str) -> str:
     """
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     text = _CONTROL.sub("", text)
-    # Neither pattern matches a line break: applied to the whole text, they act line by line.
-    text = _SPACES.sub(" ", _CJK_GAP.sub("", text))
-    return _BLANKS.sub("\n\n", "\n".join(line.strip() for line in text.split("\n"))).strip()
+    lines: list[str] = []
+    for line in text.split("\n"):
+        # The space patterns cost a regex scan of every character; most lines hold no space.
+        if " " in line or "\t" in line or "\u00a0" in line or "\u3000" in line:
+            line = _SPACES.sub(" ", _CJK_GAP.sub("", line))
+        line = line.strip()
+        if line or (lines and lines[-1]):  # one blank line at most, none at the start
+            lines.append(line)
+    return "\n".join(lines).strip()
 
 
 def is_page_number(line: str) -> bool:
