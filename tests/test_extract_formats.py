@@ -108,6 +108,17 @@ def test_text_encodings(tmp_path, encoding, method):
     assert ex.flags == ()
 
 
+@pytest.mark.parametrize(("text", "title"), [
+    ("\n\n  \t\n数字新疆建设方案\n正文。", "数字新疆建设方案"),  # leading blank lines
+    ("#  \n# 数字新疆\n正文。", None),  # a bare "#" line is the first line: no title
+    ("数字新疆\u2028建设方案\n正文。", "数字新疆"),  # a line separator inside the first line
+    ("   \u3000", None),
+])
+def test_a_text_files_title_is_its_first_line(text, title):
+    ex = extract_bytes(text.encode("utf-8"), filename="a.md", options=INLINE)
+    assert ex.title == title
+
+
 def test_markdown_title(tmp_path):
     path = tmp_path / "n.md"
     path.write_text("# 数字新疆建设\n\n推进  数 据 要 素 市场化。\n", encoding="utf-8")
