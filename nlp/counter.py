@@ -191,11 +191,11 @@ class KeywordCounter:
             keep_text: keep the piece's normalised text (for KWIC lines).
         """
         normal = normalize_text(text)
-        hits = self.tokenizer.term_tokens_in_text(normal)
+        scan = self.tokenizer.scan_text(normal)
         return PieceCounts(
-            hits=hits,
+            hits=scan[0],
             chars=count_han(normal),
-            words=self.count_words(fold_case(normal), hits) if words else None,
+            words=self.count_words(fold_case(normal), scan) if words else None,
             length=len(normal),
             normal=normal if keep_text else None,
         )
@@ -207,7 +207,7 @@ class KeywordCounter:
             self._words = WordCounter(self.tokenizer)
         self._words.prepare()
 
-    def count_words(self, folded: str, term_hits: list[tuple[int, str]] | None = None) -> int:
+    def count_words(self, folded: str, scan: tuple[list, list] | None = None) -> int:
         """Words in normalised, case-folded text: tokens minus punctuation and whitespace.
 
         Equal to counting :meth:`PolicyTokenizer.cut`'s tokens; long texts are segmented by
@@ -215,14 +215,14 @@ class KeywordCounter:
 
         Args:
             folded: normalised, case-folded text.
-            term_hits: its term tokens (:meth:`PolicyTokenizer.term_tokens_in_text`), if known.
+            scan: its :meth:`PolicyTokenizer.scan_text` (term tokens and blocks), if known.
 
         Returns:
             The number of word tokens.
         """
         if self._words is None:
             self._words = WordCounter(self.tokenizer)
-        return self._words.count(folded, term_hits)
+        return self._words.count(folded, scan)
 
 
 def counts_of(lexicon: Lexicon, pieces: list[PieceCounts], *, kwic: int = 0,

@@ -157,6 +157,32 @@ def _scanner(words: Iterable[str]):
     return automaton
 
 
+def _text_scanner(terms: frozenset[str], mixed_words: Iterable[str]):
+    """The automaton of :meth:`PolicyTokenizer.scan_text`, and whether it needs folded text.
+
+    It yields ``(end, (length, is_term))`` for every occurrence of a term or of a dictionary
+    word mixing Han and Latin characters, in any letter case, so whole documents need not
+    be case-folded (a full pass); only the blocks holding a term are. Words with very many
+    letters would need too many spellings: then the text is folded first instead.
+    """
+    import ahocorasick
+
+    words = [(w, False) for w in mixed_words] + [(t, True) for t in sorted(terms)]
+    spellings = [(_case_variants(w), is_term) for w, is_term in words]
+    folds_text = any(variants is None for variants, _ in spellings)
+    automaton = ahocorasick.Automaton()
+    # A term that is also a dictionary word is added last: it counts as a term.
+    for (word, is_term), (variants, _) in zip(words, spellings, strict=True):
+        for spelling in [word] if folds_text else variants:
+            automaton.add_word(spelling, (len(word), is_term))
+    automaton.make_automaton()
+    return automaton, folds_text
+
+
+# (start, end, occurrences) of a block: see PolicyTokenizer.scan_text.
+Block = tuple[int, int, list[tuple[int, int]]]
+
+
 class PolicyTokenizer:
     """Segment text with jieba plus lexicon terms and boundary-aware term decisions.
 
@@ -209,11 +235,7 @@ class PolicyTokenizer:
 
         self._hmm_cut = finalseg.cut
         self._automaton = _scanner(self.terms)
-        # A scanner that also finds Latin terms in any letter case, so whole documents need
-        # not be case-folded (a full pass); only the blocks holding a term are. Terms with
-        # very many letters would need too many spellings: then the text is folded instead.
-        spellings = [_case_variants(t) for t in self.terms]
-        self._any_case = None if None in spellings else _scanner(s for v in spellings for s in v)
+        self._text_scanner, self._folds_text = _text_scanner(self.terms, self.mixed_words)
 
     # ------------------------------------------------------------------ public API
     def word_tags(self) -> dict[str, str]:
@@ -258,23 +280,46 @@ class PolicyTokenizer:
         a block boundary, so no other block can produce a term. The result equals the terms
         among the tokens of :meth:`cut` on the case-folded text.
         """
+        return self.scan_text(text)[0]
+
+    def scan_text(self, text: str) -> tuple[list[tuple[int, str]], list[Block]]:
+        """One pass over a whole normalised text: its term tokens and its special blocks.
+
+        Returns:
+            ``(hits, blocks)``: ``hits`` as :meth:`term_tokens_in_text`; ``blocks`` every
+            block holding a term or a :attr:`mixed_words` word as a substring, in order, as
+            ``(start, end, occurrences)`` where ``occurrences`` lists each term occurrence's
+            ``(start, end)`` and holds ``(0, 0)`` for each dictionary word occurrence (what
+            :class:`~policylens.nlp.wordcount.WordCounter` segments in Python).
+        """
         hits: list[tuple[int, str]] = []
-        done_until = -1
+        blocks: list[Block] = []
         block_chars = _block_chars()
-        if self._any_case is None:
+        if self._folds_text:
             text = fold_case(text)
-        scanner = self._any_case or self._automaton
-        for end, length in scanner.iter(text):
+        has_term = False
+        block_end = -1
+        for end, (length, is_term) in self._text_scanner.iter(text):
             start = end + 1 - length
-            if start < done_until:
-                continue  # its block was already examined
-            block_start = start
-            while block_start and text[block_start - 1] in block_chars:
-                block_start -= 1
-            block = fold_case(BLOCK.match(text, block_start).group())
-            hits.extend((block_start + s, block[s:e]) for s, e in self.kept_terms(block))
-            done_until = block_start + len(block)
-        return hits
+            if start >= block_end:  # the first match in a new block
+                if has_term:
+                    self._add_kept(text, blocks[-1], hits)
+                block_start = start
+                while block_start and text[block_start - 1] in block_chars:
+                    block_start -= 1
+                block_end = BLOCK.match(text, block_start).end()
+                blocks.append((block_start, block_end, []))
+                has_term = False
+            blocks[-1][2].append((start, end + 1) if is_term else (0, 0))
+            has_term = has_term or is_term
+        if has_term:
+            self._add_kept(text, blocks[-1], hits)
+        return hits, blocks
+
+    def _add_kept(self, text: str, block: Block, hits: list[tuple[int, str]]) -> None:
+        start, end, _ = block
+        folded = fold_case(text[start:end])
+        hits.extend((start + s, folded[s:e]) for s, e in self.kept_terms(folded))
 
     def kept_terms(self, block: str) -> list[tuple[int, int]]:
         """The term occurrences of ``block`` that stand as tokens, as sorted ``(start, end)``.

@@ -29,7 +29,7 @@ import re
 from collections import Counter
 from functools import lru_cache
 
-from policylens.nlp.tokenizer import LATIN_BLOCK_CHARS, PolicyTokenizer, _block_chars
+from policylens.nlp.tokenizer import LATIN_BLOCK_CHARS, PolicyTokenizer
 
 __all__ = ["WordCounter"]
 
@@ -61,23 +61,20 @@ class WordCounter:
         self._counted = 0
         self._rjieba = _preloaded_rjieba()  # in a counting worker: used from the first text
         self._latin: dict[str, int] = {}
-        self._scanner = None  # built with rjieba: short texts never need it
+        self._checked = False  # the dictionary's words checked against the placeholder
 
     def prepare(self) -> None:
-        """Load rjieba's dictionary and build the block scanner now (about 0.7 s), e.g. while
-        waiting for a long text's extraction; counts are the same either way."""
+        """Load rjieba's dictionary now (about 0.3 s), e.g. while waiting for a long text's
+        extraction; counts are the same either way."""
         self._load_rjieba()
-        if self._scanner is None:
-            self._scanner = self._python_block_scanner()
 
-    def count(self, folded: str, term_hits: list[tuple[int, str]] | None = None) -> int:
+    def count(self, folded: str, scan: tuple[list, list] | None = None) -> int:
         """Words in normalised, case-folded text: tokens minus punctuation and whitespace.
 
         Args:
             folded: text from :func:`~policylens.nlp.normalize.normalize_text` then
                 :func:`~policylens.nlp.normalize.fold_case`.
-            term_hits: the text's term tokens from
-                :meth:`PolicyTokenizer.term_tokens_in_text`, when already known.
+            scan: the text's :meth:`PolicyTokenizer.scan_text`, when already known.
 
         Returns:
             The number of word tokens.
@@ -86,12 +83,12 @@ class WordCounter:
             self._counted += len(folded)
             return self._count_python(folded)
         self._counted += len(folded)
-        if term_hits is None:
-            term_hits = self.tokenizer.term_tokens_in_text(folded)
+        self._check_placeholder()
+        term_hits, blocks = scan if scan is not None else self.tokenizer.scan_text(folded)
         kept = {offset: offset + len(term) for offset, term in term_hits}
         n = 0
         pieces, pos = [], 0
-        for start, end, occurrences in self._python_blocks(folded):
+        for start, end, occurrences in blocks:
             if all(kept.get(s) == e and e - s > 1 for s, e in occurrences):
                 # Every occurrence is a kept term, a fixed token: the gaps between them are
                 # segmented like blocks of their own (see the module docstring).
@@ -146,42 +143,12 @@ class WordCounter:
 
             self._rjieba = rjieba.Jieba()
 
-    def _python_block_scanner(self):
-        """An Aho–Corasick automaton of the words whose blocks Python must segment: the
-        lexicon's terms and the dictionary words holding Latin/digit characters (1号店, c++)."""
-        import ahocorasick
-
-        mixed = self.tokenizer.mixed_words
-        # The placeholder must stay a token of its own next to any Han character.
-        if any(_PLACEHOLDER in w and len(w) > 1 for w in mixed):
-            raise RuntimeError(f"jieba's dictionary holds a word with {_PLACEHOLDER!r}")
-        automaton = ahocorasick.Automaton()
-        for word in mixed:
-            automaton.add_word(word, (len(word), False))
-        for word in self.tokenizer.terms:
-            automaton.add_word(word, (len(word), True))
-        automaton.make_automaton()
-        return automaton
-
-    def _python_blocks(self, text: str) -> list[tuple[int, int, list[tuple[int, int]]]]:
-        """Every block holding a term or a dictionary word with Latin characters, as
-        ``(start, end, occurrences)``; ``occurrences`` lists the terms' ``(start, end)``, or
-        holds ``(0, 0)`` when a dictionary word occurs (the block then needs Python)."""
-        if self._scanner is None:
-            self._scanner = self._python_block_scanner()
-        blocks: list[tuple[int, int, list[tuple[int, int]]]] = []
-        block_chars = _block_chars()
-        block_end = -1
-        for end, (length, is_term) in self._scanner.iter(text):
-            start = end + 1 - length
-            if start >= block_end:
-                block_start = start
-                while block_start and text[block_start - 1] in block_chars:
-                    block_start -= 1
-                block_end = _BLOCK_RUN.match(text, block_start).end()
-                blocks.append((block_start, block_end, []))
-            blocks[-1][2].append((start, end + 1) if is_term else (0, 0))
-        return blocks
+    def _check_placeholder(self) -> None:
+        if not self._checked:
+            # The placeholder must stay a token of its own next to any Han character.
+            if any(_PLACEHOLDER in w and len(w) > 1 for w in self.tokenizer.mixed_words):
+                raise RuntimeError(f"jieba's dictionary holds a word with {_PLACEHOLDER!r}")
+            self._checked = True
 
 
 def _preloaded_rjieba():

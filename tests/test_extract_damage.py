@@ -8,12 +8,11 @@ import sys
 import zipfile
 
 import pytest
+from fakesite import docx_bytes as make_docx
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from fakesite import docx_bytes as make_docx
 
-from policylens.corpus.extract import extract_bytes
-from policylens.corpus.extract import damage
+from policylens.corpus.extract import damage, extract_bytes
 from policylens.corpus.extract.damage import check_decoding, implausible_share, is_plausible
 from policylens.corpus.extract.html import extract_html
 from policylens.corpus.extract.model import ExtractOptions

@@ -114,9 +114,11 @@ def test_user_lexicon_terms_are_counted():
 def test_long_latin_terms_fold_the_text_instead():
     lex = lexicon_from_mapping("latin", {"x": ["Cybersecurity", "Fintech"]})
     counter = KeywordCounter(lex)
-    assert counter.tokenizer._any_case is None
-    result = counter.count("发展CYBERSECURITY与cyberSecurity、FINTECH产业")
+    assert counter.tokenizer._folds_text
+    result = counter.count("发展CYBERSECURITY与cyberSecurity、FINTECH产业，学习C++语言")
     assert result.terms == {"Cybersecurity": 2, "Fintech": 1}
+    assert result.words == 9  # 发展/cybersecurity/与/cybersecurity/fintech/产业/学习/c++/语言
+    assert counter.count("学习C++语言。" * 100_000).words == 300_000  # rjieba's path
 
 
 def test_rare_straddlers_block_only_when_cohesive(counter):
