@@ -215,8 +215,10 @@ class Scorer:
                 (``page_progress`` and ``read_progress`` are then unused).
         """
         from policylens.corpus.extract import ExtractOptions
-        from policylens.nlp.parallel import count_many
+        from policylens.nlp.parallel import count_many, start_workers_early
 
+        if scheduler is None:
+            start_workers_early(workers)  # while the paths are listed and the files extracted
         report = ScoreReport(self.lexicon)
         options = options or ExtractOptions(ocr=ocr)
         files, problems, _ = expand_paths(paths)
