@@ -168,11 +168,11 @@ def _text_scanner(terms: frozenset[str], mixed_words: Iterable[str]):
     import ahocorasick
 
     words = [(w, False) for w in mixed_words] + [(t, True) for t in sorted(terms)]
-    spellings = [(_case_variants(w), is_term) for w, is_term in words]
-    folds_text = any(variants is None for variants, _ in spellings)
+    spellings = [_case_variants(word) for word, _ in words]
+    folds_text = None in spellings
     automaton = ahocorasick.Automaton()
     # A term that is also a dictionary word is added last: it counts as a term.
-    for (word, is_term), (variants, _) in zip(words, spellings, strict=True):
+    for (word, is_term), variants in zip(words, spellings, strict=True):
         for spelling in [word] if folds_text else variants:
             automaton.add_word(spelling, (len(word), is_term))
     automaton.make_automaton()
