@@ -102,6 +102,20 @@ def test_count_many_on_two_processes_equals_one():
         list(count_many(lexicon, TEXTS, workers=0))
 
 
+def test_a_pool_counts_many_texts_in_batches_in_order():
+    lexicon = load_lexicon()
+    # 156 short texts (batches of 64, 64 and the rest) with a long one counted in pieces
+    # between them: every count comes back in input order.
+    texts = TEXTS * 13
+    texts.insert(70, "。".join(TEXTS) * 3)
+    one = list(count_many(lexicon, texts, workers=1, kwic=1, piece_chars=500))
+    two = list(count_many(lexicon, iter(texts), workers=2, kwic=1, piece_chars=500))
+    assert two == one
+    assert len(two) == 157
+    assert [c.terms["大数据"] for c in two[:3]] == [1, 2, 3]
+    assert two[70].terms["大数据"] == 3 * sum(1 + i % 3 for i in range(12))
+
+
 def _how_this_worker_started(_) -> dict:
     import os
     import sys
