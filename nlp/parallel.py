@@ -27,10 +27,7 @@ from policylens.nlp.counter import (
 __all__ = ["count_many", "default_workers", "start_workers_early"]
 
 _counter: KeywordCounter | None = None  # one per worker process, set by _start
-# Short texts go to the workers in batches: one message per text cost the pool more CPU
-# (pipes, pickling, and its worker-handler thread polling) than counting a 20 KB document.
-_BATCH_TEXTS = 64
-_BATCH_CHARS = 200_000
+_BATCH_CHARS = 200_000  # at most this much text in one message to a worker
 
 
 def default_workers() -> int:
@@ -63,6 +60,7 @@ def count_many(
     counter: KeywordCounter | None = None,
     progress: Callable[[int, int, int], None] | None = None,
     piece_chars: int = PIECE_CHARS,
+    batch: int = 1,
     scheduler=None,
 ) -> Iterator[TermCounts]:
     """Yield the counts of each text, in order.
@@ -79,6 +77,10 @@ def count_many(
             the long texts a pool counts in pieces (the others report nothing).
         piece_chars: the piece size of that progress, and of a long text's pieces; a text of
             two pieces or more is counted in pieces by a pool.
+        batch: short texts sent to a worker at a time (up to 200,000 characters). One message
+            per text costs the pool about 2 ms of this process's CPU; batches suit texts that
+            come fast (read from the corpus), one at a time suits texts that come slowly
+            (extracted one by one), which are then counted as soon as they come.
         scheduler: a Dask scheduler address, ``distributed.Client`` or
             ``policylens.cluster.Cluster``: count there (``workers`` and ``progress``
             unused); same counts.
@@ -106,18 +108,21 @@ def count_many(
         return
     context = _worker_context()
     pending: deque = deque()  # batches in flight, in order
-    batch: list[str] = []
+    batched: list[str] = []
     with context.Pool(workers, initializer=_start, initargs=(lexicon,)) as pool:
 
-        def send_batch() -> None:
-            pending.append(pool.apply_async(_count_batch, ((batch.copy(), kwic, words),)))
-            batch.clear()
+        def send_batch(parts: int = 1) -> None:
+            size = -(-len(batched) // parts)
+            for start in range(0, len(batched), size):  # parts: every worker gets a share
+                job = (batched[start:start + size], kwic, words)
+                pending.append(pool.apply_async(_count_batch, (job,)))
+            batched.clear()
 
         # A bounded window of batches in flight (Pool.imap would read every text at once).
         for index, text in enumerate(texts):
             if len(text) >= 2 * piece_chars:
-                if batch:
-                    send_batch()
+                if batched:
+                    send_batch(workers)
                 while pending:  # the texts before it come first
                     yield from pending.popleft().get()
                 report = None
@@ -127,13 +132,13 @@ def count_many(
                 yield _count_in_pieces(pool, lexicon, text, kwic, words, 2 * workers,
                                        report, piece_chars)
                 continue
-            batch.append(text)
-            if len(batch) >= _BATCH_TEXTS or sum(map(len, batch)) >= _BATCH_CHARS:
+            batched.append(text)
+            if len(batched) >= batch or sum(map(len, batched)) >= _BATCH_CHARS:
                 send_batch()
-                if len(pending) >= 2 * workers:
+                if len(pending) >= 4 * workers:
                     yield from pending.popleft().get()
-        if batch:
-            send_batch()
+        if batched:
+            send_batch(workers)
         while pending:
             yield from pending.popleft().get()
 

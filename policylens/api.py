@@ -342,7 +342,7 @@ class Scorer:
 
         counts = count_many(
             self.lexicon, texts(), workers=workers, kwic=kwic, words=words, counter=self.counter,
-            scheduler=scheduler,
+            batch=64, scheduler=scheduler,  # stored texts come fast: send them in batches
         )
         for i, count in enumerate(counts):
             record = records[i]

@@ -109,8 +109,10 @@ def test_a_pool_counts_many_texts_in_batches_in_order():
     texts = TEXTS * 13
     texts.insert(70, "。".join(TEXTS) * 3)
     one = list(count_many(lexicon, texts, workers=1, kwic=1, piece_chars=500))
-    two = list(count_many(lexicon, iter(texts), workers=2, kwic=1, piece_chars=500))
+    two = list(count_many(lexicon, iter(texts), workers=2, kwic=1, piece_chars=500, batch=64))
     assert two == one
+    assert list(count_many(lexicon, texts[:5], workers=2, batch=64)) == list(
+        count_many(lexicon, texts[:5], workers=1))  # one short batch, shared by both workers
     assert len(two) == 157
     assert [c.terms["大数据"] for c in two[:3]] == [1, 2, 3]
     assert two[70].terms["大数据"] == 3 * sum(1 + i % 3 for i in range(12))
