@@ -217,14 +217,17 @@ class Scorer:
         from policylens.corpus.extract import ExtractOptions
         from policylens.nlp.parallel import count_many, start_workers_early
 
-        if scheduler is None:
-            start_workers_early(workers)  # while the paths are listed and the files extracted
         report = ScoreReport(self.lexicon)
         options = options or ExtractOptions(ocr=ocr)
         files, problems, _ = expand_paths(paths)
         report.errors.extend(ScoreError(p.path, p.message) for p in problems)
         results: dict[Path, DocumentScore | ScoreError] = {}
         extracted = []  # (path, extraction) of the texts handed to the counter, in order
+        long_text = _at_least(files, _LONG_TEXT_BYTES)
+        if workers > len(files) and not long_text:
+            workers = max(1, len(files))  # no more workers than texts, unless one is long
+        if scheduler is None:
+            start_workers_early(workers)  # their dictionaries load while the files are extracted
 
         # The workers start now, while this process loads the counter's dictionary; each
         # text is then counted as it arrives, while the workers parse the next ones.
@@ -237,9 +240,6 @@ class Scorer:
         else:
             extractions = _in_background(_extractions(files, options, page_progress,
                                                       read_progress))
-        long_text = _at_least(files, _LONG_TEXT_BYTES)
-        if workers > len(files) and not long_text:
-            workers = max(1, len(files))  # no more workers than texts, unless one is long
         # Counted here only without a pool or a cluster: then no dictionary is loaded here.
         counter = self.counter if workers <= 1 and cluster is None else None
         if counter is not None and long_text:
