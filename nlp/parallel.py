@@ -1,11 +1,13 @@
 """Count many texts on every core: long-lived worker processes, each with its own counter.
 
-Each worker builds one :class:`~policylens.nlp.counter.KeywordCounter` when it starts (jieba's
-dictionary, then rjieba's on the first long text) and counts the texts sent to it; results
-come back in input order. A long text (a 20 MB report, a book-length export) is cut into
-pieces that every worker counts, and their counts are put together: the same counts as one
-process gives. Starting a worker costs about a second, so a pool pays off only for a few
-megabytes of text or more; with ``workers=1`` the texts are counted here.
+Each worker builds one :class:`~policylens.nlp.counter.KeywordCounter` when it starts and
+counts the texts sent to it; results come back in input order. The workers are forked from a
+fork server that has loaded jieba's and rjieba's dictionaries once
+(:mod:`policylens.nlp.warm_start`); the fork server takes about 0.6 s to start, so a pool
+pays off only for a few megabytes of text or more; with ``workers=1`` the texts are counted
+here. A long text (a 20 MB report, a book-length export) is cut into pieces that every worker
+counts, and their counts are put together: the same counts as one process gives. Short texts
+may go in batches (``batch``), which costs far less per text than a message each.
 """
 
 from __future__ import annotations
