@@ -111,14 +111,17 @@ def count_many(
     context = _worker_context()
     pending: deque = deque()  # batches in flight, in order
     batched: list[str] = []
+    batched_chars = 0
     with context.Pool(workers, initializer=_start, initargs=(lexicon,)) as pool:
 
         def send_batch(parts: int = 1) -> None:
+            nonlocal batched_chars
             size = -(-len(batched) // parts)
             for start in range(0, len(batched), size):  # parts: every worker gets a share
                 job = (batched[start:start + size], kwic, words)
                 pending.append(pool.apply_async(_count_batch, (job,)))
             batched.clear()
+            batched_chars = 0
 
         # A bounded window of batches in flight (Pool.imap would read every text at once).
         for index, text in enumerate(texts):
@@ -135,7 +138,8 @@ def count_many(
                                        report, piece_chars)
                 continue
             batched.append(text)
-            if len(batched) >= batch or sum(map(len, batched)) >= _BATCH_CHARS:
+            batched_chars += len(text)
+            if len(batched) >= batch or batched_chars >= _BATCH_CHARS:
                 send_batch()
                 if len(pending) >= 4 * workers:
                     yield from pending.popleft().get()
