@@ -25,6 +25,7 @@ from policylens.nlp.counter import (
     counts_of,
     split_pieces,
 )
+from policylens.nlp.tokenizer import WARM_START
 
 __all__ = ["count_many", "default_workers", "start_workers_early"]
 
@@ -168,7 +169,7 @@ def _worker_context():
         return multiprocessing.get_context("spawn")
     context = multiprocessing.get_context("forkserver")
     # Read only when the fork server starts (the first pool of this process).
-    context.set_forkserver_preload(["policylens.nlp.warm_start"])
+    context.set_forkserver_preload([WARM_START])
     return context
 
 

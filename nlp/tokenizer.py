@@ -120,15 +120,25 @@ def _import_jieba():
     return jieba
 
 
+WARM_START = "policylens.nlp.warm_start"  # what the counting pool's fork server preloads
+
+
+def fork_server_preload():
+    """:mod:`policylens.nlp.warm_start` in a process forked from the counting pool's fork
+    server (which imported it), else None. Never imported here: importing it loads the
+    dictionaries."""
+    import sys
+
+    return sys.modules.get(WARM_START)
+
+
 def _load_jieba(cache_dir: Path):
     """A fresh ``jieba.Tokenizer`` with its dictionary loaded (cached in ``cache_dir``), and
     the :class:`~policylens.nlp.prefix_dict.PrefixDict` it was loaded from.
 
     In a counting worker, the one its fork server loaded (:mod:`policylens.nlp.warm_start`).
     """
-    import sys
-
-    warm = sys.modules.get("policylens.nlp.warm_start")  # imported only by the fork server
+    warm = fork_server_preload()
     preloaded = warm.take_jieba(cache_dir) if warm is not None else None
     if preloaded is not None:
         return preloaded

@@ -19,8 +19,9 @@ separately. rjieba uses jieba's dictionary and HMM; ``tests/test_wordcount.py`` 
 equality on generated text and, with ../shared, on the real documents. Only a tie between two
 routes whose probabilities differ in the last bit of a float could go another way.
 
-rjieba's dictionary takes about a second to load, more than segmenting a short document in
-Python, so it is loaded only after ``rjieba_after`` characters have been counted.
+rjieba's dictionary takes about 0.2 s to load, more than segmenting a short document in
+Python, so it is loaded only after ``rjieba_after`` characters have been counted (a counting
+worker has it from its fork server and uses it from the first text).
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ import re
 from collections import Counter
 from functools import lru_cache
 
-from policylens.nlp.tokenizer import LATIN_BLOCK_CHARS, PolicyTokenizer
+from policylens.nlp.tokenizer import LATIN_BLOCK_CHARS, PolicyTokenizer, fork_server_preload
 
 __all__ = ["WordCounter"]
 
@@ -61,7 +62,9 @@ class WordCounter:
         self._counted = 0
         self._rjieba = _preloaded_rjieba()  # in a counting worker: used from the first text
         self._latin: dict[str, int] = {}
-        self._checked = False  # the dictionary's words checked against the placeholder
+        # The placeholder must stay a token of its own next to any Han character.
+        if any(_PLACEHOLDER in w and len(w) > 1 for w in tokenizer.mixed_words):
+            raise RuntimeError(f"jieba's dictionary holds a word with {_PLACEHOLDER!r}")
 
     def prepare(self) -> None:
         """Load rjieba's dictionary now (about 0.3 s), e.g. while waiting for a long text's
@@ -83,7 +86,6 @@ class WordCounter:
             self._counted += len(folded)
             return self._count_python(folded)
         self._counted += len(folded)
-        self._check_placeholder()
         term_hits, blocks = scan if scan is not None else self.tokenizer.scan_text(folded)
         kept = {offset: offset + len(term) for offset, term in term_hits}
         n = 0
@@ -143,20 +145,10 @@ class WordCounter:
 
             self._rjieba = rjieba.Jieba()
 
-    def _check_placeholder(self) -> None:
-        if not self._checked:
-            # The placeholder must stay a token of its own next to any Han character.
-            if any(_PLACEHOLDER in w and len(w) > 1 for w in self.tokenizer.mixed_words):
-                raise RuntimeError(f"jieba's dictionary holds a word with {_PLACEHOLDER!r}")
-            self._checked = True
-
 
 def _preloaded_rjieba():
-    """rjieba as a counting worker's fork server loaded it (:mod:`policylens.nlp.warm_start`),
-    or None in any other process."""
-    import sys
-
-    warm = sys.modules.get("policylens.nlp.warm_start")  # imported only by the fork server
+    """rjieba as a counting worker's fork server loaded it, or None in any other process."""
+    warm = fork_server_preload()
     return warm.rjieba() if warm is not None else None
 
 
