@@ -137,3 +137,17 @@ def test_the_corpus_refuses_damaged_files_and_keeps_good_ones(tmp_path):
     assert (bad_html.status, bad_html.flags) == ("failed", ("mojibake",))
     assert ok.status == "added"
     assert [r[0] for r in rows] == ["http://x.gov.cn/c.docx"]
+
+
+def test_a_long_text_is_judged_on_windows_spread_over_it():
+    # Every even-length window holds as many implausible characters (Ã) as Chinese ones.
+    half = "中Ã" * 600_000
+    assert len(half) > damage._WINDOWS * damage._WINDOW_CHARS
+    assert implausible_share(half) == 0.5
+    # Mojibake in the middle 60% of a long text: the windows judge it as the whole text is.
+    clean, garbled = "数字经济发展" * 40_000, "еҪ“еүҚдҪҚзҪ®" * 60_000
+    text = clean + garbled + clean
+    assert len(garbled) / len(text) == 0.6
+    assert abs(implausible_share(text) - _share_by_regex(text)) < 0.02
+    assert not is_plausible(text)
+    assert implausible_share(clean * 5) == 0.0

