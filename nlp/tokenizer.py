@@ -30,6 +30,7 @@ from __future__ import annotations
 import logging
 import os
 import re
+import sys
 from collections.abc import Iterable, Iterator
 from functools import lru_cache
 from math import log
@@ -51,6 +52,7 @@ _MAX_WORD = 9  # longest dictionary word considered as a blocker
 _MIN_COHESION = log(10)  # a rare word must be 10x likelier than its two parts by chance
 UNITS_FILE = "units.txt"
 _UNIT_FREQ = 10
+_STARTS_FROM = 50_000  # characters from which numpy finds where the terms can start
 
 
 @lru_cache(maxsize=1)
@@ -107,8 +109,6 @@ def _import_jieba():
     ``open`` without it (as on a Python without setuptools); importing it takes 0.1 s of the
     start of every process that counts.
     """
-    import sys
-
     if "jieba" not in sys.modules and "pkg_resources" not in sys.modules:
         sys.modules["pkg_resources"] = None  # type: ignore[assignment]  # import raises
         try:
@@ -127,8 +127,6 @@ def fork_server_preload():
     """:mod:`policylens.nlp.warm_start` in a process forked from the counting pool's fork
     server (which imported it), else None. Never imported here: importing it loads the
     dictionaries."""
-    import sys
-
     return sys.modules.get(WARM_START)
 
 
@@ -246,6 +244,7 @@ class PolicyTokenizer:
         self._hmm_cut = finalseg.cut
         self._automaton = _scanner(self.terms)
         self._text_scanner, self._folds_text = _text_scanner(self.terms, self.mixed_words)
+        self._word_starts = None  # built for the first long text
 
     # ------------------------------------------------------------------ public API
     def word_tags(self) -> dict[str, str]:
@@ -309,7 +308,7 @@ class PolicyTokenizer:
             text = fold_case(text)
         has_term = False
         block_end = -1
-        for end, (length, is_term) in self._text_scanner.iter(text):
+        for end, (length, is_term) in self._matches(text):
             start = end + 1 - length
             if start >= block_end:  # the first match in a new block
                 if has_term:
@@ -325,6 +324,21 @@ class PolicyTokenizer:
         if has_term:
             self._add_kept(text, blocks[-1], hits)
         return hits, blocks
+
+    def _matches(self, text: str):
+        """The text scanner's ``(end, (length, is_term))`` matches in ``text``, in order; in a
+        long text read only where a word can start (:mod:`policylens.nlp.word_starts`), once
+        numpy is loaded (a short text is not worth its 0.2 s import)."""
+        if len(text) < _STARTS_FROM or "numpy" not in sys.modules:
+            return self._text_scanner.iter(text)
+        if self._word_starts is None:
+            from policylens.nlp.word_starts import WordStarts
+
+            words = list(self._text_scanner.keys())
+            self._word_starts = WordStarts(words) if min(map(len, words), default=0) > 1 else False
+        if self._word_starts is False:  # a one-character word can start anywhere
+            return self._text_scanner.iter(text)
+        return self._word_starts.matches(self._text_scanner, text)
 
     def _add_kept(self, text: str, block: Block, hits: list[tuple[int, str]]) -> None:
         start, end, _ = block
