@@ -156,12 +156,22 @@ def _looks_like_title(title: str | None) -> bool:
     return cjk >= 4 and not _CHROME.match(title) and "法宝引证码" not in title
 
 
+def _head_lines(text: str, count: int, size: int = 8192) -> list[str]:
+    """``text.splitlines()[:count]`` without splitting the whole text (a 20 MB report)."""
+    while True:
+        lines = text[:size].splitlines()
+        # With a line after them, the first ``count`` lines are whole.
+        if len(lines) > count or size >= len(text):
+            return lines[:count]
+        size *= 8
+
+
 def guess_title(text: str) -> str | None:
     """Pick a title from the first lines: a line naming a document type, else the first real line.
 
     A title broken over two lines (政府工作报 / 告, …发展 / 统计公报) is joined back.
     """
-    lines = [line.strip() for line in (text or "").splitlines()[:60] if line.strip()]
+    lines = [line.strip() for line in _head_lines(text or "", 60) if line.strip()]
     lines = [line for line in lines[:FIRST_LINES] if not _CHROME.match(line) and len(line) <= 120]
     for i, line in enumerate(lines):
         if _names_a_type(line) and len(line) >= 6:

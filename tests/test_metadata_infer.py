@@ -3,8 +3,15 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from policylens.corpus.metadata import infer_metadata, parse_doc_number, validate_overrides
+from policylens.corpus.metadata import (
+    _head_lines,
+    infer_metadata,
+    parse_doc_number,
+    validate_overrides,
+)
 from policylens.errors import UsageError
 
 PROVINCES = {
@@ -154,3 +161,15 @@ def test_real_policies_type_issuer_number(shared):
         got[name] = (meta.issuer, meta.year, meta.doc_number)
         assert meta.doc_type == "policy", name
     assert got == POLICIES
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.sampled_from(list("ab报告\r\n\x0b\x1c\u2028 ")), max_size=80),
+       st.integers(0, 12), st.integers(1, 9))
+def test_the_head_lines_are_the_first_lines_of_the_whole_text(text, count, size):
+    assert _head_lines(text, count, size) == text.splitlines()[:count]
+
+
+def test_the_title_of_a_long_text_comes_from_its_first_lines():
+    text = "\n\n乌鲁木齐市2026年政府工作报告\n" + "推进数字经济发展。\r\n" * 400_000
+    assert infer_metadata(text).title == "乌鲁木齐市2026年政府工作报告"
