@@ -82,7 +82,6 @@ def score(
     Exit code 0 when every document was scored, 1 when some failed, 2 for usage errors,
     4 when stopped by Ctrl-C or SIGTERM (nothing is written before the end).
     """
-    from policylens.api import Scorer
     from policylens.errors import UsageError
 
     if not paths and not from_corpus:
@@ -102,6 +101,10 @@ def score(
     if from_corpus and max_bytes is not None:
         raise UsageError("--max-file-mb applies to files; stored texts are scored whatever "
                          "their size", hint="drop --max-file-mb with --corpus")
+    files = None
+    if not from_corpus:
+        files, workers = _files_and_workers(paths, workers, local=not scheduler)
+    from policylens.api import Scorer
     from policylens.commands._output import EXIT_STOPPED, sigterm_interrupts
 
     if scheduler:  # connect first: a wrong address fails before any work
@@ -118,8 +121,8 @@ def score(
                     scheduler=scheduler,
                 )
             else:
-                report = _run_with_progress(scorer, paths, kwic, workers, ocr.value, max_bytes,
-                                            scheduler)
+                report = _run_with_progress(scorer, paths, files, kwic, workers, ocr.value,
+                                            max_bytes, scheduler)
     except KeyboardInterrupt:
         typer.echo("stopped: nothing written (score reads only and writes its outputs at the "
                    "end); run the same command again", err=True)
@@ -179,18 +182,32 @@ def _corpus_workers(data_dir) -> int:
     return _default_workers(database.stat().st_size if database.is_file() else 0)
 
 
-def _run_with_progress(scorer, paths, kwic, workers, ocr="auto", max_bytes=None, scheduler=None):
-    """Score files with progress on stderr: files done (3 or more files), the one file being
-    read (its PDF pages or OCR pages) and the characters counted of each document."""
-    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
-
-    from policylens.corpus.extract.dispatch import human_size
+def _files_and_workers(paths, workers, local):
+    """The files ``paths`` name, and the counting processes for them: by default every core
+    for 2 MB of text or more (several documents, one per worker; or one long text in pieces
+    on every worker). When those run here (``local``), their dictionaries start loading now,
+    while the rest of the command loads (0.1 s)."""
     from policylens.corpus.paths import expand_paths
 
     files, _, _ = expand_paths(paths)
-    if workers is None:
-        # Several documents, one per worker; or one long text in pieces on every worker.
-        workers = _default_workers(sum(p.stat().st_size for p in files if p.is_file()))
+    size = sum(p.stat().st_size for p in files if p.is_file())
+    workers = workers or _default_workers(size)
+    if local and (len(files) > 1 or size >= _PARALLEL_BYTES):  # else one process counts
+        from policylens.nlp.parallel import start_workers_early
+
+        start_workers_early(workers)
+    return files, workers
+
+
+def _run_with_progress(scorer, paths, files, kwic, workers, ocr="auto", max_bytes=None,
+                       scheduler=None):
+    """Score ``paths`` (naming ``files``) with progress on stderr: files done (3 or more
+    files), the one file being read (its PDF pages or OCR pages) and the characters counted
+    of each document."""
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from policylens.corpus.extract.dispatch import human_size
+
     console = err_console()
     with Progress(
         TextColumn("{task.description}"),
