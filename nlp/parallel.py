@@ -169,8 +169,9 @@ def _worker_context():
         return multiprocessing.get_context("spawn")
     context = multiprocessing.get_context("forkserver")
     # Read only when the fork server starts (the first pool of this process). Each worker
-    # would import the caller's main module (for `policylens`, the whole command line: 0.1 s);
-    # imported once in the fork server, its workers inherit it.
+    # imports the caller's main module again; where CPython gh-126631 is fixed (3.13 and
+    # 3.14 releases since autumn 2025) the fork server imports it once for all; before, the
+    # "__main__" here is ignored.
     context.set_forkserver_preload(["__main__", WARM_START])
     return context
 
