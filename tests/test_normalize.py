@@ -56,3 +56,22 @@ def test_count_han_with_numpy_equals_the_regex_count():
     text = edges * 5_000
     assert len(text) >= 50_000
     assert count_han(text) == sum(map(len, _HAN_RUN.findall(text))) == 10 * 5_000
+
+
+def test_a_long_text_is_normalised_with_numpy_as_with_the_regex(monkeypatch):
+    import sys
+
+    import numpy  # noqa: F401  (loaded: texts from 50,000 characters are read with it)
+
+    from policylens.nlp import normalize
+
+    # Changed characters at both ends, astral ones, combining marks (composed with the
+    # character before them), zero-width ones and plain text between.
+    text = "Ｂ２Ｂ" + ("数字经济ﬁ⽂\U0001d400e\u0301가\u11a8，\u200b ｶﾞ㎡" + "推进建设" * 5) * 2_000 + "①"
+    assert len(text) >= 50_000
+    with_numpy = normalize_text(text)
+    assert normalize._run_spans("ａ数ｂ\U0001d400c") == [(0, 1), (2, 4)]
+    monkeypatch.delitem(sys.modules, "numpy")  # the regex path
+    assert normalize_text(text) == with_numpy
+    assert with_numpy[:19] == "B2B数字经济fi文Aé각， ガm2推进"
+    assert with_numpy[-3:] == "建设1"
