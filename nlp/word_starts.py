@@ -13,6 +13,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 
+from policylens.nlp.codes import bmp_index, code_points
+
 __all__ = ["WordStarts"]
 
 _NO_CHAR = 0x1FFFFF  # the third "character" of a two-character word's key: no code point
@@ -35,7 +37,7 @@ class WordStarts:
         if any(len(w) < 2 for w in words):
             raise ValueError("a word of one character can start anywhere it occurs")
         self.longest = max(map(len, words), default=0)
-        # Code points above the BMP share the last slot (U+FFFF is no character).
+        # Code points above the BMP share the last slot (see bmp_index).
         self._first = np.zeros(0x10000, dtype=bool)
         self._second = np.zeros(0x10000, dtype=bool)
         keys = set()
@@ -53,8 +55,8 @@ class WordStarts:
         if not self.longest:
             return []
         # Two NULs after the end: the last positions get a (never matching) second and third.
-        codes = np.frombuffer((text + "\0\0").encode("utf-32-le"), dtype=np.uint32)
-        bmp = np.minimum(codes, 0xFFFF)
+        codes = code_points(text + "\0\0")
+        bmp = bmp_index(codes)
         possible = self._first[bmp[:-2]] & self._second[bmp[1:-1]]
         at = np.flatnonzero(possible)
         head = codes[at].astype(np.uint64) << 42 | codes[at + 1].astype(np.uint64) << 21

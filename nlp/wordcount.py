@@ -30,6 +30,7 @@ import re
 from collections import Counter
 from functools import lru_cache
 
+from policylens.nlp.codes import bmp_index, code_points, true_runs
 from policylens.nlp.tokenizer import LATIN_BLOCK_CHARS, PolicyTokenizer, fork_server_preload
 
 __all__ = ["WordCounter"]
@@ -195,8 +196,8 @@ def _han_input_numpy(text: str) -> tuple[str, int, list[str]]:
     import numpy as np
 
     classes_of, word_of = _bmp_tables()
-    codes = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32)
-    bmp = np.minimum(codes, 0xFFFF)  # U+FFFF is no character: astral ones count as "other"
+    codes = code_points(text)
+    bmp = bmp_index(codes)  # astral characters count as "other"
     classes = classes_of[bmp]
     words = int(np.count_nonzero(word_of[bmp]))
     astral = codes[codes > 0xFFFF]
@@ -210,9 +211,7 @@ def _han_input_numpy(text: str) -> tuple[str, int, list[str]]:
     kept = classes[keep]
     out = np.where(kept == _HAN_CLASS, codes[keep],
                    np.where(kept == _LATIN_CLASS, ord(_PLACEHOLDER), ord("\n")))
-    # Where the Latin runs start and end, alternately (a regex finding them reads every
-    # character again: five times slower).
-    edges = np.flatnonzero(np.diff(classes == _LATIN_CLASS, prepend=False, append=False))
-    starts, ends = edges[::2].tolist(), edges[1::2].tolist()
-    latin_runs = [text[s:e] for s, e in zip(starts, ends, strict=True)]
+    # The Latin runs (a regex finding them would read every character again: five times
+    # slower).
+    latin_runs = [text[s:e] for s, e in true_runs(classes == _LATIN_CLASS)]
     return out.astype(np.uint32).tobytes().decode("utf-32-le"), words, latin_runs
