@@ -3,7 +3,17 @@ character (counting, scanning and normalising texts of 50,000 characters and mor
 
 from __future__ import annotations
 
-__all__ = ["code_points", "bmp_index", "true_runs"]
+__all__ = ["NUMPY_FROM", "numpy_pays", "code_points", "bmp_index", "true_runs"]
+
+NUMPY_FROM = 50_000  # characters from which numpy's passes beat a regex over the text
+
+
+def numpy_pays(text: str) -> bool:
+    """Whether to read ``text`` with numpy: it is long, and numpy is loaded already (a short
+    text, or one document in a fresh process, is not worth numpy's 0.2 s import)."""
+    import sys
+
+    return len(text) >= NUMPY_FROM and "numpy" in sys.modules
 
 
 def code_points(text: str):

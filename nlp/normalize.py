@@ -18,9 +18,10 @@ Pure functions: text in, text out.
 from __future__ import annotations
 
 import re
-import sys
 import unicodedata
 from functools import lru_cache
+
+from policylens.nlp.codes import bmp_index, code_points, numpy_pays, true_runs
 
 __all__ = ["normalize_text", "fold_case", "count_han"]
 
@@ -102,8 +103,6 @@ def _nfkc_table():
 def _run_spans(text: str) -> list[tuple[int, int]]:
     """The ``(start, end)`` of each run ``_nfkc_patterns``'s ``runs`` finds, in a long text
     found with numpy (a regex reads every character: three times slower)."""
-    from policylens.nlp.codes import bmp_index, code_points, true_runs
-
     codes = code_points(text)
     in_run = _nfkc_table()[bmp_index(codes)]
     in_run |= codes > 0xFFFF  # astral characters
@@ -121,7 +120,7 @@ def _apply_nfkc(text: str) -> str:
             return run
         return _nfkc(run)
 
-    if len(text) < 50_000 or "numpy" not in sys.modules:
+    if not numpy_pays(text):
         text = runs.sub(lambda match: fixed(match.group()), text)
     else:
         pieces, pos = [], 0
@@ -185,11 +184,9 @@ def count_han(text: str) -> int:
     Long texts are counted with numpy (10x faster than a regex); short ones with a regex, so
     scoring one document does not pay numpy's 0.2 s import (unless something loaded it).
     """
-    if len(text) < (50_000 if "numpy" in sys.modules else 1_000_000):
+    if not numpy_pays(text) and len(text) < 1_000_000:  # from here numpy pays for its import
         return sum(map(len, _HAN_RUN.findall(text)))
     import numpy as np
-
-    from policylens.nlp.codes import code_points
 
     codes = code_points(text)
     return int(

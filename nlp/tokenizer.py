@@ -36,6 +36,7 @@ from functools import lru_cache
 from math import log
 from pathlib import Path
 
+from policylens.nlp.codes import numpy_pays
 from policylens.nlp.normalize import fold_case
 
 __all__ = ["PolicyTokenizer", "BLOCK", "LATIN_BLOCK_CHARS", "default_cache_dir", "load_units"]
@@ -52,7 +53,6 @@ _MAX_WORD = 9  # longest dictionary word considered as a blocker
 _MIN_COHESION = log(10)  # a rare word must be 10x likelier than its two parts by chance
 UNITS_FILE = "units.txt"
 _UNIT_FREQ = 10
-_STARTS_FROM = 50_000  # characters from which numpy finds where the terms can start
 
 
 @lru_cache(maxsize=1)
@@ -329,7 +329,7 @@ class PolicyTokenizer:
         """The text scanner's ``(end, (length, is_term))`` matches in ``text``, in order; in a
         long text read only where a word can start (:mod:`policylens.nlp.word_starts`), once
         numpy is loaded (a short text is not worth its 0.2 s import)."""
-        if len(text) < _STARTS_FROM or "numpy" not in sys.modules:
+        if not numpy_pays(text):
             return self._text_scanner.iter(text)
         if self._word_starts is None:
             from policylens.nlp.word_starts import WordStarts

@@ -30,7 +30,7 @@ import re
 from collections import Counter
 from functools import lru_cache
 
-from policylens.nlp.codes import bmp_index, code_points, true_runs
+from policylens.nlp.codes import NUMPY_FROM, bmp_index, code_points, true_runs
 from policylens.nlp.tokenizer import LATIN_BLOCK_CHARS, PolicyTokenizer, fork_server_preload
 
 __all__ = ["WordCounter"]
@@ -44,7 +44,6 @@ _NOT_HAN = re.compile(f"[^\u4e00-\u9fd5{_PLACEHOLDER}]+")
 # (str.isalnum, which is Unicode categories L and N: checked for every code point in the tests).
 _WORD_OUTSIDE_BLOCK = re.compile("[^\\W_a-zA-Z0-9\u4e00-\u9fd5]")
 _CHUNK = 1 << 20  # characters handed to rjieba at a time (bounds the token list)
-_NUMPY_FROM = 50_000  # characters from which numpy splits a text faster than regexes
 _HAN_CLASS, _LATIN_CLASS, _OTHER_CLASS = 0, 1, 2
 
 
@@ -167,7 +166,7 @@ def han_input(text: str) -> tuple[str, int, list[str]]:
     where 万场 alone would be 万/场), and "0" keeps that context for rjieba. Long texts are
     split with numpy (three times faster than the two regex passes); both give the same.
     """
-    if len(text) < _NUMPY_FROM:
+    if len(text) < NUMPY_FROM:  # (long texts are counted with rjieba: numpy is worth loading)
         return _han_input_re(text)
     return _han_input_numpy(text)
 

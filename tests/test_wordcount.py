@@ -12,10 +12,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from policylens.lexicons import load_lexicon
+from policylens.nlp.codes import NUMPY_FROM as _NUMPY_FROM
 from policylens.nlp.counter import KeywordCounter
 from policylens.nlp.normalize import fold_case, normalize_text
 from policylens.nlp.tokenizer import BLOCK
-from policylens.nlp.wordcount import _NUMPY_FROM, WordCounter, _han_input_numpy, _han_input_re
+from policylens.nlp.wordcount import WordCounter, _han_input_numpy, _han_input_re
 
 
 @pytest.fixture(scope="module")
