@@ -13,6 +13,7 @@ may go in batches (``batch``), which costs far less per text than a message each
 from __future__ import annotations
 
 import os
+import sys
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 
@@ -27,7 +28,11 @@ from policylens.nlp.counter import (
 )
 from policylens.nlp.tokenizer import WARM_START
 
-__all__ = ["count_many", "default_workers", "start_workers_early"]
+__all__ = ["COUNTING_WORKER", "count_many", "default_workers", "start_workers_early"]
+
+# The name prefix of the counting workers; their fork server (policylens.nlp.warm_start) does
+# not run the caller's main module again in a process so named.
+COUNTING_WORKER = "policylens-counting-"
 
 _counter: KeywordCounter | None = None  # one per worker process, set by _start
 _BATCH_CHARS = 200_000  # at most this much text in one message to a worker
@@ -167,13 +172,32 @@ def _worker_context():
 
     if "forkserver" not in multiprocessing.get_all_start_methods():
         return multiprocessing.get_context("spawn")
-    context = multiprocessing.get_context("forkserver")
-    # Read only when the fork server starts (the first pool of this process). Each worker
-    # imports the caller's main module again; where CPython gh-126631 is fixed (3.13 and
-    # 3.14 releases since autumn 2025) the fork server imports it once for all; before, the
-    # "__main__" here is ignored.
-    context.set_forkserver_preload(["__main__", WARM_START])
+    context = _CountingContext()
+    # Read only when the fork server starts (the first pool of this process). Not "__main__":
+    # the workers need nothing of the caller's script, and a fork server that imports it
+    # (CPython since its gh-126631 fix) would run a script without a main guard.
+    context.set_forkserver_preload([WARM_START])
     return context
+
+
+if sys.platform != "win32":
+    from multiprocessing.context import ForkServerContext, ForkServerProcess
+
+    class _CountingWorker(ForkServerProcess):
+        """A counting worker, named so that its fork server skips the caller's main module.
+
+        ``multiprocessing`` runs the script that started a pool again in each worker, so a
+        script without an ``if __name__ == "__main__":`` guard would start a pool in every
+        worker, which fails, and the pool replaces the worker without end. The workers run
+        only functions of this module, which their fork server has imported.
+        """
+
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            self.name = COUNTING_WORKER + self.name.rpartition("-")[2]
+
+    class _CountingContext(ForkServerContext):
+        Process = _CountingWorker
 
 
 def _count_in_pieces(pool, lexicon: Lexicon, text: str, kwic: int, words: bool, window: int,

@@ -6,8 +6,10 @@ them. :func:`policylens.nlp.parallel.count_many` therefore starts its workers fr
 ``multiprocessing`` fork server that imports this module first. The dictionaries are loaded
 there once, and every worker forked from it starts with them in memory (copy-on-write).
 
-Importing this module loads the dictionaries (its only job): only the fork server imports
-it. A worker takes the jieba tokenizer once (:func:`take_jieba`; the tokenizer adds the
+Importing this module loads the dictionaries: only the fork server imports it. It also makes
+the fork server start its counting workers without running the caller's main module again
+(:func:`_skip_main_in_counting_workers`): they need nothing of it, and a script without an
+``if __name__ == "__main__":`` guard would otherwise start a pool in each of them. A worker takes the jieba tokenizer once (:func:`take_jieba`; the tokenizer adds the
 lexicon's terms to it) and shares rjieba's, which nothing changes (:func:`rjieba`). A load
 that fails is logged and skipped: each worker then loads its own, with the same counts.
 """
@@ -64,6 +66,23 @@ def _load() -> None:
     wordcount._bmp_tables()
 
 
+def _skip_main_in_counting_workers() -> None:
+    """Make this fork server's counting workers (named by :mod:`policylens.nlp.parallel`)
+    start without running the caller's main module again; other children start as before."""
+    from multiprocessing import spawn
+
+    from policylens.nlp.parallel import COUNTING_WORKER
+
+    prepare = spawn.prepare  # what each child runs with its parent's preparation data
+
+    def prepare_child(data: dict) -> None:
+        if str(data.get("name", "")).startswith(COUNTING_WORKER):
+            data = {k: v for k, v in data.items() if not k.startswith("init_main_from_")}
+        prepare(data)
+
+    spawn.prepare = prepare_child
+
+
 def _in_fork_server() -> bool:
     """Whether this import runs in a ``multiprocessing`` fork server's preload."""
     from multiprocessing import forkserver
@@ -88,5 +107,6 @@ try:
 except Exception as exc:  # the fork server must start whatever happens; workers load their own
     logger.warning("could not preload the counting dictionaries (%s); each worker loads its own",
                    exc)
-if _in_fork_server():  # (its workers leave with os._exit: they never run it)
-    atexit.register(_exit_at_once)
+if _in_fork_server():
+    _skip_main_in_counting_workers()
+    atexit.register(_exit_at_once)  # (its workers leave with os._exit: they never run it)
