@@ -2,10 +2,12 @@
 
 jieba keeps its prefix dictionary (every word of ``dict.txt`` and every prefix of one: 498,113
 entries) in a ``marshal`` file. Loading it takes about 0.9 s, the largest part of starting
-``policylens score``, and every counting worker pays it again. The same dictionary pickled
-loads in about 0.25 s. The cache also keeps what the word counter would otherwise find by
-walking the whole dictionary (0.7 s): its words made of jieba's block characters that hold a
-Latin letter or digit (``1号店``, ``c++``).
+``policylens score``, and every counting worker pays it again. The cache loads it in about
+0.2 s: the words as one string (one per line) and their frequencies as one array of 64-bit
+integers, zipped into the dict (10% faster than the dict pickled, which it was before). The
+cache also keeps what the word counter would otherwise find by walking the whole dictionary
+(0.7 s): its words made of jieba's block characters that hold a Latin letter or digit
+(``1号店``, ``c++``).
 
 The cache is keyed by jieba's version and its dictionary file's path, size and modification
 time: a new jieba or dictionary builds it again. It is read with an unpickler that refuses
@@ -14,6 +16,7 @@ every class, so a damaged or foreign file can only fail (and be rebuilt), never 
 
 from __future__ import annotations
 
+import array
 import hashlib
 import io
 import logging
@@ -28,7 +31,7 @@ __all__ = ["PrefixDict", "load_prefix_dict"]
 
 logger = logging.getLogger(__name__)
 
-_FORMAT = 1  # bump when the cached record changes
+_FORMAT = 2  # bump when the cached record changes
 # jieba's block characters (tokenizer.BLOCK); a word of them holding a Latin character.
 _MIXED = re.compile("^(?=.*[a-zA-Z0-9+#&._%\\-])[\u4e00-\u9fd5a-zA-Z0-9+#&._%\\-]+$", re.M)
 
@@ -105,19 +108,28 @@ def _read(path: Path, key: str) -> PrefixDict | None:
     try:
         with open(path, "rb") as handle:
             record = _PlainUnpickler(io.BufferedReader(handle, 1 << 20)).load()
+        if not (isinstance(record, tuple) and len(record) == 5 and record[0] == key):
+            return None
+        _, words, frequencies, total, mixed = record
+        words = words.split("\n")
+        frequencies = memoryview(frequencies).cast("q")
+        if len(words) != len(frequencies):
+            raise ValueError(f"{len(words)} words but {len(frequencies)} frequencies")
     except FileNotFoundError:
         return None
     except Exception as exc:  # a damaged cache is rebuilt, whatever the damage
         logger.warning("ignoring the dictionary cache %s (%s); it is built again", path, exc)
         return None
-    if not (isinstance(record, tuple) and len(record) == 4 and record[0] == key):
-        return None
-    _, freq, total, mixed = record
-    return PrefixDict(freq=freq, total=total, mixed_words=tuple(mixed))
+    return PrefixDict(freq=dict(zip(words, frequencies, strict=True)), total=total, mixed_words=tuple(mixed))
 
 
 def _write(path: Path, key: str, prefix_dict: PrefixDict) -> None:
-    record = (key, prefix_dict.freq, prefix_dict.total, prefix_dict.mixed_words)
+    if any("\n" in word for word in prefix_dict.freq):  # jieba reads its words by line
+        logger.info("not caching a dictionary with a line break in a word")
+        return
+    frequencies = array.array("q", prefix_dict.freq.values()).tobytes()
+    record = (key, "\n".join(prefix_dict.freq), frequencies, prefix_dict.total,
+              prefix_dict.mixed_words)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, temp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")

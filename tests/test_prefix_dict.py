@@ -75,7 +75,17 @@ def test_damaged_cache_is_rebuilt(dictionary, tmp_path, caplog):
         assert _load(dictionary, tmp_path).freq["数字经济"] == 30
     assert "ignoring the dictionary cache" in caplog.text
     assert _load(dictionary, tmp_path).total == 559  # the rebuilt file reads again
-    assert len(pickle.loads(cache.read_bytes())[1]) == 16  # six words and ten prefixes
+    assert len(pickle.loads(cache.read_bytes())[1].split("\n")) == 16  # 6 words, 10 prefixes
+
+
+def test_cache_with_unequal_lists_is_rebuilt(dictionary, tmp_path, caplog):
+    _load(dictionary, tmp_path)
+    (cache,) = tmp_path.glob("jieba-prefix-*.pickle")
+    key, words, frequencies, total, mixed = pickle.loads(cache.read_bytes())
+    cache.write_bytes(pickle.dumps((key, words, frequencies[:-8], total, mixed)))
+    with caplog.at_level("WARNING", logger="policylens.nlp.prefix_dict"):
+        assert _load(dictionary, tmp_path).freq["云计算"] == 20
+    assert "16 words but 15 frequencies" in caplog.text
 
 
 class _Runs:
@@ -88,7 +98,7 @@ def test_cache_holding_code_is_refused_not_run(dictionary, tmp_path, monkeypatch
     _load(dictionary, tmp_path)
     (cache,) = tmp_path.glob("jieba-prefix-*.pickle")
     key = pickle.loads(cache.read_bytes())[0]
-    cache.write_bytes(pickle.dumps((key, _Runs(), 1, ())))
+    cache.write_bytes(pickle.dumps((key, _Runs(), b"", 1, ())))
     with caplog.at_level("WARNING", logger="policylens.nlp.prefix_dict"):
         assert _load(dictionary, tmp_path).freq["经济"] == 300
     assert "posix.system" in caplog.text or "os.system" in caplog.text
