@@ -64,6 +64,17 @@ def compile_bytecode() -> bool:
     return all(compileall.compile_dir(folder, quiet=1) for folder in sorted(folders))
 
 
+def split_at_lines(text: str, parts: int) -> list[str]:
+    """``text`` in ``parts`` pieces of about equal length, cut after line breaks (jieba never
+    joins words across one, so the pieces cut to the same tokens as the whole)."""
+    cuts, start = [], 0
+    for k in range(1, parts):
+        end = text.find("\n", max(start, len(text) * k // parts)) + 1 or len(text)
+        cuts.append(text[start:end])
+        start = end
+    return [*cuts, text[start:]]
+
+
 def timed(func):
     start = time.perf_counter()
     result = func()
@@ -108,20 +119,42 @@ def main() -> None:
     with_words, seconds = timed(lambda: counter.count(text, words=True))
     rows.append(("policylens (counts + words)", seconds, with_words.total))
 
+    plain = terms = None
+    if not args.skip_jieba:
+        import jieba
+
+        plain = jieba.Tokenizer()
+        plain.initialize()
+        for term in lexicon.terms:
+            plain.add_word(term)
+        terms = set(lexicon.terms)
+    # The three CLI runs alternate with plain jieba on a third of the text each, so that both
+    # are timed over the same minutes: this machine's speed drifts by up to a quarter from
+    # one minute to the next, which a ratio of runs made minutes apart takes for a speed-up.
+    thirds = split_at_lines(text, 3)
+    cli_runs, plain_counts, jieba_seconds = [], Counter(), 0.0
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "corpus.txt"
         path.write_text(text, encoding="utf-8")
-        # Three runs: a start-up of several processes on two cores varies by a few tenths.
-        cli_runs = [timed(lambda: subprocess.run(
-            [sys.executable, "-m", "policylens", "score", str(path), "--format", "json"],
-            capture_output=True,
-            check=True,
-        )) for _ in range(3)]
+        for third in thirds:
+            cli_runs.append(timed(lambda: subprocess.run(
+                [sys.executable, "-m", "policylens", "score", str(path), "--format", "json"],
+                capture_output=True,
+                check=True,
+            )))
+            if plain is not None:
+                part, seconds = timed(
+                    lambda third=third: Counter(w for w in plain.lcut(third) if w in terms))
+                plain_counts += part
+                jieba_seconds += seconds
     cli_run, seconds = sorted(cli_runs, key=lambda run: run[1])[1]
     cli_doc = json.loads(cli_run.stdout)["documents"][0]
     rows.append(("policylens score FILE --format json, median of 3", seconds, cli_doc["total"]))
     cli_seconds = seconds
     cli_all = ", ".join(f"{s:.2f}" for _, s in cli_runs)
+    if plain is not None:
+        rows.append(("plain jieba lcut + Counter (in thirds)", jieba_seconds,
+                     sum(plain_counts.values())))
 
     folded = fold_case(normalize_text(text))
     full, full_words = Counter(), 0
@@ -133,18 +166,6 @@ def main() -> None:
     ours = Counter({term.lower(): n for term, n in counts.terms.items()})
     identical = ours == full
     words_identical = with_words.words == full_words == cli_doc["words"]
-
-    if not args.skip_jieba:
-        import jieba
-
-        plain = jieba.Tokenizer()
-        plain.initialize()
-        for term in lexicon.terms:
-            plain.add_word(term)
-        terms = set(lexicon.terms)
-        plain_counts, seconds = timed(lambda: Counter(w for w in plain.lcut(text) if w in terms))
-        rows.append(("plain jieba lcut + Counter", seconds, sum(plain_counts.values())))
-        jieba_seconds = seconds
 
     try:
         import cntext  # noqa: F401
