@@ -120,7 +120,8 @@ def _read(path: Path, key: str) -> PrefixDict | None:
     except Exception as exc:  # a damaged cache is rebuilt, whatever the damage
         logger.warning("ignoring the dictionary cache %s (%s); it is built again", path, exc)
         return None
-    return PrefixDict(freq=dict(zip(words, frequencies, strict=True)), total=total, mixed_words=tuple(mixed))
+    freq = dict(zip(words, frequencies, strict=True))
+    return PrefixDict(freq=freq, total=total, mixed_words=tuple(mixed))
 
 
 def _write(path: Path, key: str, prefix_dict: PrefixDict) -> None:

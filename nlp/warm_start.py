@@ -6,12 +6,15 @@ them. :func:`policylens.nlp.parallel.count_many` therefore starts its workers fr
 ``multiprocessing`` fork server that imports this module first. The dictionaries are loaded
 there once, and every worker forked from it starts with them in memory (copy-on-write).
 
-Importing this module loads the dictionaries: only the fork server imports it. It also makes
-the fork server start its counting workers without running the caller's main module again
-(:func:`_skip_main_in_counting_workers`): they need nothing of it, and a script without an
-``if __name__ == "__main__":`` guard would otherwise start a pool in each of them. A worker takes the jieba tokenizer once (:func:`take_jieba`; the tokenizer adds the
-lexicon's terms to it) and shares rjieba's, which nothing changes (:func:`rjieba`). A load
-that fails is logged and skipped: each worker then loads its own, with the same counts.
+Importing this module loads the dictionaries: only the fork server imports it. A worker
+takes the jieba tokenizer once (:func:`take_jieba`; the tokenizer adds the lexicon's terms to
+it) and shares rjieba's, which nothing changes (:func:`rjieba`). A load that fails is logged
+and skipped: each worker then loads its own, with the same counts.
+
+The import also makes the fork server start its counting workers without running the
+caller's main module again (:func:`_skip_main_in_counting_workers`): they need nothing of
+it, and a script without an ``if __name__ == "__main__":`` guard would otherwise start a
+pool in each of them.
 """
 
 from __future__ import annotations

@@ -24,7 +24,6 @@ pytestmark = pytest.mark.skipif(
 # No main guard, on purpose; its top level notes each run in runs.txt.
 GUARDLESS = """
 import json, sys
-from pathlib import Path
 
 with open("runs.txt", "a", encoding="utf-8") as runs:
     runs.write("ran\\n")
